@@ -1,0 +1,73 @@
+# Open FinOps Stack release toolkit. `make` (or `make help`) lists the public targets.
+# Each target is a thin call to one script in scripts/; prerequisites express the order.
+
+SHELL := bash
+.SHELLFLAGS := -Eeuo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# The distributions, in dependency order, as name=directory. This is the only list: every
+# script reads it from here (exported), and a test fails when a package directory is missing.
+PACKAGES := open-finops-core=core open-finops-aws=vendors/aws open-finops-docker=docker open-finops=.
+export PACKAGES
+
+PYTHON ?= python3
+VENV ?= .venv
+VERSION ?=
+PART ?=
+REPOSITORY_URL ?=
+INDEX_URL ?=
+CONFIRM ?=
+AUDIT ?=
+export PYTHON VERSION PART REPOSITORY_URL INDEX_URL CONFIRM AUDIT
+
+STAMP := $(VENV)/.stamp
+PACKAGE_DIRS := $(foreach p,$(PACKAGES),$(lastword $(subst =, ,$(p))))
+
+.PHONY: help  ## Show this help
+help:
+	@scripts/help Makefile
+
+# The toolkit's virtualenv, rebuilt when the pinned requirements or a setup.py change.
+$(STAMP): requirements-dev.txt $(addsuffix /setup.py,$(PACKAGE_DIRS))
+	@scripts/dev "$(VENV)"
+
+.PHONY: dev  ## Create .venv from the pinned requirements-dev.txt (done on first need)
+dev: $(STAMP)
+
+.PHONY: check-versions  ## Print every version site; fail naming each one that disagrees
+check-versions: $(STAMP)
+	@scripts/check-versions
+
+.PHONY: bump  ## Bump every version site: VERSION=X.Y.Z or PART=major|minor|patch; commit, tag
+bump: $(STAMP)
+	@scripts/bump
+
+.PHONY: lint  ## flake8 over the Python, shellcheck over scripts/, actionlint over workflows
+lint: $(STAMP)
+	@scripts/lint
+
+.PHONY: build  ## Build sdist and wheel of every distribution, reproducibly, with a ledger
+build: $(STAMP)
+	@scripts/build
+
+.PHONY: check  ## twine check --strict, check-wheel-contents and our built-metadata policy
+check: $(STAMP)
+	@scripts/check
+
+.PHONY: audit  ## pip-audit the third-party dependency closure of the built wheels
+audit: $(STAMP)
+	@scripts/audit
+
+.PHONY: test  ## Run the test suite
+test: $(STAMP)
+	@scripts/test
+
+.PHONY: clean  ## Remove build output and caches of the build
+clean:
+	@scripts/clean
+
+# print-packages: the package list, for scripts run outside make.
+.PHONY: print-packages
+print-packages:
+	@printf '%s\n' $(PACKAGES)

@@ -1,0 +1,41 @@
+"""open-finops-docker: Metabase + DuckDB deployment files and commands."""
+from pathlib import Path
+
+from setuptools import find_namespace_packages, setup
+
+HERE = Path(__file__).parent
+
+setup(
+    name="open-finops-docker",
+    version="0.3.0",
+    description="Open FinOps Stack Docker plugin: Metabase on DuckDB with docker compose",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    author="Open FinOps Stack maintainers",
+    license="MIT",
+    license_files=["LICENSE"],
+    url="https://github.com/open-finops/open-finops-stack",
+    project_urls={
+        "Source": "https://github.com/open-finops/open-finops-stack",
+        "Issues": "https://github.com/open-finops/open-finops-stack/issues",
+        "Changelog": "https://github.com/open-finops/open-finops-stack/blob/main/CHANGELOG.md",
+    },
+    packages=find_namespace_packages(include=["open_finops.docker", "open_finops.docker.*"]),
+    package_data={"open_finops.docker": ["templates/*", "templates/**/*"]},
+    python_requires=">=3.10",
+    install_requires=["open-finops-core==0.3.0"],
+    entry_points={"open_finops.vendors": ["docker = open_finops.docker.plugin:PLUGIN"]},
+    classifiers=[
+        "Development Status :: 3 - Alpha",
+        "Environment :: Console",
+        "Intended Audience :: System Administrators",
+        "Operating System :: OS Independent",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+        "Topic :: Office/Business :: Financial",
+    ],
+)

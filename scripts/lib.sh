@@ -1,0 +1,77 @@
+# shellcheck shell=bash
+# Summary: shared helpers for the release scripts: logging, die, the repo root, the package
+#          list and the current version. Sourcing this file has no side effects.
+#
+# The package list comes from the Makefile (exported as PACKAGES: "name=dir" words in
+# dependency order); scripts run alone get it from `make -s print-packages`.
+
+# Messages for people go to stderr; stdout is for data.
+log() { printf '==> %s\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+# die MESSAGE [CODE]: one line naming the problem and the fix, then exit (1 by default).
+die() {
+  printf 'error: %s\n' "$1" >&2
+  exit "${2:-1}"
+}
+usage_error() { die "$1 (see --help)" 2; }
+
+# repo_root: the directory holding the Makefile, found from this file's location.
+repo_root() {
+  local here
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+  dirname "$here"
+}
+
+# print_help FILE: the script's header comment (from line 2 up to the first blank line).
+print_help() {
+  sed -n '2,/^$/{s/^# \{0,1\}//;/^!/d;p;}' "$1" >&2
+}
+
+# want_help ARGS...: true when -h or --help is among the arguments.
+want_help() {
+  local arg
+  for arg in "$@"; do
+    case "$arg" in -h | --help) return 0 ;; esac
+  done
+  return 1
+}
+
+# packages: "name=dir" lines in dependency order.
+packages() {
+  local list="${PACKAGES:-}"
+  if [[ -z "$list" ]]; then
+    list=$(make -s -C "$(repo_root)" --no-print-directory print-packages)
+  fi
+  printf '%s\n' $list
+}
+package_names() { packages | cut -d= -f1; }
+# package_dir NAME: the directory of a distribution, relative to the repo root.
+package_dir() {
+  local line
+  while IFS= read -r line; do
+    if [[ "${line%%=*}" == "$1" ]]; then
+      printf '%s\n' "${line#*=}"
+      return 0
+    fi
+  done < <(packages)
+  die "unknown package '$1'; known: $(package_names | tr '\n' ' ')" 2
+}
+
+# current_version: the release version, from .bumpversion.cfg.
+current_version() {
+  sed -n 's/^current_version *= *//p' "$(repo_root)/.bumpversion.cfg"
+}
+
+# python: the toolkit's own interpreter (the bootstrapped virtualenv).
+venv_python() { printf '%s\n' "$(repo_root)/.venv/bin/python"; }
+
+# Never let this machine's global pip configuration leak into what we install or verify.
+isolate_pip() {
+  export PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+  unset PIP_FIND_LINKS PIP_EXTRA_INDEX_URL PIP_INDEX_URL PIP_CONSTRAINT PIP_REQUIRE_VIRTUALENV
+}
+
+# debug_trace: DEBUG=1 turns on tracing.
+debug_trace() {
+  if [[ "${DEBUG:-}" == 1 ]]; then set -x; fi
+}
