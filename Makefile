@@ -19,7 +19,7 @@ REPOSITORY_URL ?=
 INDEX_URL ?=
 CONFIRM ?=
 AUDIT ?=
-export PYTHON VERSION PART REPOSITORY_URL INDEX_URL CONFIRM AUDIT
+export VENV PYTHON VERSION PART REPOSITORY_URL INDEX_URL CONFIRM AUDIT
 
 STAMP := $(VENV)/.stamp
 PACKAGE_DIRS := $(foreach p,$(PACKAGES),$(lastword $(subst =, ,$(p))))
@@ -51,13 +51,46 @@ lint: $(STAMP)
 build: $(STAMP)
 	@scripts/build
 
+# Steps that read the built files wait for a build named on the same command line, so that
+# `make -j build check` never checks half-written files.
+AFTER_BUILD := $(filter build,$(MAKECMDGOALS))
+
 .PHONY: check  ## twine check --strict, check-wheel-contents and our built-metadata policy
-check: $(STAMP)
+check: $(STAMP) | $(AFTER_BUILD)
 	@scripts/check
 
 .PHONY: audit  ## pip-audit the third-party dependency closure of the built wheels
-audit: $(STAMP)
+audit: $(STAMP) | $(AFTER_BUILD)
 	@scripts/audit
+
+.PHONY: stage  ## Rehearse the whole release on a local pypiserver: build..upload..verify
+stage: $(STAMP)
+	@scripts/stage
+
+.PHONY: testpypi  ## Release the built files to TestPyPI (REPOSITORY_URL/INDEX_URL override)
+testpypi: $(STAMP)
+	@scripts/release testpypi
+
+.PHONY: publish  ## Release the built files to PyPI; asks first unless CONFIRM=yes
+publish: $(STAMP)
+	@scripts/release pypi
+
+.PHONY: verify  ## Install every spec from INDEX_URL in fresh venvs and run finops (VERSION=)
+verify: $(STAMP)
+	@scripts/verify
+
+.PHONY: bench  ## Time `make stage` step by step against the guide's manual release
+bench: $(STAMP)
+	@scripts/bench
+
+# upload: every distribution, in dependency order; each upload-NAME waits until the index
+# serves its files (the propagation barrier) before the next layer starts.
+.PHONY: upload
+upload: upload-open-finops
+upload-open-finops-aws upload-open-finops-docker: upload-open-finops-core
+upload-open-finops: upload-open-finops-aws upload-open-finops-docker
+upload-%: $(STAMP)
+	@scripts/upload "$*"
 
 .PHONY: test  ## Run the test suite
 test: $(STAMP)

@@ -62,8 +62,20 @@ current_version() {
   sed -n 's/^current_version *= *//p' "$(repo_root)/.bumpversion.cfg"
 }
 
-# python: the toolkit's own interpreter (the bootstrapped virtualenv).
-venv_python() { printf '%s\n' "$(repo_root)/.venv/bin/python"; }
+# venv_dir: the toolkit's virtualenv (VENV, relative to the repo root unless absolute).
+venv_dir() {
+  local venv="${VENV:-.venv}"
+  [[ "$venv" == /* ]] || venv="$(repo_root)/$venv"
+  printf '%s\n' "$venv"
+}
+# use_venv: put the toolkit's virtualenv first on PATH, so `python`, `twine`... are pinned.
+use_venv() {
+  local venv
+  venv=$(venv_dir)
+  [[ -x "$venv/bin/python" ]] || die "no virtualenv at $venv; run 'make dev' first"
+  PATH="$venv/bin:$PATH"
+  export PATH
+}
 
 # Never let this machine's global pip configuration leak into what we install or verify.
 isolate_pip() {

@@ -1,0 +1,114 @@
+"""Shared fixtures: a temporary HOME for every test, a runner for scripts and make targets as
+black boxes, and a throw-away git working copy of the repository for tests that change it."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+VENV = REPO / ".venv"
+VERSION = next(
+    line.split("=", 1)[1].strip()
+    for line in (REPO / ".bumpversion.cfg").read_text().splitlines()
+    if line.startswith("current_version")
+)
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path_factory, monkeypatch) -> Path:
+    """Every test gets its own empty HOME, so nothing from the developer's leaks in."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    return home
+
+
+def base_env(home: Path | None = None, **extra: str) -> dict[str, str]:
+    """An explicit, minimal environment for a subprocess: the toolkit's venv first on PATH,
+    no pip configuration from this machine, no variables of the developer's."""
+    env = {
+        "PATH": f"{VENV / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(home or os.environ["HOME"]),
+        "LANG": "C.UTF-8",
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PIP_NO_INPUT": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "GIT_AUTHOR_NAME": "Test",
+        "GIT_AUTHOR_EMAIL": "test@example.invalid",
+        "GIT_COMMITTER_NAME": "Test",
+        "GIT_COMMITTER_EMAIL": "test@example.invalid",
+    }
+    # The toolkit venv of the real checkout is reused by working copies (see work_copy).
+    env["VENV"] = str(VENV)
+    env.update(extra)
+    return env
+
+
+def run(
+    args: list[str] | str,
+    cwd: Path | str = REPO,
+    env: dict[str, str] | None = None,
+    timeout: float = 600,
+    check: bool | None = None,
+    input: str | None = None,
+) -> subprocess.CompletedProcess:
+    """Run a command with an explicit environment and no terminal; `check=True` asserts exit 0,
+    `check=False` asserts a non-zero exit; either way the output goes in the message."""
+    proc = subprocess.run(
+        args,
+        cwd=cwd,
+        env=env if env is not None else base_env(),
+        stdin=subprocess.DEVNULL if input is None else None,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        shell=isinstance(args, str),
+    )
+    explain = f"$ {args}\nexit {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+    if check is True:
+        assert proc.returncode == 0, explain
+    elif check is False:
+        assert proc.returncode != 0, explain
+    proc.explain = explain  # type: ignore[attr-defined]
+    return proc
+
+
+def tracked_files(repo: Path = REPO) -> list[str]:
+    out = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=repo, capture_output=True, check=True,
+    ).stdout.decode()
+    return [f for f in out.split("\0") if f and (repo / f).exists()]
+
+
+def make_work_copy(dest: Path, tag: bool = True) -> Path:
+    """A fresh git repository holding the repository's current files (committed or not), with
+    one commit and, by default, the tag v<version>: what a maintainer's clean clone looks like."""
+    for rel in tracked_files():
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / rel, target)
+    env = base_env()
+    git = ["git", "-c", "init.defaultBranch=main"]
+    subprocess.run([*git, "init", "-q"], cwd=dest, check=True, env=env)
+    subprocess.run(["git", "add", "-A"], cwd=dest, check=True, env=env)
+    subprocess.run(["git", "commit", "-qm", "release"], cwd=dest, check=True, env=env)
+    if tag:
+        subprocess.run(["git", "tag", f"v{VERSION}"], cwd=dest, check=True, env=env)
+    return dest
+
+
+@pytest.fixture
+def work_copy(tmp_path) -> Path:
+    """A throw-away clone-like copy of the repository that the test may change at will. Make
+    targets in it use the real checkout's .venv (VENV in base_env), so no test bootstraps one."""
+    return make_work_copy(tmp_path / "repo")
+
+
+PYTHON = sys.executable
