@@ -9,7 +9,7 @@ setup(
     name="open-finops",
     version="0.3.0",
     description="Open FinOps Stack: FinOps on DuckDB, one install for the core and its plugins",
-    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description=(HERE / "README.pypi.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     author="Open FinOps Stack maintainers",
     license="MIT",
