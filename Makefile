@@ -17,9 +17,10 @@ VERSION ?=
 PART ?=
 REPOSITORY_URL ?=
 INDEX_URL ?=
+EXTRA_INDEX_URL ?=
 CONFIRM ?=
 AUDIT ?=
-export VENV PYTHON VERSION PART REPOSITORY_URL INDEX_URL CONFIRM AUDIT
+export VENV PYTHON VERSION PART REPOSITORY_URL INDEX_URL EXTRA_INDEX_URL CONFIRM AUDIT
 
 STAMP := $(VENV)/.stamp
 PACKAGE_DIRS := $(foreach p,$(PACKAGES),$(lastword $(subst =, ,$(p))))
@@ -28,9 +29,16 @@ PACKAGE_DIRS := $(foreach p,$(PACKAGES),$(lastword $(subst =, ,$(p))))
 help:
 	@scripts/help Makefile
 
-# The toolkit's virtualenv, rebuilt when the pinned requirements or a setup.py change.
+# The toolkit's virtualenv, rebuilt when the pinned requirements or a setup.py change. A
+# virtualenv of another checkout (VENV=/elsewhere/.venv, as the tests share one) is used as it
+# is and never rebuilt from here: that would point its editable installs at this tree.
+ifeq ($(filter $(CURDIR)/%,$(abspath $(VENV))),)
+$(STAMP):
+	@test -f "$@" || { echo "error: no virtualenv at $(VENV); run 'make dev' in its checkout" >&2; exit 1; }
+else
 $(STAMP): requirements-dev.txt $(addsuffix /setup.py,$(PACKAGE_DIRS))
 	@scripts/dev "$(VENV)"
+endif
 
 .PHONY: dev  ## Create .venv from the pinned requirements-dev.txt (done on first need)
 dev: $(STAMP)

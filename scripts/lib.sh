@@ -22,9 +22,10 @@ repo_root() {
   dirname "$here"
 }
 
-# print_help FILE: the script's header comment (from line 2 up to the first blank line).
+# print_help FILE: the script's header comment: the comment lines from line 2 on, up to the
+# first line that is not a comment.
 print_help() {
-  sed -n '2,/^$/{s/^# \{0,1\}//;/^!/d;p;}' "$1" >&2
+  sed -n '2,${/^#/!q;s/^# \{0,1\}//;/^!/d;p;}' "$1" >&2
 }
 
 # want_help ARGS...: true when -h or --help is among the arguments.
@@ -42,7 +43,8 @@ packages() {
   if [[ -z "$list" ]]; then
     list=$(make -s -C "$(repo_root)" --no-print-directory print-packages)
   fi
-  printf '%s\n' $list
+  # Words on one line (PACKAGES) or one per line (print-packages): one per line out.
+  printf '%s\n' "$list" | tr -s '[:space:]' '\n' | sed '/^$/d'
 }
 package_names() { packages | cut -d= -f1; }
 # package_dir NAME: the directory of a distribution, relative to the repo root.

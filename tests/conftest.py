@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# The release-pipeline tests' fixtures (built_copy, local_index...), loaded as a plugin so
+# that their modules can also import its helpers.
+pytest_plugins = ["releasekit"]
+
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
 VERSION = next(
@@ -70,7 +74,10 @@ def run(
         timeout=timeout,
         shell=isinstance(args, str),
     )
-    explain = f"$ {args}\nexit {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+    explain = (
+        f"$ {args}\nexit {proc.returncode}\n"
+        f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+    )
     if check is True:
         assert proc.returncode == 0, explain
     elif check is False:

@@ -1,0 +1,53 @@
+"""Helpers shared by the release toolkit's tests (check-versions, bump, build, check, lint)."""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from conftest import REPO, VENV, base_env
+
+# Make in a working copy with the real checkout's .venv: `-o` keeps Make from rebuilding that
+# venv when a test edits a setup.py (it would re-point its editable installs at the copy).
+MAKE = ["make", "-o", f"{VENV}/.stamp"]
+
+
+def load_script_module(name: str) -> ModuleType:
+    """A Python helper of scripts/ (versions.py, ledger.py...) imported by file name."""
+    qualified = f"_scripts_{name}"
+    if qualified in sys.modules:
+        return sys.modules[qualified]
+    spec = importlib.util.spec_from_file_location(qualified, REPO / "scripts" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[qualified] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, env=base_env(), check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def snapshot(repo: Path) -> dict[str, object]:
+    """Everything a failed bump must leave as it was: HEAD, tags, status, every file's bytes."""
+    files = {}
+    for path in sorted(repo.rglob("*")):
+        if path.is_file() and ".git" not in path.relative_to(repo).parts:
+            files[path.relative_to(repo).as_posix()] = hashlib.sha256(
+                path.read_bytes()).hexdigest()
+    return {
+        "head": git(repo, "rev-parse", "HEAD"),
+        "tags": git(repo, "tag", "-l"),
+        "status": git(repo, "status", "--porcelain", "--ignored"),
+        "files": files,
+    }
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The error lines of a script (make's own "make: ***" line aside)."""
+    return [line for line in stderr.splitlines() if line.startswith("error:")]

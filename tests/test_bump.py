@@ -1,0 +1,165 @@
+"""make bump: every site, the sibling pins and CHANGELOG.md at once, one commit, one tag; and
+anything wrong refused with one line, the tree exactly as it was."""
+from __future__ import annotations
+
+import datetime
+import os
+import re
+
+import pytest
+
+from conftest import VERSION, base_env, run
+from release_tools import MAKE, error_lines, git, snapshot
+
+
+def bump(repo, check=None, **variables):
+    return run([*MAKE, "bump", *(f"{k}={v}" for k, v in variables.items())], cwd=repo,
+               check=check)
+
+
+def add_release_notes(repo):
+    changelog = repo / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text().replace(
+        "## [Unreleased]\n", "## [Unreleased]\n\n### Fixed\n\n- a bug\n", 1))
+    git(repo, "commit", "-qam", "notes")
+
+
+def test_bump_version_changes_every_site_commits_and_tags(work_copy):
+    add_release_notes(work_copy)
+    before = git(work_copy, "rev-parse", "HEAD")
+    proc = bump(work_copy, check=True, VERSION="0.3.1")
+    assert proc.stdout.strip() == "0.3.1"
+
+    table = run([*MAKE, "check-versions"], cwd=work_copy, check=True).stdout
+    rows = table.splitlines()[1:]
+    assert len(rows) >= 16 and all(row.endswith(" 0.3.1") for row in rows), table
+    setup = (work_copy / "setup.py").read_text()
+    assert setup.count("==0.3.1") == 6 and VERSION not in setup
+
+    changelog = (work_copy / "CHANGELOG.md").read_text()
+    today = datetime.date.today().isoformat()
+    assert re.search(rf"## \[Unreleased\]\n\n## \[0\.3\.1\] - {today}\n\n### Fixed\n\n- a bug\n",
+                     changelog), changelog
+    assert "[Unreleased]: https://github.com/open-finops/open-finops-stack/compare/v0.3.1...HEAD" \
+        in changelog
+    assert "[0.3.1]: https://github.com/open-finops/open-finops-stack/compare/v0.3.0...v0.3.1" \
+        in changelog
+
+    assert git(work_copy, "log", "-1", "--format=%s") == "Release 0.3.1"
+    assert git(work_copy, "rev-parse", "HEAD~1") == before
+    assert git(work_copy, "cat-file", "-t", "v0.3.1") == "tag"  # annotated
+    assert git(work_copy, "rev-parse", "v0.3.1^{commit}") == git(work_copy, "rev-parse", "HEAD")
+    assert git(work_copy, "status", "--porcelain") == ""
+    changed = git(work_copy, "show", "--name-only", "--format=", "HEAD").splitlines()
+    assert sorted(changed) == sorted([
+        ".bumpversion.cfg", "CHANGELOG.md", "setup.py", "core/setup.py", "vendors/aws/setup.py",
+        "docker/setup.py", "core/open_finops/core/__init__.py",
+        "vendors/aws/open_finops/aws/__init__.py", "docker/open_finops/docker/__init__.py"])
+
+
+@pytest.mark.parametrize("part, expected", [("minor", "0.4.0"), ("major", "1.0.0"),
+                                            ("patch", "0.3.1")])
+def test_bump_part(work_copy, part, expected):
+    proc = bump(work_copy, check=True, PART=part)
+    assert proc.stdout.strip() == expected
+    assert f"current_version = {expected}" in (work_copy / ".bumpversion.cfg").read_text()
+    assert git(work_copy, "describe", "--exact-match") == f"v{expected}"
+
+
+def assert_refused(repo, before, proc, code=None):
+    assert proc.returncode != 0, proc.explain
+    if code is not None:
+        assert proc.returncode == code, proc.explain
+    assert len(error_lines(proc.stderr)) == 1, proc.explain
+    assert snapshot(repo) == before, proc.explain
+
+
+BAD = [
+    {"VERSION": "abc"},
+    {"VERSION": "0.3"},
+    {"VERSION": VERSION},
+    {"VERSION": "0.2.9"},
+    {"VERSION": "0.3.1; touch x"},
+    {"VERSION": "0.3.1 && touch x"},
+    {"VERSION": "`touch x`"},
+    {"VERSION": "0.3.1rc1"},
+    {"VERSION": "v0.3.1"},
+    {"VERSION": "-x"},
+    {"VERSION": "0.3.1", "PART": "minor"},
+    {},
+    {"PART": "huge"},
+]
+
+
+@pytest.mark.parametrize("variables", BAD, ids=lambda v: repr(v))
+def test_bad_values_are_refused_and_nothing_changes(work_copy, variables):
+    before = snapshot(work_copy)
+    # The script itself, with the variables as Make would export them: exit 2, one line.
+    env = base_env(**variables)
+    proc = run([str(work_copy / "scripts/bump")], cwd=work_copy, env=env, check=False)
+    assert_refused(work_copy, before, proc, code=2)
+    assert not (work_copy / "x").exists()
+    assert "VERSION" in proc.stderr or "PART" in proc.stderr, proc.explain
+
+
+@pytest.mark.parametrize("variables", [{"VERSION": "0.3.1; touch x"}, {}])
+def test_bad_values_through_make(work_copy, variables):
+    before = snapshot(work_copy)
+    assert_refused(work_copy, before, bump(work_copy, **variables))
+    assert not (work_copy / "x").exists()
+
+
+def test_dirty_tree_is_refused(work_copy):
+    (work_copy / "core/README.md").write_text("edited\n")
+    (work_copy / "untracked.txt").write_text("new\n")
+    before = snapshot(work_copy)
+    proc = bump(work_copy, VERSION="0.3.1")
+    assert_refused(work_copy, before, proc)
+    assert "not clean" in proc.stderr and "commit or stash" in proc.stderr
+
+
+def test_existing_tag_is_refused(work_copy):
+    git(work_copy, "tag", "v0.3.1")
+    before = snapshot(work_copy)
+    proc = bump(work_copy, VERSION="0.3.1")
+    assert_refused(work_copy, before, proc)
+    assert "tag v0.3.1 already exists" in proc.stderr
+
+
+def test_disagreeing_sites_are_refused_before_any_edit(work_copy):
+    init = work_copy / "docker/open_finops/docker/__init__.py"
+    init.write_text(init.read_text().replace(VERSION, "0.3.7"))
+    git(work_copy, "commit", "-qam", "hand edit")
+    before = snapshot(work_copy)
+    proc = bump(work_copy, VERSION="0.3.1")
+    assert_refused(work_copy, before, proc)
+    assert "docker/open_finops/docker/__init__.py" in proc.stderr
+
+
+def hook(repo, name, body):
+    path = repo / ".git" / "hooks" / name
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    os.chmod(path, 0o755)
+
+
+@pytest.mark.parametrize("failure", ["pre-commit", "post-commit", "changelog"])
+def test_failure_after_the_files_were_edited_restores_everything(work_copy, failure):
+    """Forced failures late in the bump: the commit refused by a hook; the tag refused after
+    the commit was made (a post-commit hook holds the tag's ref lock); CHANGELOG.md without an
+    Unreleased section (found after bump2version edited every site)."""
+    if failure == "pre-commit":
+        hook(work_copy, "pre-commit", "echo 'error: refused by the hook' >&2; exit 1")
+    elif failure == "post-commit":
+        hook(work_copy, "post-commit", "touch .git/refs/tags/v0.3.1.lock")
+    else:
+        changelog = work_copy / "CHANGELOG.md"
+        changelog.write_text(changelog.read_text().replace("## [Unreleased]\n", ""))
+        git(work_copy, "commit", "-qam", "no unreleased section")
+    before = snapshot(work_copy)
+    proc = bump(work_copy, VERSION="0.3.1")
+    if failure == "post-commit":
+        (work_copy / ".git/refs/tags/v0.3.1.lock").unlink()
+    assert_refused(work_copy, before, proc)
+    assert "==> bumping 0.3.0 -> 0.3.1" in proc.stderr, proc.explain  # it got that far
+    assert "nothing changed" in proc.stderr
+    assert git(work_copy, "tag", "-l", "v0.3.1") == ""

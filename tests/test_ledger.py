@@ -1,0 +1,187 @@
+"""scripts/ledger.py: the release ledger's module and CLI, on a fake tree of built files."""
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, VENV, base_env, run
+from release_tools import load_script_module
+
+PACKAGES = "open-finops-core=core open-finops-aws=vendors/aws open-finops=."
+ledger = load_script_module("ledger")
+
+
+@pytest.fixture
+def tree(tmp_path, monkeypatch) -> Path:
+    """A repo-like tree: .bumpversion.cfg at 1.2.3 and a wheel and an sdist per package."""
+    monkeypatch.setenv("PACKAGES", PACKAGES)
+    (tmp_path / ".bumpversion.cfg").write_text("[bumpversion]\ncurrent_version = 1.2.3\n")
+    for name, directory in (w.split("=") for w in PACKAGES.split()):
+        stem = f"{name.replace('-', '_')}-1.2.3"
+        dist = tmp_path / directory / "dist"
+        dist.mkdir(parents=True, exist_ok=True)
+        (dist / f"{stem}-py3-none-any.whl").write_bytes(f"wheel {name}".encode())
+        (dist / f"{stem}.tar.gz").write_bytes(f"sdist {name}".encode())
+    return tmp_path
+
+
+def cli(tree: Path, *args: str, check: bool | None = True):
+    """The CLI of a copy of ledger.py placed in the fake tree (it finds its root itself)."""
+    (tree / "scripts").mkdir(exist_ok=True)
+    (tree / "scripts" / "ledger.py").write_text((REPO / "scripts" / "ledger.py").read_text())
+    return run([str(VENV / "bin" / "python"), "scripts/ledger.py", *args], cwd=tree,
+               env=base_env(PACKAGES=PACKAGES), check=check)
+
+
+def test_write_discovers_every_file_in_packages_order(tree):
+    path = ledger.ledger_path("1.2.3", tree)
+    built = ledger.discover("1.2.3", tree)
+    data = ledger.write(path, "1.2.3", built, "abc", 1764000000, tree)
+    assert [f["path"] for f in data["files"]] == [
+        "core/dist/open_finops_core-1.2.3-py3-none-any.whl",
+        "core/dist/open_finops_core-1.2.3.tar.gz",
+        "vendors/aws/dist/open_finops_aws-1.2.3-py3-none-any.whl",
+        "vendors/aws/dist/open_finops_aws-1.2.3.tar.gz",
+        "dist/open_finops-1.2.3-py3-none-any.whl",
+        "dist/open_finops-1.2.3.tar.gz",
+    ]
+    on_disk = json.loads(path.read_text())
+    assert on_disk == data
+    assert on_disk["version"] == "1.2.3" and on_disk["commit"] == "abc"
+    assert on_disk["source_date_epoch"] == 1764000000 and on_disk["uploads"] == {}
+    first = on_disk["files"][0]
+    assert first["distribution"] == "open-finops-core"
+    assert first["filename"] == "open_finops_core-1.2.3-py3-none-any.whl"
+    assert first["size"] == len(b"wheel open-finops-core")
+    assert first["sha256"] == ledger.sha256(tree / first["path"])
+
+
+def test_rewrite_keeps_uploads_and_replaces_files(tree):
+    path = ledger.ledger_path("1.2.3", tree)
+    ledger.write(path, "1.2.3", ledger.discover("1.2.3", tree), None, None, tree)
+    with ledger.update(path) as data:
+        data["uploads"]["testpypi"] = {"open_finops_core-1.2.3.tar.gz": {"sha256": "x"}}
+    (tree / "core/dist/open_finops_core-1.2.3.tar.gz").write_bytes(b"rebuilt")
+    data = ledger.write(path, "1.2.3", ledger.discover("1.2.3", tree), None, None, tree)
+    assert data["uploads"] == {"testpypi": {"open_finops_core-1.2.3.tar.gz": {"sha256": "x"}}}
+    assert data["files"][1]["sha256"] == ledger.sha256(tree / "core/dist/"
+                                                       "open_finops_core-1.2.3.tar.gz")
+    assert ledger.load(path) == data
+
+
+def test_update_is_serialised_between_threads(tree):
+    path = ledger.ledger_path("1.2.3", tree)
+    ledger.write(path, "1.2.3", ledger.discover("1.2.3", tree), None, None, tree)
+
+    def record(n: int) -> None:
+        for i in range(20):
+            with ledger.update(path) as data:
+                data["uploads"][f"{n}-{i}"] = {}
+
+    threads = [threading.Thread(target=record, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(ledger.load(path)["uploads"]) == 80
+
+
+def test_discover_fails_on_missing_or_ambiguous_files(tree):
+    (tree / "core/dist/open_finops_core-1.2.3.tar.gz").unlink()
+    (tree / "dist/open_finops-1.2.3-py3-none-macosx_11_0_arm64.whl").write_bytes(b"x")
+    with pytest.raises(ledger.LedgerError) as err:
+        ledger.discover("1.2.3", tree)
+    assert "core/dist: expected one sdist" in str(err.value)
+    assert "dist: expected one wheel" in str(err.value)
+
+
+def test_verify_names_changed_missing_and_stray_files(tree):
+    path = ledger.ledger_path("1.2.3", tree)
+    data = ledger.write(path, "1.2.3", ledger.discover("1.2.3", tree), None, None, tree)
+    assert ledger.verify(data, root=tree) == []
+    (tree / "core/dist/open_finops_core-1.2.3-py3-none-any.whl").write_bytes(b"tampered")
+    (tree / "vendors/aws/dist/open_finops_aws-1.2.3.tar.gz").unlink()
+    (tree / "dist/open_finops-1.2.2.tar.gz").write_bytes(b"old")
+    problems = "\n".join(ledger.verify(data, root=tree))
+    assert "core/dist/open_finops_core-1.2.3-py3-none-any.whl: changed since the build" in problems
+    assert "vendors/aws/dist/open_finops_aws-1.2.3.tar.gz: in the ledger but missing" in problems
+    assert "dist/open_finops-1.2.2.tar.gz: not in the ledger" in problems
+    only_core = "\n".join(ledger.verify(data, "open-finops-core", root=tree))
+    assert "open_finops_core" in only_core and "open_finops_aws" not in only_core
+
+
+def test_save_is_atomic_and_leaves_no_temporary_file(tree, monkeypatch):
+    path = ledger.ledger_path("1.2.3", tree)
+    ledger.save(path, {"version": "old"})
+
+    def broken_dump(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ledger.json, "dump", broken_dump)
+    with pytest.raises(RuntimeError):
+        ledger.save(path, {"version": "new"})
+    assert json.loads(path.read_text()) == {"version": "old"}
+    assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(".")) == []
+
+
+def test_load_rejects_what_is_not_a_ledger(tree):
+    path = tree / "dist" / "release-1.2.3.json"
+    with pytest.raises(ledger.LedgerError, match="no release ledger"):
+        ledger.load(path)
+    path.write_text("{not json")
+    with pytest.raises(ledger.LedgerError, match="not valid JSON"):
+        ledger.load(path)
+    path.write_text('{"version": "1.2.3"}')
+    with pytest.raises(ledger.LedgerError, match="not a release ledger"):
+        ledger.load(path)
+
+
+def test_cli_write_files_verify_path(tree):
+    out = cli(tree, "write", "--commit", "c0ffee", "--source-date-epoch", "42").stdout
+    assert out.strip() == str(tree / "dist" / "release-1.2.3.json")
+    data = json.loads((tree / "dist" / "release-1.2.3.json").read_text())
+    assert data["commit"] == "c0ffee" and data["source_date_epoch"] == 42
+    lines = cli(tree, "files").stdout.splitlines()
+    assert len(lines) == 6
+    assert lines[0].split("\t") == ["core/dist/open_finops_core-1.2.3-py3-none-any.whl",
+                                    data["files"][0]["sha256"]]
+    aws = cli(tree, "files", "--distribution", "open-finops-aws").stdout.splitlines()
+    assert [line.split("\t")[0] for line in aws] == [
+        "vendors/aws/dist/open_finops_aws-1.2.3-py3-none-any.whl",
+        "vendors/aws/dist/open_finops_aws-1.2.3.tar.gz"]
+    cli(tree, "verify")
+    assert cli(tree, "path").stdout.strip() == str(tree / "dist" / "release-1.2.3.json")
+    (tree / "dist/open_finops-1.2.3.tar.gz").write_bytes(b"changed")
+    failed = cli(tree, "verify", check=False)
+    assert failed.returncode == 1, failed.explain
+    assert "error: dist/open_finops-1.2.3.tar.gz: changed since the build" in failed.stderr
+
+
+def test_cli_write_explicit_files_and_version(tree):
+    cli(tree, "--version", "1.2.3", "write",
+        "open-finops-core=core/dist/open_finops_core-1.2.3-py3-none-any.whl")
+    data = json.loads((tree / "dist" / "release-1.2.3.json").read_text())
+    assert [f["filename"] for f in data["files"]] == ["open_finops_core-1.2.3-py3-none-any.whl"]
+
+
+@pytest.mark.parametrize("args, code", [
+    (["write", "no-equals-sign"], 2),
+    (["frobnicate"], 2),
+    ([], 2),
+    (["files", "--distribution", "open-finops-gcp"], 1),
+    (["--version", "9.9.9", "verify"], 1),
+])
+def test_cli_errors(tree, args, code):
+    cli(tree, "write")
+    proc = cli(tree, *args, check=False)
+    assert proc.returncode == code, proc.explain
+    assert "error" in proc.stderr
+
+
+def test_cli_help():
+    proc = run([str(VENV / "bin" / "python"), "scripts/ledger.py", "--help"], check=True)
+    for command in ("write", "files", "verify", "path"):
+        assert command in proc.stdout

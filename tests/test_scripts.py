@@ -1,0 +1,156 @@
+"""The toolkit's conventions, for every script: --help, exit codes, DEBUG=1, any working
+directory; `make help`; and the package list against the package directories."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, VENV, base_env, run
+from release_tools import MAKE, error_lines
+
+SCRIPTS = sorted(p for p in (REPO / "scripts").iterdir()
+                 if p.is_file() and p.read_text().startswith("#!"))
+BASH_SCRIPTS = [p for p in SCRIPTS if p.read_text().startswith("#!/usr/bin/env bash")]
+CI_RUN = REPO / ".ci" / "run"
+# Scripts of this part of the toolkit that take no arguments: any argument is a usage error.
+NO_ARGUMENTS = ["check-versions", "bump", "build", "check", "lint", "clean"]
+PACKAGES = run(["make", "-s", "print-packages"], check=True).stdout.split()
+
+
+def ids(path: Path) -> str:
+    return path.relative_to(REPO).as_posix()
+
+
+@pytest.mark.parametrize("script", [*SCRIPTS, CI_RUN], ids=ids)
+def test_help_prints_the_header_and_exits_0(script):
+    command = [str(VENV / "bin/python"), str(script)] if script.suffix == ".py" else [str(script)]
+    proc = run([*command, "--help"], check=True)
+    text = proc.stdout + proc.stderr
+    if script.suffix == ".py":
+        assert "usage:" in text.lower(), proc.explain
+    else:
+        assert "Summary:" in text and "Usage:" in text, proc.explain
+        assert "set -Eeuo" not in text, proc.explain  # the header only, not the code
+
+
+@pytest.mark.parametrize("script", [*BASH_SCRIPTS, CI_RUN], ids=ids)
+def test_house_rules_of_every_bash_script(script):
+    text = script.read_text()
+    lines = text.splitlines()
+    assert lines[0] == "#!/usr/bin/env bash"
+    assert "set -Eeuo pipefail" in lines
+    header = "\n".join(next(iter([lines[1:lines.index("set -Eeuo pipefail")]]), []))
+    assert "# Summary:" in header and "# Usage:" in header
+    assert [line for line in lines if line.strip()][-1] == 'main "$@"'
+    assert script.stat().st_mode & 0o111, "not executable"
+
+
+@pytest.mark.parametrize("name", NO_ARGUMENTS)
+def test_unexpected_argument_is_a_usage_error(name):
+    proc = run([str(REPO / "scripts" / name), "--frobnicate"], check=False)
+    assert proc.returncode == 2, proc.explain
+    assert len(error_lines(proc.stderr)) == 1 and "--help" in proc.stderr, proc.explain
+
+
+def test_debug_traces_and_scripts_work_from_any_directory(tmp_path):
+    plain = run([str(REPO / "scripts/check-versions")], cwd=tmp_path, check=True)
+    traced = run([str(REPO / "scripts/check-versions")], cwd=tmp_path,
+                 env=base_env(DEBUG="1"), check=True)
+    assert traced.stdout == plain.stdout
+    assert "+ " in traced.stderr and "+ " not in plain.stderr, traced.explain
+
+
+def test_packages_from_make_when_run_alone(tmp_path):
+    """Without PACKAGES in the environment a script asks the Makefile (no second list)."""
+    env = base_env()
+    env.pop("PACKAGES", None)
+    proc = run([str(REPO / "scripts/check-versions")], cwd=tmp_path, env=env, check=True)
+    assert "vendors/aws/setup.py" in proc.stdout
+
+
+def public_targets() -> list[str]:
+    makefile = (REPO / "Makefile").read_text()
+    return re.findall(r"^\.PHONY: *([\w-]+) *## ", makefile, re.M)
+
+
+def test_make_help_lists_every_public_target():
+    proc = run(["make", "help"], check=True)
+    listed = re.findall(r"^  ([\w-]+) ", proc.stdout, re.M)
+    targets = public_targets()
+    assert listed == targets, proc.explain
+    for mine in ("check-versions", "bump", "build", "check", "lint", "test", "clean"):
+        assert mine in listed
+    assert run(["make"], check=True).stdout == proc.stdout  # help is the default goal
+
+
+def package_dirs(root: Path) -> set[str]:
+    """Every directory holding a setup.py, outside tooling and build output."""
+    skip = {".venv", ".cache", ".git", "build", "dist", "node_modules", "tests", ".github"}
+    found = set()
+    for setup in root.rglob("setup.py"):
+        rel = setup.parent.relative_to(root)
+        if not skip & set(rel.parts):
+            found.add(rel.as_posix() if rel.parts else ".")
+    return found
+
+
+def missing_from_packages(root: Path, packages: list[str]) -> set[str]:
+    return package_dirs(root) - {word.split("=", 1)[1] for word in packages}
+
+
+def test_every_package_directory_is_in_packages():
+    assert missing_from_packages(REPO, PACKAGES) == set(), "add it to PACKAGES in the Makefile"
+    for word in PACKAGES:
+        assert (REPO / word.split("=", 1)[1] / "setup.py").is_file(), word
+
+
+def test_a_new_package_directory_missing_from_packages_is_caught(tmp_path):
+    (tmp_path / "vendors/gcp").mkdir(parents=True)
+    (tmp_path / "vendors/gcp/setup.py").write_text("")
+    (tmp_path / "core").mkdir()
+    (tmp_path / "core/setup.py").write_text("")
+    assert missing_from_packages(tmp_path, ["open-finops-core=core"]) == {"vendors/gcp"}
+
+
+def test_packages_are_in_dependency_order():
+    """A distribution's sibling requirements come before it in PACKAGES."""
+    names = [word.split("=", 1)[0] for word in PACKAGES]
+    for position, word in enumerate(PACKAGES):
+        name, directory = word.split("=", 1)
+        setup = (REPO / directory / "setup.py").read_text()
+        for sibling in names:
+            if sibling != name and re.search(rf'"{re.escape(sibling)}==', setup):
+                assert names.index(sibling) < position, f"{sibling} must come before {name}"
+
+
+def test_clean_removes_build_output_only(work_copy):
+    for rel in ("core/dist/x.whl", "dist/y.tar.gz", "core/build/lib/z.py",
+                "vendors/aws/open_finops_aws.egg-info/PKG-INFO", ".cache/build/a.log",
+                "dist/release-0.3.0.json", ".cache/actionlint/keep"):
+        (work_copy / rel).parent.mkdir(parents=True, exist_ok=True)
+        (work_copy / rel).write_text("x")
+    run([*MAKE, "clean"], cwd=work_copy, check=True)
+    assert not (work_copy / "core/dist").exists()
+    assert not (work_copy / "core/build").exists()
+    assert not (work_copy / "vendors/aws/open_finops_aws.egg-info").exists()
+    assert not (work_copy / ".cache/build").exists()
+    assert not (work_copy / "dist/y.tar.gz").exists()
+    assert (work_copy / "dist/release-0.3.0.json").exists()
+    assert (work_copy / ".cache/actionlint/keep").exists()
+    assert (work_copy / "core/setup.py").exists()
+
+
+def test_test_script_refuses_a_run_without_tests(tmp_path):
+    """pytest's exit 5 (nothing collected) must fail, so CI never passes on no tests."""
+    proc = run([str(REPO / "scripts/test"), "-k", "no_test_has_this_name_at_all", "-n", "0",
+                "tests/test_scripts.py"], env=base_env(), check=False)
+    assert proc.returncode == 1, proc.explain
+    assert "collected no tests" in proc.stderr, proc.explain
+
+
+def test_ci_run_runs_make_test():
+    text = CI_RUN.read_text()
+    assert "make test" in text
+    assert "make test" in (REPO / "README.md").read_text()
