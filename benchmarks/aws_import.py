@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Benchmark `finops aws import-cur` against DuckDB reading the same files directly.
+
+Summary: writes one billing period of a legacy CUR (gzip CSV, ~90 columns, several chunks, the
+layout AWS delivers) with tests/curgen.py, then, each in a child process of its own and into a
+fresh database file:
+
+* direct: ``CREATE TABLE t AS SELECT * FROM read_csv([...the same files...])``
+* import: the plugin's import (manifest, normalized names, types, gzip verification,
+  bookkeeping, views), the code path of ``finops aws import-cur``
+
+and prints rows per second, the ratio import/direct and each child's peak RSS (from wait4).
+This is a measurement, not a test: nothing fails when the numbers are bad.
+
+Usage: .venv/bin/python benchmarks/aws_import.py [--rows 1000000] [--chunks 8]
+       [--format csv|parquet] [--repeat 3] [--workdir DIR] [--memory-limit 2GB]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+GENERATE = f"""
+import json, sys
+sys.path.insert(0, {str(REPO / "tests")!r})
+import curgen
+root, fmt, rows, chunks = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+bucket = curgen.CurBucket(root)
+delivery = bucket.legacy("bench", "2024-01", fmt=fmt, rows=rows, chunks=chunks)
+print(json.dumps({{"files": [str(p) for p in delivery.files], "source": str(bucket.source),
+                  "columns": len(curgen.LEGACY_COLUMNS) + len(curgen.DEFAULT_TAGS),
+                  "rows": delivery.totals.rows}}))
+"""
+DIRECT = """
+import json, sys, time, duckdb
+database, reader, files = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+con = duckdb.connect(database)
+started = time.perf_counter()
+con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}(?)", [files])
+rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
+con.close()
+print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
+"""
+
+IMPORT = """
+import json, sys, time
+from pathlib import Path
+from open_finops.aws.loader import import_cur
+from open_finops.aws.sources import open_source
+database, source, export, memory_limit = sys.argv[1:5]
+started = time.perf_counter()
+results = import_cur(open_source(source), export, Path(database),
+                     memory_limit=memory_limit or None, log=lambda message: None)
+seconds = time.perf_counter() - started
+assert all(r.status == "loaded" for r in results), results
+print(json.dumps({"seconds": seconds, "rows": sum(r.rows for r in results)}))
+"""
+
+
+def run_child(code: str, *argv: str) -> dict:
+    """Run `code` in a fresh interpreter: its JSON result, wall time and the peak RSS of that
+    process alone (os.wait4)."""
+    started = time.perf_counter()
+    out_file = tempfile.TemporaryFile(mode="w+")
+    err_file = tempfile.TemporaryFile(mode="w+")
+    proc = subprocess.Popen([sys.executable, "-c", code, *argv], stdout=out_file,
+                            stderr=err_file, stdin=subprocess.DEVNULL, text=True)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    out_file.seek(0)
+    err_file.seek(0)
+    if proc.returncode != 0:
+        raise SystemExit(f"child failed ({proc.returncode}):\n{err_file.read()}")
+    result = json.loads(out_file.read().strip().splitlines()[-1])
+    result["wall"] = wall
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # KiB on Linux
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--chunks", type=int, default=8)
+    parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, help="keep the files here (default: temp)")
+    parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit for the import")
+    args = parser.parse_args(argv)
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="finops-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        print(f"==> writing {args.rows:,} line items in {args.chunks} {args.format} files "
+              f"under {workdir}", file=sys.stderr)
+        started = time.perf_counter()
+        # In a child, so that this process stays small: a child's peak RSS includes what it
+        # inherited at fork.
+        written = run_child(GENERATE, str(workdir / "bucket"), args.format, str(args.rows),
+                            str(args.chunks))
+        size = sum(Path(p).stat().st_size for p in written["files"])
+        print(f"==> written in {time.perf_counter() - started:.1f}s: {size / 1e6:.1f} MB, "
+              f"{written['columns']} columns", file=sys.stderr)
+        files = json.dumps(written["files"])
+        reader = "read_csv" if args.format == "csv" else "read_parquet"
+        runs: dict[str, list[dict]] = {"direct": [], "import": []}
+        for attempt in range(args.repeat):
+            for name in ("direct", "import"):
+                database = workdir / f"{name}-{attempt}.duckdb"
+                if name == "direct":
+                    result = run_child(DIRECT, str(database), reader, files)
+                else:
+                    result = run_child(IMPORT, str(database), written["source"], "bench",
+                                       args.memory_limit)
+                assert result["rows"] == args.rows, result
+                runs[name].append(result)
+                print(f"==> {name} #{attempt + 1}: {result['seconds']:.2f}s "
+                      f"({args.rows / result['seconds']:,.0f} rows/s), wall "
+                      f"{result['wall']:.2f}s, peak RSS {result['peak_rss_mb']:.0f} MB",
+                      file=sys.stderr)
+                database.unlink(missing_ok=True)
+        direct = statistics.median(r["seconds"] for r in runs["direct"])
+        imported = statistics.median(r["seconds"] for r in runs["import"])
+        report = {
+            "rows": args.rows,
+            "files": args.chunks,
+            "format": args.format,
+            "megabytes": round(size / 1e6, 1),
+            "direct_seconds": round(direct, 3),
+            "import_seconds": round(imported, 3),
+            "direct_rows_per_second": round(args.rows / direct),
+            "import_rows_per_second": round(args.rows / imported),
+            "ratio_import_to_direct": round(imported / direct, 3),
+            "direct_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs["direct"])),
+            "import_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs["import"])),
+            "cpus": os.cpu_count(),
+        }
+        print(json.dumps(report, indent=2))
+        return 0
+    finally:
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,232 @@
+"""The `finops aws` command line: help, options from config.toml and OPEN_FINOPS_AWS_*
+variables, the reporting commands, and one black-box run of the installed entry point."""
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from conftest import REPO, base_env, run  # noqa: E402
+from curgen import CurBucket  # noqa: E402
+from open_finops.core.cli import main  # noqa: E402
+
+FINOPS = str(REPO / ".venv" / "bin" / "finops")
+COMMANDS = ["import-cur", "list-manifests", "show-state", "summary"]
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch) -> Path:
+    for name in list(os.environ):
+        if name.startswith(("OPEN_FINOPS_", "AWS_")):
+            monkeypatch.delenv(name)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+@pytest.fixture
+def finops(workdir, capsys):
+    def run_finops(*argv: str, code: int = 0) -> Run:
+        result = main(list(argv))
+        out, err = capsys.readouterr()
+        assert result == code, f"finops {' '.join(argv)} -> {result}\n--- stdout\n{out}" \
+                               f"\n--- stderr\n{err}"
+        return Run(result, out, err)
+
+    return run_finops
+
+
+@pytest.fixture
+def bucket(tmp_path) -> CurBucket:
+    return CurBucket(tmp_path / "bucket", prefix="cur")
+
+
+def table(text: str) -> list[list[str]]:
+    """A rendered table as rows of cells (cells are separated by two or more spaces)."""
+    return [re.split(r"\s{2,}", line.strip()) for line in text.strip().splitlines()
+            if line.strip()]
+
+
+def money(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def test_help_lists_exactly_the_commands_that_exist(finops):
+    out = finops("aws", "--help").out
+    listed = re.findall(r"^    (\S+)", out, re.MULTILINE)
+    assert listed == COMMANDS
+    for command in COMMANDS:
+        assert f"usage: finops aws {command}" in finops("aws", command, "--help").out
+    # `finops aws` alone shows the same help.
+    assert re.findall(r"^    (\S+)", finops("aws").out, re.MULTILINE) == COMMANDS
+
+
+def test_options_come_from_config_file_then_environment_then_command_line(
+        finops, bucket, workdir, monkeypatch):
+    jan = bucket.legacy("from-file", "2024-01", rows=50)
+    feb = bucket.legacy("from-env", "2024-02", rows=60)
+    cli = bucket.legacy("from-cli", "2024-03", rows=70)
+    (workdir / "config.toml").write_text(
+        f'[core]\ndatabase = "store/costs.duckdb"\n\n'
+        f'[aws]\nsource = "{bucket.source}"\nexport_name = "from-file"\n'
+        f'start = "2024-01"\n')
+    run_ = finops("aws", "import-cur")
+    assert "from-file 2024-01: loaded 50 rows" in run_.err
+    assert (workdir / "store" / "costs.duckdb").exists()
+
+    monkeypatch.setenv("OPEN_FINOPS_AWS_EXPORT_NAME", "from-env")
+    assert "from-env 2024-02: loaded 60 rows" in finops("aws", "import-cur").err
+
+    run_ = finops("aws", "import-cur", "--export-name", "from-cli", "--start", "2024-03",
+                  "--database", "other.duckdb")
+    assert "from-cli 2024-03: loaded 70 rows" in run_.err
+    assert (workdir / "other.duckdb").exists()
+    assert "skipped" in finops("aws", "import-cur").err
+    monkeypatch.setenv("OPEN_FINOPS_AWS_FORCE", "yes")
+    assert "from-env 2024-02: loaded 60 rows" in finops("aws", "import-cur").err
+    monkeypatch.delenv("OPEN_FINOPS_AWS_FORCE")
+
+    # export_name from the environment also selects what show-state reports.
+    state = table(finops("aws", "show-state").out.split("History:")[0])
+    assert [row[:2] for row in state[2:]] == [["from-env", "2024-02"]]
+    monkeypatch.delenv("OPEN_FINOPS_AWS_EXPORT_NAME")
+    state = table(finops("aws", "show-state", "--export-name", "from-file").out)
+    assert [row[:2] for row in state[2:3]] == [["from-file", "2024-01"]]
+    summary = table(finops("aws", "summary", "--export-name", "from-file").out)
+    assert summary[-1][:3] == ["TOTAL", "USD", money(jan.totals.unblended)]
+    assert feb.totals.rows == 60
+
+    # The database path is core's: OPEN_FINOPS_DATABASE beats the file.
+    monkeypatch.setenv("OPEN_FINOPS_DATABASE", str(workdir / "other.duckdb"))
+    run_ = finops("aws", "summary")  # export_name = "from-file" in the file selects nothing
+    assert table(run_.out) == [["SERVICE", "CURRENCY", "BILLED_COST", "EFFECTIVE_COST",
+                                "LINE_ITEMS"]]
+    assert "no cost data" in run_.err
+    summary = table(finops("aws", "summary", "--export-name", "from-cli").out)
+    assert summary[-1][:3] == ["TOTAL", "USD", money(cli.totals.unblended)]
+
+
+def test_a_required_option_missing_is_a_usage_error(finops, bucket):
+    run_ = finops("aws", "import-cur", "--export-name", "x", code=2)
+    assert run_.err.strip() == ("finops: error: --source is required (or set source in [aws] "
+                                "of config.toml, or OPEN_FINOPS_AWS_SOURCE)")
+    run_ = finops("aws", "list-manifests", "--source", str(bucket.source), code=2)
+    assert "--export-name is required" in run_.err
+
+
+def test_bad_values_from_the_environment_are_usage_errors(finops, bucket, monkeypatch):
+    bucket.legacy("acme", "2024-01")
+    monkeypatch.setenv("OPEN_FINOPS_AWS_CUR_VERSION", "v3")
+    run_ = finops("aws", "import-cur", "--source", str(bucket.source), "--export-name", "acme",
+                  code=2)
+    assert run_.err.strip() == "finops: error: --cur-version: expected one of auto, v1, v2, " \
+                               "got 'v3'"
+    monkeypatch.delenv("OPEN_FINOPS_AWS_CUR_VERSION")
+    monkeypatch.setenv("OPEN_FINOPS_AWS_MONTH", "January")
+    run_ = finops("aws", "summary", code=2)
+    assert "--month: expected a month as YYYY-MM, got 'January'" in run_.err
+
+
+def test_list_manifests_shows_versions_and_what_is_loaded(finops, bucket):
+    old = bucket.legacy("acme", "2024-01", rows=40, chunks=2)
+    feb = bucket.legacy("acme", "2024-02", rows=30, chunks=1)
+    options = ["--source", str(bucket.source), "--export-name", "acme"]
+    rows = table(finops("aws", "list-manifests", *options).out)
+    assert rows[0] == ["BILLING_PERIOD", "CUR", "FORMAT", "VERSION_ID", "FILES", "LATEST",
+                       "LOADED"]
+    assert rows[1:] == [["2024-01", "legacy", "csv", old.version_id, "2", "yes", "no"],
+                        ["2024-02", "legacy", "csv", feb.version_id, "1", "yes", "no"]]
+    finops("aws", "import-cur", *options)
+    new = bucket.legacy("acme", "2024-01", rows=45, chunks=3, seed=2)
+    rows = table(finops("aws", "list-manifests", *options).out)
+    assert rows[1:] == [["2024-01", "legacy", "csv", old.version_id, "2", "no", "yes"],
+                        ["2024-01", "legacy", "csv", new.version_id, "3", "yes", "no"],
+                        ["2024-02", "legacy", "csv", feb.version_id, "1", "yes", "yes"]]
+    rows = table(finops("aws", "list-manifests", *options, "--start", "2024-02").out)
+    assert [row[0] for row in rows[1:]] == ["2024-02"]
+
+
+def test_show_state_history_with_an_error(finops, bucket):
+    first = bucket.cur2("exp", "2024-01", rows=40)
+    options = ["--source", str(bucket.source), "--export-name", "exp"]
+    finops("aws", "import-cur", *options)
+    broken = bucket.cur2("exp", "2024-01", rows=40, seed=3)
+    broken.files[0].write_bytes(b"not parquet at all")
+    finops("aws", "import-cur", *options, code=1)
+    out = finops("aws", "show-state", "--billing-period", "2024-01").out
+    loaded, history = out.split("History:")
+    assert table(loaded)[2][:7] == ["exp", "2024-01", "2.0", "parquet", first.version_id,
+                                    "40", "2"]
+    rows = table(history)
+    assert [row[:6] for row in rows[1:]] == [
+        ["exp", "2024-01", first.version_id, "loaded", "40", "2"],
+        ["exp", "2024-01", broken.version_id, "failed", "-", "2"]]
+    assert str(broken.files[0]) in rows[2][-1]
+    assert table(finops("aws", "show-state", "--billing-period", "2023-01").out) == [
+        ["Loaded:"], ["EXPORT", "BILLING_PERIOD", "CUR", "FORMAT", "VERSION_ID", "ROWS",
+                      "FILES", "LOADED_AT"],
+        ["History:"], ["EXPORT", "BILLING_PERIOD", "VERSION_ID", "STATUS", "ROWS", "FILES",
+                       "STARTED", "FINISHED", "ERROR"]]
+
+
+def test_reporting_commands_before_any_import(finops):
+    run_ = finops("aws", "summary", code=1)
+    assert "no database at" in run_.err and "finops aws import-cur" in run_.err
+    finops("aws", "show-state", code=1)
+
+
+@pytest.mark.parametrize("by, attribute", [("service", "by_service"),
+                                           ("account", "by_account"),
+                                           ("region", "by_region")])
+def test_summary_totals(finops, bucket, by, attribute):
+    jan = bucket.legacy("acme", "2024-01", rows=300)
+    feb = bucket.cur2("acme2", "2024-02", rows=200)
+    finops("aws", "import-cur", "--source", str(bucket.source), "--export-name", "acme")
+    finops("aws", "import-cur", "--source", str(bucket.source), "--export-name", "acme2")
+    run_ = finops("aws", "summary", "--by", by, "--month", "2024-01")
+    rows = table(run_.out)
+    assert rows[0] == [by.upper(), "CURRENCY", "BILLED_COST", "EFFECTIVE_COST", "LINE_ITEMS"]
+    wanted = getattr(jan.totals, attribute)
+    assert {row[0]: row[2] for row in rows[1:-1]} == {k: money(v) for k, v in wanted.items()}
+    assert rows[-1][:3] == ["TOTAL", "USD", money(jan.totals.unblended)]
+    assert rows[-1][3:] == [money(jan.totals.effective), f"{jan.totals.rows:,}"]
+    everything = table(finops("aws", "summary", "--by", by).out)
+    assert everything[-1][2] == money(jan.totals.unblended + feb.totals.unblended)
+    only = table(finops("aws", "summary", "--export-name", "acme2").out)
+    assert only[-1][2] == money(feb.totals.unblended)
+
+
+def test_installed_entry_point_black_box(tmp_path, home, bucket):
+    """The console script, run as a user would: data on stdout, messages on stderr."""
+    jan = bucket.legacy("acme", "2024-01", rows=80)
+    env = base_env(home)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    options = ["--source", str(bucket.source), "--export-name", "acme"]
+    imported = run([FINOPS, "aws", "import-cur", *options], cwd=cwd, env=env, check=True,
+                   timeout=120)
+    assert imported.stdout == "" and "loaded 80 rows" in imported.stderr
+    again = run([FINOPS, "aws", "import-cur", *options], cwd=cwd, env=env, check=True,
+                timeout=120)
+    assert "skipped" in again.stderr
+    summary = run([FINOPS, "aws", "summary"], cwd=cwd, env=env, check=True, timeout=120)
+    assert table(summary.stdout)[-1][2] == money(jan.totals.unblended)
+    bad = run([FINOPS, "aws", "summary", "--month", "2024/01"], cwd=cwd, env=env, check=False,
+              timeout=120)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.strip() == ("finops: error: --month: expected a month as YYYY-MM, "
+                                  "got '2024/01'")

@@ -1,0 +1,436 @@
+"""`finops aws import-cur` from a local folder laid out like the bucket: every layout AWS
+delivers, restatements, reruns, and bad input that must leave earlier data intact.
+
+The reports are written by tests/curgen.py, which knows their totals; the importer is driven
+through the real `finops` command (in-process, for speed), and the store is read back with
+DuckDB."""
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from curgen import CurBucket, Delivery  # noqa: E402
+from open_finops.core.cli import main  # noqa: E402
+
+APPROX = {"rel": 1e-9, "abs": 1e-6}
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch) -> Path:
+    """The working directory of the command (the default database is data/finops.duckdb in
+    it), with no OPEN_FINOPS_* or AWS_* variables from the developer's environment."""
+    for name in list(os.environ):
+        if name.startswith(("OPEN_FINOPS_", "AWS_")):
+            monkeypatch.delenv(name)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+@pytest.fixture
+def finops(workdir, capsys):
+    """Run `finops ARGS...` in-process; assert the exit code, show the output on failure."""
+
+    def run(*argv: str, code: int = 0) -> Run:
+        result = main(list(argv))
+        out, err = capsys.readouterr()
+        assert result == code, f"finops {' '.join(argv)} -> {result}\n--- stdout\n{out}" \
+                               f"\n--- stderr\n{err}"
+        return Run(result, out, err)
+
+    return run
+
+
+@pytest.fixture
+def bucket(tmp_path) -> CurBucket:
+    return CurBucket(tmp_path / "bucket", prefix="reports/cur")
+
+
+@pytest.fixture
+def db(workdir) -> Path:
+    return workdir / "data" / "finops.duckdb"
+
+
+def query(db: Path, sql: str, params=()) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def period_totals(db: Path, export: str) -> dict[str, tuple[int, float]]:
+    rows = query(db, "SELECT billing_period, count(*), sum(line_item_unblended_cost) "
+                     "FROM aws_cur WHERE export_name = ? GROUP BY ALL ORDER BY 1", [export])
+    return {period: (count, total) for period, count, total in rows}
+
+
+def expected(*deliveries: Delivery) -> dict[str, tuple[int, float]]:
+    return {d.period: (d.totals.rows, d.totals.unblended) for d in deliveries}
+
+
+def assert_totals(actual: dict, wanted: dict) -> None:
+    assert actual.keys() == wanted.keys()
+    for period, (rows, total) in wanted.items():
+        assert actual[period][0] == rows, period
+        assert actual[period][1] == pytest.approx(total, **APPROX), period
+
+
+def import_cur(finops, bucket: CurBucket, export: str, *extra: str, code: int = 0) -> Run:
+    return finops("aws", "import-cur", "--source", str(bucket.source), "--export-name", export,
+                  *extra, code=code)
+
+
+# -- every layout --------------------------------------------------------------------------
+
+def test_legacy_versioned_csv_several_chunks(finops, bucket, db):
+    jan = bucket.legacy("acme-cur", "2024-01", rows=300, chunks=3)
+    feb = bucket.legacy("acme-cur", "2024-02", rows=200, chunks=2)
+    run = import_cur(finops, bucket, "acme-cur")
+    assert run.out == ""  # messages go to stderr
+    assert "2024-01: loaded 300 rows from 3 files" in run.err
+    assert_totals(period_totals(db, "acme-cur"), expected(jan, feb))
+    types = dict(query(db, "SELECT column_name, data_type FROM information_schema.columns "
+                           "WHERE table_name = 'aws_cur'"))
+    assert types["line_item_unblended_cost"] == "DOUBLE"
+    assert types["line_item_usage_start_date"] == "TIMESTAMP"
+    assert types["resource_tags_user_environment"] == "VARCHAR"
+    assert types["savings_plan_savings_plan_a_r_n"] == "VARCHAR"
+
+
+def test_legacy_overwrite_parquet_athena_layout(finops, bucket, db):
+    jan = bucket.legacy("athena-cur", "2024-01", mode="overwrite", fmt="parquet", chunks=2)
+    import_cur(finops, bucket, "athena-cur")
+    assert_totals(period_totals(db, "athena-cur"), expected(jan))
+    # AWS overwrites the same files with a new assemblyId: the period is replaced.
+    restated = bucket.legacy("athena-cur", "2024-01", mode="overwrite", fmt="parquet",
+                             rows=350, chunks=3, seed=7)
+    run = import_cur(finops, bucket, "athena-cur")
+    assert "loaded 350 rows" in run.err
+    assert_totals(period_totals(db, "athena-cur"), expected(restated))
+
+
+def test_legacy_overwrite_csv_beside_the_manifest(finops, bucket, db):
+    jan = bucket.legacy("flat-cur", "2024-01", mode="overwrite", fmt="csv", chunks=2)
+    assert jan.manifest.parent == jan.files[0].parent
+    import_cur(finops, bucket, "flat-cur")
+    assert_totals(period_totals(db, "flat-cur"), expected(jan))
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_cur2(finops, bucket, db, fmt):
+    jan = bucket.cur2("cur2-export", "2024-01", fmt=fmt, rows=250, chunks=3)
+    feb = bucket.cur2("cur2-export", "2024-02", fmt=fmt, rows=150, chunks=1)
+    run = import_cur(finops, bucket, "cur2-export")
+    assert "CUR 2.0" in run.err
+    assert_totals(period_totals(db, "cur2-export"), expected(jan, feb))
+    types = dict(query(db, "SELECT column_name, data_type FROM information_schema.columns "
+                           "WHERE table_name = 'aws_cur'"))
+    assert types["resource_tags"] == "MAP(VARCHAR, VARCHAR)"
+    assert types["product"] == "MAP(VARCHAR, VARCHAR)"
+    tagged = query(db, "SELECT count(*) FROM aws_cur WHERE resource_tags['user_team'] = 'web'")
+    assert tagged[0][0] > 0
+    services = dict(query(db, "SELECT ServiceName, sum(BilledCost) FROM focus "
+                              "WHERE x_BillingPeriod = '2024-01' GROUP BY ALL"))
+    assert services == pytest.approx(jan.totals.by_service, **APPROX)
+
+
+def test_cur2_create_new_mode_takes_the_newest_execution(finops, bucket, db):
+    bucket.cur2("daily", "2024-03", mode="create_new", rows=100, seed=1)
+    newest = bucket.cur2("daily", "2024-03", mode="create_new", rows=120, seed=2)
+    import_cur(finops, bucket, "daily")
+    assert_totals(period_totals(db, "daily"), expected(newest))
+
+
+def test_legacy_csv_legacy_parquet_and_cur2_line_up(finops, bucket, db):
+    """The same usage delivered four ways gives the same totals, in one aws_cur view."""
+    deliveries = [
+        bucket.legacy("v1-csv", "2024-05", seed=3),
+        bucket.legacy("v1-parquet", "2024-05", mode="overwrite", fmt="parquet", seed=3),
+        bucket.cur2("v2-parquet", "2024-05", seed=3),
+        bucket.cur2("v2-csv", "2024-05", fmt="csv", seed=3),
+    ]
+    for delivery in deliveries:
+        import_cur(finops, bucket, delivery.export_name)
+    rows = query(db, "SELECT export_name, count(*), round(sum(line_item_unblended_cost), 6), "
+                     "round(sum(line_item_usage_amount), 6), min(line_item_usage_start_date), "
+                     "count(DISTINCT line_item_resource_id) FROM aws_cur GROUP BY ALL")
+    assert len(rows) == 4
+    assert len({row[1:] for row in rows}) == 1, rows
+    assert rows[0][2] == pytest.approx(deliveries[0].totals.unblended, **APPROX)
+    focus = query(db, "SELECT x_ExportName, sum(EffectiveCost), count(DISTINCT ServiceName), "
+                      "count(DISTINCT RegionId) FROM focus GROUP BY ALL")
+    for _name, effective, services, regions in focus:
+        assert effective == pytest.approx(deliveries[0].totals.effective, **APPROX)
+        assert (services, regions) == (5, 3)
+
+
+def test_columns_that_come_and_go_are_absorbed_by_name(finops, bucket, db):
+    bucket.legacy("drift", "2024-01", tags=("Environment", "Team"))
+    bucket.legacy("drift", "2024-02", tags=("Environment", "Project"),
+                  drop=("product/volumeType", "savingsPlan/Region"))
+    import_cur(finops, bucket, "drift")
+    rows = dict(((period, column), count) for period, column, count in query(
+        db, "SELECT billing_period, 'team', count(resource_tags_user_team) FROM aws_cur "
+            "GROUP BY ALL UNION ALL SELECT billing_period, 'project', "
+            "count(resource_tags_user_project) FROM aws_cur GROUP BY ALL UNION ALL "
+            "SELECT billing_period, 'volume', count(product_volume_type) FROM aws_cur "
+            "GROUP BY ALL"))
+    assert rows[("2024-01", "team")] > 0 and rows[("2024-02", "team")] == 0
+    assert rows[("2024-01", "project")] == 0 and rows[("2024-02", "project")] > 0
+    assert rows[("2024-01", "volume")] > 0 and rows[("2024-02", "volume")] == 0
+
+
+def test_no_prefix_and_a_name_full_of_regex_and_glob_characters(finops, tmp_path, db):
+    bucket = CurBucket(tmp_path / "flat-bucket", prefix="")
+    name = "cur.(prod)+[a]*?{x}$"
+    jan = bucket.legacy(name, "2024-01", chunks=2)
+    feb = bucket.cur2("other", "2024-01", fmt="csv")
+    assert bucket.source == bucket.root
+    import_cur(finops, bucket, name)
+    import_cur(finops, bucket, "other")
+    assert_totals(period_totals(db, name), expected(jan))
+    assert_totals(period_totals(db, "other"), expected(feb))
+
+
+def test_a_copy_under_another_prefix_still_resolves_keys(finops, bucket, db, tmp_path):
+    """reportKeys name the original bucket prefix; a synced copy elsewhere still loads."""
+    jan = bucket.legacy("acme", "2024-01")
+    copy = tmp_path / "elsewhere" / "mirror"
+    shutil.copytree(bucket.source / "acme", copy / "acme")
+    finops("aws", "import-cur", "--source", str(copy.parent), "--export-name", "acme", code=1)
+    finops("aws", "import-cur", "--source", str(copy), "--export-name", "acme")
+    assert_totals(period_totals(db, "acme"), expected(jan))
+
+
+# -- versions: restatement, skip, force ----------------------------------------------------
+
+def test_restatement_replaces_the_period_and_reruns_skip(finops, bucket, db):
+    first = bucket.legacy("acme", "2024-01", rows=200, chunks=3)
+    feb = bucket.legacy("acme", "2024-02", rows=100)
+    import_cur(finops, bucket, "acme")
+    assert_totals(period_totals(db, "acme"), expected(first, feb))
+
+    # After month end AWS re-delivers January under a new assemblyId (credits, refunds).
+    restated = bucket.legacy("acme", "2024-01", rows=260, chunks=4, seed=1, final=True)
+    assert restated.version_id != first.version_id
+    run = import_cur(finops, bucket, "acme")
+    assert "2024-01: loaded 260 rows" in run.err
+    assert "2024-02: version" in run.err and "skipped" in run.err
+    assert_totals(period_totals(db, "acme"), expected(restated, feb))
+
+    run = import_cur(finops, bucket, "acme")
+    assert run.err.count("skipped") == 2
+    assert_totals(period_totals(db, "acme"), expected(restated, feb))
+
+    run = import_cur(finops, bucket, "acme", "--force", "--start", "2024-01", "--end", "2024-01")
+    assert "2024-01: loaded 260 rows" in run.err and "2024-02" not in run.err
+    assert_totals(period_totals(db, "acme"), expected(restated, feb))
+
+    history = query(db, "SELECT billing_period, version_id, status, row_count FROM "
+                        "open_finops_aws.imports ORDER BY started, billing_period, rowid")
+    assert [h[:3] for h in history if h[0] == "2024-01"] == [
+        ("2024-01", first.version_id, "loaded"),
+        ("2024-01", restated.version_id, "loaded"),
+        ("2024-01", restated.version_id, "loaded"),
+    ]
+
+
+def test_start_and_end_select_periods(finops, bucket, db):
+    for month in ("2023-11", "2023-12", "2024-01", "2024-02"):
+        bucket.cur2("exp", month, rows=20, chunks=1)
+    import_cur(finops, bucket, "exp", "--start", "2023-12", "--end", "2024-01")
+    assert list(period_totals(db, "exp")) == ["2023-12", "2024-01"]
+    run = import_cur(finops, bucket, "exp", "--start", "2025-01", code=1)
+    assert "no billing period between 2025-01 and the last" in run.err
+
+
+def test_focus_view_totals(finops, bucket, db):
+    jan = bucket.legacy("acme", "2024-01", rows=400)
+    import_cur(finops, bucket, "acme")
+    billed, effective, list_cost, consumed, rows = query(
+        db, "SELECT sum(BilledCost), sum(EffectiveCost), sum(ListCost), "
+            "sum(ConsumedQuantity), count(*) FROM focus")[0]
+    assert rows == jan.totals.rows
+    assert billed == pytest.approx(jan.totals.unblended, **APPROX)
+    assert effective == pytest.approx(jan.totals.effective, **APPROX)
+    assert list_cost == pytest.approx(jan.totals.list_cost, **APPROX)
+    assert consumed == pytest.approx(jan.totals.consumed, **APPROX)
+    by_category = dict(query(db, "SELECT ChargeCategory, sum(BilledCost) FROM focus "
+                                 "GROUP BY ALL"))
+    assert by_category == pytest.approx(jan.totals.by_category, **APPROX)
+    columns = {row[0] for row in query(db, "DESCRIBE focus")}
+    assert {"BilledCost", "EffectiveCost", "ListCost", "ListUnitPrice", "BillingPeriodStart",
+            "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd", "BillingAccountId",
+            "SubAccountId", "BillingCurrency", "ServiceName", "ProviderName", "ResourceId",
+            "RegionId", "AvailabilityZone", "ChargeCategory", "ConsumedQuantity",
+            "PricingUnit"} <= columns
+    assert query(db, "SELECT DISTINCT ProviderName, BillingAccountId, BillingCurrency, "
+                     "BillingPeriodStart::VARCHAR FROM focus") == [
+        ("AWS", "999999999999", "USD", "2024-01-01 00:00:00")]
+
+
+# -- bad input: one line, non-zero exit, earlier data intact -------------------------------
+
+def _restate(bucket: CurBucket) -> Delivery:
+    return bucket.legacy("acme", "2024-01", rows=90, chunks=3, seed=5)
+
+
+@pytest.fixture
+def loaded(finops, bucket, db):
+    """January loaded once; each test breaks a newer delivery of it."""
+    jan = bucket.legacy("acme", "2024-01", rows=200, chunks=3)
+    import_cur(finops, bucket, "acme")
+    return jan
+
+
+def _assert_failed_and_intact(finops, bucket, db, jan: Delivery, run: Run, *needles: str):
+    errors = [line for line in run.err.splitlines() if "error:" in line]
+    assert len(errors) == 1, run.err
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+    assert_totals(period_totals(db, "acme"), expected(jan))
+    last = query(db, "SELECT status, error FROM open_finops_aws.imports "
+                     "ORDER BY started DESC, finished DESC LIMIT 1")[0]
+    assert last[0] == "failed" and last[1]
+    assert query(db, "SELECT version_id FROM open_finops_aws.loaded") == [(jan.version_id,)]
+    state = finops("aws", "show-state", "--billing-period", "2024-01")
+    assert "failed" in state.out and jan.version_id in state.out
+
+
+def test_corrupt_gzip_in_the_middle(finops, bucket, db, loaded):
+    broken = _restate(bucket)
+    data = bytearray(broken.files[1].read_bytes())
+    for i in range(len(data) // 2, len(data) // 2 + 64):
+        data[i] ^= 0x5A
+    broken.files[1].write_bytes(bytes(data))
+    run = import_cur(finops, bucket, "acme", code=1)
+    _assert_failed_and_intact(finops, bucket, db, loaded, run, str(broken.files[1]))
+
+
+def test_gzip_truncated_at_a_line_end_is_caught(finops, bucket, db, loaded):
+    """DuckDB alone would load the first lines quietly: zlib's check catches it."""
+    broken = _restate(bucket)
+    text = gzip.decompress(broken.files[0].read_bytes())
+    cut = text.index(b"\n", len(text) // 2) + 1
+    # A download cut at a flush point: the stream holds exactly the first lines.
+    compressor = zlib.compressobj(wbits=31)
+    partial = compressor.compress(text[:cut]) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    broken.files[0].write_bytes(partial)
+    probe = duckdb.sql(f"SELECT count(*) FROM read_csv('{broken.files[0]}', header = true, "
+                       "all_varchar = true)").fetchone()[0]
+    assert 0 < probe < broken.totals.rows / 3  # what DuckDB alone would have loaded
+    run = import_cur(finops, bucket, "acme", code=1)
+    _assert_failed_and_intact(finops, bucket, db, loaded, run, str(broken.files[0]), "gzip")
+
+
+def test_not_gzip_at_all(finops, bucket, db, loaded):
+    broken = _restate(bucket)
+    broken.files[2].write_bytes(b"this is not gzip\n" * 10)
+    run = import_cur(finops, bucket, "acme", code=1)
+    _assert_failed_and_intact(finops, bucket, db, loaded, run, str(broken.files[2]), "gzip")
+
+
+def test_parquet_file_that_is_not_parquet(finops, bucket, db):
+    jan = bucket.legacy("acme", "2024-01", mode="overwrite", fmt="parquet")
+    import_cur(finops, bucket, "acme")
+    broken = bucket.legacy("acme", "2024-01", mode="overwrite", fmt="parquet", seed=9)
+    broken.files[0].write_text("PAR1? no: a CSV someone renamed\na,b\n1,2\n")
+    run = import_cur(finops, bucket, "acme", code=1)
+    _assert_failed_and_intact(finops, bucket, db, jan, run, str(broken.files[0]))
+
+
+def test_manifest_naming_absent_files(finops, bucket, db, loaded):
+    broken = _restate(bucket)
+    broken.files[1].unlink()
+    run = import_cur(finops, bucket, "acme", code=1)
+    _assert_failed_and_intact(finops, bucket, db, loaded, run, "does not exist",
+                              broken.files[1].name)
+
+
+def test_manifest_that_is_not_json(finops, bucket, db, loaded):
+    broken = _restate(bucket)
+    for manifest in (broken.manifest, broken.manifest.parent.parent / "acme-Manifest.json"):
+        manifest.write_text('{"assemblyId": "x", "reportKeys": [')
+    run = import_cur(finops, bucket, "acme", code=1)
+    _assert_failed_and_intact(finops, bucket, db, loaded, run, "invalid JSON")
+
+
+def test_a_bad_period_does_not_stop_the_others(finops, bucket, db, loaded):
+    broken = _restate(bucket)
+    broken.files[0].write_bytes(b"garbage")
+    feb = bucket.legacy("acme", "2024-02")
+    run = import_cur(finops, bucket, "acme", code=1)
+    assert "2024-02: loaded" in run.err
+    assert_totals(period_totals(db, "acme"), expected(loaded, feb))
+
+
+def test_missing_manifest(finops, bucket, db):
+    bucket.legacy("acme", "2024-01")
+    run = import_cur(finops, bucket, "acme-typo", code=1)
+    assert run.err.strip().splitlines()[-1] == (
+        f"finops: error: no legacy CUR manifest acme-typo-Manifest.json under "
+        f"{bucket.source}/acme-typo/ (the folder is empty or absent: check --source and "
+        f"--export-name)")
+    run = finops("aws", "import-cur", "--source", str(bucket.root / "nowhere"),
+                 "--export-name", "acme", code=1)
+    assert f"source {bucket.root / 'nowhere'} does not exist" in run.err
+    run = finops("aws", "import-cur", "--source", str(bucket.source / "acme"),
+                 "--export-name", "acme", code=1)
+    assert "--source is the export's own folder; give the folder that contains acme/" in run.err
+
+
+@pytest.mark.parametrize("option, value", [("--start", "2024-1"), ("--end", "24-01"),
+                                           ("--start", "2024-13")])
+def test_month_in_the_wrong_form(finops, bucket, option, value):
+    bucket.legacy("acme", "2024-01")
+    run = import_cur(finops, bucket, "acme", option, value, code=2)
+    assert run.err.strip() == f"finops: error: {option}: expected a month as YYYY-MM, " \
+                              f"got {value!r}"
+
+
+def test_database_locked_by_another_process(finops, bucket, db, loaded):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+         "print('ready', flush=True); sys.stdin.read()", str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        _restate(bucket)
+        run = import_cur(finops, bucket, "acme", code=1)
+        assert run.err.strip().splitlines()[-1] == (
+            f"finops: error: database {db} is locked by another process (PID {holder.pid}); "
+            "retry when it has finished")
+    finally:
+        holder.communicate("", timeout=30)
+    assert_totals(period_totals(db, "acme"), expected(loaded))
+
+
+def test_both_cur_versions_under_one_name_need_a_choice(finops, bucket, db):
+    legacy = bucket.legacy("same", "2024-01")
+    cur2 = bucket.cur2("same", "2024-01", seed=4)
+    run = import_cur(finops, bucket, "same", code=1)
+    assert "choose one with --cur-version v1 or v2" in run.err
+    import_cur(finops, bucket, "same", "--cur-version", "v2")
+    assert_totals(period_totals(db, "same"), expected(cur2))
+    import_cur(finops, bucket, "same", "--cur-version", "v1")
+    assert_totals(period_totals(db, "same"), expected(legacy))

@@ -1,0 +1,184 @@
+"""The handlers of ``finops aws``: resolve options (command line > environment > config file >
+default), call the library, print tables on stdout and messages on stderr."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from open_finops.aws import loader, store
+from open_finops.aws.errors import AwsError, UsageError, check_month, one_line
+from open_finops.aws.manifests import CUR_VERSIONS, find, latest, versions
+from open_finops.aws.sources import open_source
+from open_finops.aws.tables import render
+
+SECTION = "aws"
+GROUPS = {
+    "service": ("SERVICE", "ServiceName"),
+    "account": ("ACCOUNT", "SubAccountId"),
+    "region": ("REGION", "RegionId"),
+}
+
+
+def _option(config: Any, args: argparse.Namespace, key: str) -> Any:
+    return config.get(SECTION, key, cli=getattr(args, key, None))
+
+
+def _required(config: Any, args: argparse.Namespace, key: str) -> str:
+    value = _option(config, args, key)
+    if value in (None, ""):
+        option = "--" + key.replace("_", "-")
+        raise UsageError(f"{option} is required (or set {key} in [aws] of config.toml, or "
+                         f"OPEN_FINOPS_AWS_{key.upper()})")
+    return str(value)
+
+
+def _cur_version(config: Any, args: argparse.Namespace) -> str:
+    value = str(_option(config, args, "cur_version") or "auto").strip().lower()
+    if value not in CUR_VERSIONS:
+        raise UsageError(f"--cur-version: expected one of {', '.join(CUR_VERSIONS)}, "
+                         f"got {value!r}")
+    return value
+
+
+def _period_range(config: Any, args: argparse.Namespace) -> tuple[str | None, str | None]:
+    start = check_month(_option(config, args, "start"), "--start")
+    end = check_month(_option(config, args, "end"), "--end")
+    if start and end and start > end:
+        raise UsageError(f"--start {start} is after --end {end}")
+    return start, end
+
+
+def _database(config: Any) -> Path:
+    return Path(config.database)
+
+
+def import_cur(args: argparse.Namespace, config: Any) -> int:
+    source_value = _required(config, args, "source")
+    export_name = _required(config, args, "export_name")
+    cur_version = _cur_version(config, args)
+    start, end = _period_range(config, args)
+    force = bool(_option(config, args, "force"))
+    source = open_source(source_value)
+    database = _database(config)
+    loader.log_to_stderr(f"importing {export_name} from {source.describe()} into {database}")
+    results = loader.import_cur(
+        source, export_name, database, cur_version=cur_version, start=start, end=end,
+        force=force, memory_limit=_option(config, args, "memory_limit") or None)
+    counts = {status: sum(r.status == status for r in results)
+              for status in ("loaded", "skipped", "failed")}
+    loader.log_to_stderr(f"done: {counts['loaded']} loaded, {counts['skipped']} up to date, "
+                         f"{counts['failed']} failed")
+    for result in results:
+        if result.status == "failed":
+            print(f"finops: error: {result.export_name} {result.period}: {result.message}",
+                  file=sys.stderr)
+    return 1 if counts["failed"] else 0
+
+
+def list_manifests(args: argparse.Namespace, config: Any) -> int:
+    source_value = _required(config, args, "source")
+    export_name = _required(config, args, "export_name")
+    cur_version = _cur_version(config, args)
+    start, end = _period_range(config, args)
+    manifests = find(open_source(source_value), export_name, cur_version)
+    newest = {period: m.version_id for period, m in latest(manifests).items()}
+    loaded_versions = _loaded_versions(_database(config), export_name)
+    rows = []
+    for manifest in versions(manifests):
+        period = manifest.period
+        if period and ((start and period < start) or (end and period > end)):
+            continue
+        rows.append((period, manifest.kind, manifest.fmt or None, manifest.version_id,
+                     len(manifest.files), newest.get(period or "") == manifest.version_id,
+                     loaded_versions.get(period or "") == manifest.version_id,
+                     manifest.problem()))
+    headers = ["BILLING_PERIOD", "CUR", "FORMAT", "VERSION_ID", "FILES", "LATEST", "LOADED"]
+    if any(row[-1] for row in rows):
+        headers.append("PROBLEM")
+    else:
+        rows = [row[:-1] for row in rows]
+    print(render(headers, rows))
+    return 0
+
+
+def _loaded_versions(database: Path, export_name: str) -> dict[str, str]:
+    if not database.exists():
+        return {}
+    con = store.connect(database, read_only=True)
+    try:
+        return {entry.billing_period: entry.version_id
+                for entry in store.loaded(con, export_name)}
+    finally:
+        con.close()
+
+
+def show_state(args: argparse.Namespace, config: Any) -> int:
+    period = check_month(_option(config, args, "billing_period"), "--billing-period")
+    export_name = _option(config, args, "export_name") or None
+    con = store.connect(_database(config), read_only=True)
+    try:
+        loaded = store.loaded(con, export_name, period)
+        history = store.history(con, export_name, period)
+    finally:
+        con.close()
+    print("Loaded:")
+    print(render(["EXPORT", "BILLING_PERIOD", "CUR", "FORMAT", "VERSION_ID", "ROWS", "FILES",
+                  "LOADED_AT"],
+                 [(e.export_name, e.billing_period, "2.0" if e.cur_version == "v2" else "legacy",
+                   e.format, e.version_id, e.row_count, e.file_count, e.loaded_at)
+                  for e in loaded]))
+    print()
+    print("History:")
+    print(render(["EXPORT", "BILLING_PERIOD", "VERSION_ID", "STATUS", "ROWS", "FILES",
+                  "STARTED", "FINISHED", "ERROR"], history))
+    if not loaded and not history:
+        loader.log_to_stderr("nothing imported yet" + (f" for {period}" if period else ""))
+    return 0
+
+
+def summary(args: argparse.Namespace, config: Any) -> int:
+    month = check_month(_option(config, args, "month"), "--month")
+    by = str(_option(config, args, "by") or "service").strip().lower()
+    if by not in GROUPS:
+        raise UsageError(f"--by: expected one of {', '.join(GROUPS)}, got {by!r}")
+    export_name = _option(config, args, "export_name") or None
+    title, column = GROUPS[by]
+    clauses, params = [], []
+    if month:
+        clauses.append("x_BillingPeriod = ?")
+        params.append(month)
+    if export_name:
+        clauses.append("x_ExportName = ?")
+        params.append(export_name)
+    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    con = store.connect(_database(config), read_only=True)
+    try:
+        rows = con.execute(
+            f"SELECT coalesce({column}, '(none)') AS grp, BillingCurrency, "
+            f"sum(BilledCost), sum(EffectiveCost), count(*) FROM main.focus {where} "
+            f"GROUP BY ALL ORDER BY sum(BilledCost) DESC NULLS LAST, grp", params).fetchall()
+    except Exception as exc:
+        import duckdb
+
+        if isinstance(exc, duckdb.CatalogException):
+            raise AwsError(f"no focus view in {_database(config)}: load a report first with "
+                           "'finops aws import-cur'") from None
+        if isinstance(exc, duckdb.Error):
+            raise AwsError(f"{_database(config)}: {one_line(exc)}") from None
+        raise
+    finally:
+        con.close()
+    if not rows:
+        scope = f" for {month}" if month else ""
+        loader.log_to_stderr(f"no cost data{scope}")
+    table = [(group, currency, billed, effective, count)
+             for group, currency, billed, effective, count in rows]
+    currencies = sorted({row[1] for row in rows if row[1]})
+    for currency in currencies:
+        mine = [row for row in rows if row[1] == currency]
+        table.append(("TOTAL", currency, sum(r[2] or 0.0 for r in mine),
+                      sum(r[3] or 0.0 for r in mine), sum(r[4] for r in mine)))
+    print(render([title, "CURRENCY", "BILLED_COST", "EFFECTIVE_COST", "LINE_ITEMS"], table))
+    return 0

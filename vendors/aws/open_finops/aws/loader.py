@@ -1,0 +1,325 @@
+"""Import the newest version of each billing period of an export into the store.
+
+DuckDB's own readers load the files (``read_csv`` / ``read_parquet`` into ``CREATE TABLE AS``
+and ``INSERT ... BY NAME``), so no Python code touches the rows and memory stays within
+DuckDB's limit however big the files are. A period is replaced inside one transaction: the
+old table is dropped and the new one built, the bookkeeping and views updated, and only then
+committed; any failure rolls all of it back, so the previous data stays, and the error is
+recorded in a transaction of its own.
+
+DuckDB does not check gzip checksums and stops quietly at a truncation that falls on a line
+end, so every gzip file is also verified by zlib, in a thread, while DuckDB loads it.
+"""
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import re
+import sys
+import tempfile
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from open_finops.aws import store
+from open_finops.aws.columns import (MAP_COLUMNS, canonical_type, literal, quote,
+                                     unique_names)
+from open_finops.aws.errors import AwsError, UsageError, one_line
+from open_finops.aws.manifests import Manifest, find, latest
+from open_finops.aws.sources import Obj, Source, cleanup
+
+Log = Callable[[str], None]
+_CHUNK = 1 << 20
+
+
+@dataclass
+class Result:
+    export_name: str
+    period: str
+    status: str  # "loaded", "skipped" or "failed"
+    version_id: str
+    rows: int = 0
+    files: int = 0
+    message: str = ""
+
+
+def log_to_stderr(message: str) -> None:
+    print(f"==> {message}", file=sys.stderr, flush=True)
+
+
+def select_periods(manifests: list[Manifest], start: str | None,
+                   end: str | None) -> dict[str, Manifest]:
+    if start and end and start > end:
+        raise UsageError(f"--start {start} is after --end {end}")
+    newest = latest(manifests)
+    chosen = {period: manifest for period, manifest in newest.items()
+              if (not start or period >= start) and (not end or period <= end)}
+    if not chosen and newest:
+        periods = list(newest)
+        raise AwsError(f"no billing period between {start or 'the first'} and "
+                       f"{end or 'the last'}: the manifests cover {periods[0]}..{periods[-1]}")
+    return chosen
+
+
+def import_cur(source: Source, export_name: str, database: Path, *, cur_version: str = "auto",
+               start: str | None = None, end: str | None = None, force: bool = False,
+               memory_limit: str | None = None, log: Log = log_to_stderr) -> list[Result]:
+    """Load each period's newest manifest unless that version is already loaded (or
+    ``force``). Failures are recorded and reported in the results; other periods go on."""
+    manifests = find(source, export_name, cur_version)
+    chosen = select_periods(manifests, start, end)
+    con = store.connect(database, memory_limit=memory_limit)
+    workdir = Path(tempfile.mkdtemp(prefix="finops-aws-"))
+    results = []
+    try:
+        current = {entry.billing_period: entry for entry in store.loaded(con, export_name)}
+        for period, manifest in chosen.items():
+            have = current.get(period)
+            if have and have.version_id == manifest.version_id and not force:
+                log(f"{export_name} {period}: version {manifest.version_id} already loaded "
+                    f"({have.row_count:,} rows); skipped")
+                results.append(Result(export_name, period, "skipped", manifest.version_id,
+                                      have.row_count, have.file_count))
+                continue
+            results.append(_import_period(con, source, manifest, workdir, log))
+    finally:
+        con.close()
+        cleanup(workdir)
+    return results
+
+
+def _import_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
+                   log: Log) -> Result:
+    period = manifest.period or "?"
+    started = store.now()
+    label = f"{manifest.export_name} {period}"
+    log(f"{label}: loading {manifest.kind} version {manifest.version_id} "
+        f"({len(manifest.files)} {manifest.fmt} files)")
+    try:
+        problem = manifest.problem()
+        if problem:
+            raise AwsError(problem)
+        rows = _replace_period(con, source, manifest, workdir, started)
+    except AwsError as exc:
+        message = str(exc)
+        try:
+            store.record_failure(
+                con, export_name=manifest.export_name, period=period,
+                cur_version=manifest.cur_version, fmt=manifest.fmt,
+                version_id=manifest.version_id, manifest=manifest.location,
+                file_count=len(manifest.files), started=started, error=message)
+        except Exception as record_exc:  # the store itself is broken: say so, keep going
+            message += f" (and the failure could not be recorded: {one_line(record_exc)})"
+        log(f"{label}: failed; the data loaded before is unchanged")
+        return Result(manifest.export_name, period, "failed", manifest.version_id,
+                      0, len(manifest.files), message)
+    log(f"{label}: loaded {rows:,} rows from {len(manifest.files)} files")
+    return Result(manifest.export_name, period, "loaded", manifest.version_id, rows,
+                  len(manifest.files))
+
+
+def _replace_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
+                    started) -> int:
+    import duckdb
+
+    name = store.table_name(manifest.export_name, manifest.period or "")
+    table = f"{store.SCHEMA}.{quote(name)}"
+    constants = {"export_name": manifest.export_name, "billing_period": manifest.period}
+    names: dict[str, str] = {}
+    staging = Path(tempfile.mkdtemp(dir=workdir))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        columns: dict[str, str] | None = None
+        with ThreadPoolExecutor(max_workers=2) as verifier, \
+                contextlib.closing(source.stage(manifest.files, staging)) as batches:
+            for batch in batches:
+                for obj, path in batch:
+                    names[str(path)] = source.describe(obj.key)
+                checks = [verifier.submit(verify_gzip, path, names[str(path)])
+                          for _obj, path in batch if path.name.endswith(".gz")]
+                try:
+                    columns = _load_batch(con, table, columns, manifest.fmt, batch, names,
+                                          constants)
+                except duckdb.Error as exc:
+                    # A broken gzip file is the cause of whatever DuckDB made of it.
+                    for check in checks:
+                        check.result()
+                    raise AwsError(_explain(exc, names)) from None
+                for check in checks:
+                    check.result()
+        rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] if columns else 0
+        finished = store.now()
+        store.record_loaded(con, store.Loaded(
+            manifest.export_name, manifest.period or "", manifest.cur_version, manifest.fmt,
+            manifest.version_id, manifest.location, name if columns else None, rows,
+            len(manifest.files), finished), started)
+        store.refresh_views(con)
+        con.execute("COMMIT")
+        return rows
+    except BaseException as exc:
+        with contextlib.suppress(Exception):
+            con.execute("ROLLBACK")
+        if isinstance(exc, duckdb.Error):
+            raise AwsError(_explain(exc, names)) from None
+        raise
+    finally:
+        cleanup(staging)
+
+
+def _load_batch(con: Any, table: str, columns: dict[str, str] | None, fmt: str,
+                batch: list[tuple[Obj, Path]], names: dict[str, str],
+                constants: dict[str, str | None]) -> dict[str, str] | None:
+    """Create the period's table from the first files, insert the others by name; returns
+    the table's columns (None while there is no table)."""
+    for select, select_columns in _selects(con, fmt, batch, names, constants):
+        if columns is None:
+            con.execute(f"CREATE TABLE {table} AS {select}")
+            columns = dict(select_columns)
+            continue
+        for column, sql_type in select_columns:
+            if column not in columns:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {sql_type}")
+                columns[column] = sql_type
+        con.execute(f"INSERT INTO {table} BY NAME {select}")
+    return columns
+
+
+def _selects(con: Any, fmt: str, batch: list[tuple[Obj, Path]], names: dict[str, str],
+             constants: dict[str, str | None]):
+    """(SELECT statement, [(column, type)]) for each group of files with the same columns."""
+    groups: dict[tuple, list[Path]] = {}
+    for _obj, path in batch:
+        layout = (_csv_header(path, names[str(path)]) if fmt == "csv"
+                  else _parquet_schema(con, path, names))
+        groups.setdefault(layout, []).append(path)
+    head = [f"{literal(value)} AS {quote(key)}" for key, value in constants.items()]
+    head_columns = [(key, "VARCHAR") for key in constants]
+    for layout, paths in groups.items():
+        files = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
+        if fmt == "csv":
+            yield _csv_select(layout, files, paths, head, head_columns)
+        else:
+            yield _parquet_select(layout, files, head, head_columns)
+
+
+def _csv_select(header: tuple[str, ...], files: str, paths: list[Path], head: list[str],
+                head_columns: list[tuple[str, str]]):
+    normalized = unique_names(list(header))
+    read_types, select, columns = [], list(head), list(head_columns)
+    for column in normalized:
+        sql_type = canonical_type(column)
+        columns.append((column, sql_type))
+        if column in MAP_COLUMNS:
+            # CUR 2.0 writes its map columns as JSON objects in CSV.
+            read_types.append(f"{literal(column)}: 'VARCHAR'")
+            select.append(f"CAST(CAST(NULLIF({quote(column)}, '') AS JSON) AS {sql_type}) "
+                          f"AS {quote(column)}")
+        else:
+            read_types.append(f"{literal(column)}: {literal(sql_type)}")
+            select.append(quote(column))
+    compression = "gzip" if paths[0].name.endswith(".gz") else "none"
+    reader = (f"read_csv({files}, header = true, auto_detect = false, delim = ',', "
+              f"quote = '\"', escape = '\"', compression = '{compression}', "
+              f"hive_partitioning = false, columns = {{{', '.join(read_types)}}})")
+    return f"SELECT {', '.join(select)} FROM {reader}", columns
+
+
+def _parquet_select(schema: tuple[tuple[str, str], ...], files: str, head: list[str],
+                    head_columns: list[tuple[str, str]]):
+    normalized = unique_names([raw for raw, _ in schema])
+    select, columns = list(head), list(head_columns)
+    for (raw, raw_type), column in zip(schema, normalized):
+        sql_type = canonical_type(column)
+        columns.append((column, sql_type))
+        value = quote(raw)
+        if column in MAP_COLUMNS and not raw_type.startswith("MAP("):
+            value = f"CAST(NULLIF(CAST({value} AS VARCHAR), '') AS JSON)"
+        if raw_type != sql_type:
+            value = f"CAST({value} AS {sql_type})"
+        select.append(f"{value} AS {quote(column)}")
+    reader = f"read_parquet({files}, hive_partitioning = false, binary_as_string = true)"
+    return f"SELECT {', '.join(select)} FROM {reader}", columns
+
+
+def _csv_header(path: Path, description: str) -> tuple[str, ...]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise AwsError(f"{description}: corrupt gzip file ({one_line(exc)})") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise AwsError(f"{description}: unreadable CSV header ({one_line(exc)})") from None
+    if not header:
+        raise AwsError(f"{description}: empty file (no CSV header)")
+    return tuple(header)
+
+
+def _parquet_schema(con: Any, path: Path, names: dict[str, str]) -> tuple:
+    import duckdb
+
+    try:
+        rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(str(path))}, "
+                           "hive_partitioning = false, binary_as_string = true)").fetchall()
+    except duckdb.Error as exc:
+        raise AwsError(_explain(exc, names)) from None
+    return tuple((row[0], row[1]) for row in rows)
+
+
+def verify_gzip(path: Path, description: str) -> None:
+    """Decompress ``path`` to nowhere: checks every member's CRC and length and that the
+    stream is complete. zlib releases the GIL, so this runs beside DuckDB's load."""
+    decompressor = zlib.decompressobj(wbits=31)
+    started = False
+    try:
+        with open(path, "rb") as handle:
+            while True:
+                data = handle.read(_CHUNK)
+                if not data:
+                    break
+                while data:
+                    if decompressor.eof:
+                        if not data.strip(b"\0"):
+                            break  # zero padding after the last member is allowed
+                        decompressor = zlib.decompressobj(wbits=31)
+                    started = True
+                    decompressor.decompress(data, _CHUNK * 16)
+                    data = (decompressor.unused_data if decompressor.eof
+                            else decompressor.unconsumed_tail)
+    except zlib.error as exc:
+        raise AwsError(f"{description}: corrupt gzip file ({exc})") from None
+    except OSError as exc:
+        raise AwsError(f"{description}: cannot read ({exc.strerror})") from None
+    if not started:
+        raise AwsError(f"{description}: empty file (not gzip)")
+    if not decompressor.eof:
+        raise AwsError(f"{description}: corrupt gzip file (truncated)")
+
+
+_FILE_LINE = re.compile(r"^\s*file = (.+?)\s*$", re.MULTILINE)
+_DETAIL = ("Expected Number of Columns", "Could not convert", "Error when converting",
+           "Conversion Error")
+
+
+def _explain(exc: Exception, names: dict[str, str]) -> str:
+    """DuckDB's (multi-line) error as one line naming the original file, not the staged
+    copy."""
+    text = str(exc)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    message = lines[0] if lines else type(exc).__name__
+    detail = next((line for line in lines[1:] if line.startswith(_DETAIL)), "")
+    if detail:
+        message += f" ({detail})"
+    match = _FILE_LINE.search(text)
+    file = match.group(1) if match else ""
+    for staged in sorted(names, key=len, reverse=True):
+        message = message.replace(staged, names[staged])
+        file = file.replace(staged, names[staged])
+    if file and file not in message:
+        message = f"{file}: {message}"
+    return message

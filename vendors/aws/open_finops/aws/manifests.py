@@ -1,0 +1,242 @@
+"""Find and read the manifests of one export; the manifest says what to load.
+
+Layouts, relative to the source (``s3://bucket/prefix`` or the folder standing for it):
+
+* legacy CUR, "create new report versions": ``<name>/20240101-20240201/<name>-Manifest.json``
+  is the latest version of the period (AWS overwrites it on every delivery) and names files
+  under ``<name>/20240101-20240201/<assemblyId>/``, where a copy of it also stays;
+* legacy CUR, "overwrite": the files beside the manifest, in the range folder or, for Parquet,
+  in ``<name>/<name>/year=2024/month=1/``;
+* CUR 2.0: ``<name>/metadata/BILLING_PERIOD=2024-01/[...]/<name>-Manifest.json`` naming files
+  under ``<name>/data/BILLING_PERIOD=2024-01/``.
+
+Every manifest is found by its name, ``<name>-Manifest.json``, at any depth below the export
+folder, so no path is matched with a pattern built from the name. The billing period comes
+from the manifest (``billingPeriod.start``), the path being only a fallback for a manifest that
+cannot be read. The newest manifest of a period is the range-folder manifest of a legacy
+report when there is one, else the most recently modified.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+
+from open_finops.aws.errors import AwsError, UsageError
+from open_finops.aws.sources import Obj, Source, suffix_of
+
+CUR_VERSIONS = ("auto", "v1", "v2")
+_RANGE = re.compile(r"^(\d{4})(\d{2})\d{2}-\d{8}$")
+_PERIOD_IN_PATH = (
+    re.compile(r"(?:^|/)(\d{4})(\d{2})\d{2}-\d{8}(?:/|$)"),
+    re.compile(r"(?:^|/)BILLING_PERIOD=(\d{4})-(\d{2})(?:/|$)"),
+    re.compile(r"(?:^|/)year=(\d{4})/month=(\d{1,2})(?:/|$)"),
+)
+_PERIOD_VALUE = re.compile(r"^(\d{4})-?(\d{2})")
+
+
+@dataclass
+class Manifest:
+    export_name: str
+    cur_version: str  # "v1" (legacy CUR) or "v2" (CUR 2.0)
+    key: str  # source-relative key of the manifest
+    location: str  # the manifest's full path or s3:// URI, for messages
+    mtime: float
+    period: str | None = None  # YYYY-MM
+    version_id: str = ""  # assemblyId or executionId
+    files: list[Obj] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # listed files that do not exist
+    fmt: str = ""  # "csv" or "parquet"
+    top_level: bool = False
+    error: str | None = None  # why this manifest cannot be loaded
+
+    @property
+    def kind(self) -> str:
+        return "CUR 2.0" if self.cur_version == "v2" else "legacy"
+
+    def problem(self) -> str | None:
+        """Why loading this manifest must fail, in one line, or None."""
+        if self.error:
+            return self.error
+        if self.missing:
+            more = f" (and {len(self.missing) - 1} more)" if len(self.missing) > 1 else ""
+            return f"{self.location} lists a file that does not exist: {self.missing[0]}{more}"
+        return None
+
+
+def find(source: Source, export_name: str, cur_version: str = "auto") -> list[Manifest]:
+    """Every manifest of the export, read; an AwsError when there is none."""
+    if not export_name or "/" in export_name:
+        raise UsageError(f"--export-name: invalid export name {export_name!r}")
+    if cur_version not in CUR_VERSIONS:
+        raise UsageError(f"--cur-version: expected one of {', '.join(CUR_VERSIONS)}, "
+                         f"got {cur_version!r}")
+    listing = source.list(export_name)
+    file_name = f"{export_name}-Manifest.json"
+    found: dict[str, list[Obj]] = {"v1": [], "v2": []}
+    for key, obj in listing.items():
+        relative = key[len(export_name) + 1:]
+        if relative.rsplit("/", 1)[-1] != file_name:
+            continue
+        top = relative.split("/", 1)[0]
+        if top == "metadata":
+            found["v2"].append(obj)
+        elif top != "data":
+            found["v1"].append(obj)
+    folder = source.describe(export_name) + "/"
+    if cur_version == "auto":
+        if found["v1"] and found["v2"]:
+            raise AwsError(f"both legacy CUR and CUR 2.0 manifests under {folder}: "
+                           "choose one with --cur-version v1 or v2")
+        cur_version = "v2" if found["v2"] else "v1"
+    if not found[cur_version]:
+        what = {"v1": "legacy CUR ", "v2": "CUR 2.0 "}.get(cur_version, "")
+        hint = "" if listing else (" (the folder is empty or absent: check --source and "
+                                   "--export-name)")
+        if not listing and source.describe().rstrip("/").endswith("/" + export_name):
+            hint = (f" (--source is the export's own folder; give the folder that contains "
+                    f"{export_name}/)")
+        raise AwsError(f"no {what}manifest {file_name} under {folder}{hint}")
+    return [_read(source, listing, export_name, cur_version, obj)
+            for obj in sorted(found[cur_version], key=lambda o: o.key)]
+
+
+def latest(manifests: list[Manifest]) -> dict[str, Manifest]:
+    """The newest manifest of each billing period, by period."""
+    newest: dict[str, Manifest] = {}
+    for manifest in manifests:
+        if manifest.period is None:
+            continue
+        current = newest.get(manifest.period)
+        if current is None or _rank(manifest) > _rank(current):
+            newest[manifest.period] = manifest
+    return dict(sorted(newest.items()))
+
+
+def versions(manifests: list[Manifest]) -> list[Manifest]:
+    """One manifest per (period, version), oldest first within a period: a legacy report's
+    range-folder manifest is a copy of one in its assembly folder."""
+    chosen: dict[tuple[str, str], Manifest] = {}
+    for manifest in manifests:
+        ident = (manifest.period or "", manifest.version_id or manifest.key)
+        if ident not in chosen or _rank(manifest) > _rank(chosen[ident]):
+            chosen[ident] = manifest
+    return sorted(chosen.values(), key=lambda m: (m.period or "", _rank(m)))
+
+
+def _rank(manifest: Manifest) -> tuple:
+    return (manifest.top_level, manifest.mtime, manifest.key)
+
+
+def _read(source: Source, listing: dict[str, Obj], export_name: str, cur_version: str,
+          obj: Obj) -> Manifest:
+    relative = obj.key[len(export_name) + 1:]
+    parts = relative.split("/")
+    manifest = Manifest(
+        export_name=export_name, cur_version=cur_version, key=obj.key,
+        location=source.describe(obj.key), mtime=obj.mtime, period=_period_from_path(relative),
+        top_level=cur_version == "v1" and len(parts) == 2 and bool(_RANGE.match(parts[0])),
+    )
+    raw = source.read_bytes(obj.key)
+    manifest.version_id = "sha1:" + hashlib.sha1(raw).hexdigest()[:16]
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        manifest.error = f"{manifest.location}: not a valid manifest (invalid JSON: {exc})"
+        return manifest
+    if not isinstance(data, dict):
+        manifest.error = f"{manifest.location}: not a valid manifest (not a JSON object)"
+        return manifest
+    manifest.period = _period_from_manifest(data) or manifest.period
+    if manifest.period is None:
+        manifest.error = f"{manifest.location}: no billingPeriod in the manifest"
+        return manifest
+    ident = data.get("assemblyId" if cur_version == "v1" else "executionId") \
+        or data.get("assemblyId") or data.get("executionId")
+    if ident:
+        manifest.version_id = str(ident)
+    references = data.get("dataFiles" if cur_version == "v2" else "reportKeys")
+    if references is None:
+        references = data.get("reportKeys", data.get("dataFiles"))
+    if not isinstance(references, list) or not all(isinstance(r, str) for r in references):
+        field_name = "dataFiles" if cur_version == "v2" else "reportKeys"
+        manifest.error = f"{manifest.location}: not a valid manifest (no {field_name} list)"
+        return manifest
+    for reference in references:
+        key = _resolve(reference, listing, source, export_name)
+        if key is None:
+            manifest.missing.append(_describe_reference(reference, source))
+        else:
+            manifest.files.append(listing[key])
+    manifest.fmt, manifest.error = _format(manifest, data)
+    return manifest
+
+
+def _format(manifest: Manifest, data: dict) -> tuple[str, str | None]:
+    kinds = set()
+    for obj in manifest.files:
+        suffix = suffix_of(obj.key)
+        if suffix == ".zip":
+            return "zip", (f"{manifest.location}: ZIP-compressed reports are not supported; "
+                           "set the report's compression to GZIP or Parquet")
+        kinds.add("parquet" if suffix.endswith(".parquet") else "csv")
+    if len(kinds) > 1:
+        return "mixed", f"{manifest.location}: lists both CSV and Parquet files"
+    if kinds:
+        return kinds.pop(), None
+    declared = f"{data.get('contentType', '')} {data.get('format', '')}".lower()
+    return ("parquet" if "parquet" in declared else "csv"), None
+
+
+def _resolve(reference: str, listing: dict[str, Obj], source: Source,
+             export_name: str) -> str | None:
+    """The source-relative key of a file named by a manifest: legacy reportKeys are keys in
+    the bucket, CUR 2.0 dataFiles are s3:// URIs. A local folder or a copied bucket may stand
+    for a different prefix, so the key is also tried from each ``<export name>/`` on."""
+    for key in _candidates(reference, source, export_name):
+        if key in listing:
+            return key
+    return None
+
+
+def _candidates(reference: str, source: Source, export_name: str) -> list[str]:
+    key = reference
+    if key.startswith("s3://"):
+        key = key[len("s3://"):].partition("/")[2]
+    key = key.lstrip("/")
+    candidates = []
+    prefix = source.root_prefix
+    if not prefix:
+        candidates.append(key)
+    elif key.startswith(prefix + "/"):
+        candidates.append(key[len(prefix) + 1:])
+    parts = key.split("/")
+    candidates += ["/".join(parts[i:]) for i, part in enumerate(parts) if part == export_name]
+    return candidates
+
+
+def _describe_reference(reference: str, source: Source) -> str:
+    if reference.startswith("s3://") or source.root_prefix:
+        return reference
+    return source.describe(reference.lstrip("/"))
+
+
+def _period_from_manifest(data: dict) -> str | None:
+    period = data.get("billingPeriod")
+    if isinstance(period, dict):
+        period = period.get("start")
+    if not isinstance(period, str):
+        return None
+    match = _PERIOD_VALUE.match(period.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return None
+    return f"{match.group(1)}-{match.group(2)}"
+
+
+def _period_from_path(relative: str) -> str | None:
+    for pattern in _PERIOD_IN_PATH:
+        match = pattern.search(relative)
+        if match and 1 <= int(match.group(2)) <= 12:
+            return f"{match.group(1)}-{int(match.group(2)):02d}"
+    return None

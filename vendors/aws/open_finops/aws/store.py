@@ -1,0 +1,210 @@
+"""The DuckDB store: connection, bookkeeping tables and the public views.
+
+Layout (everything internal lives in the schema ``open_finops_aws``):
+
+* one table per export and billing period with that period's line items, named
+  ``li_<export>_<YYYY_MM>_<hash>``; its columns are ``export_name``, ``billing_period`` and
+  the report's columns, normalized. A new version of the period replaces the table inside one
+  transaction;
+* ``loaded``: which version of each export and period is in the store (and in which table);
+* ``imports``: every import attempt (version, rows, files, started, finished, error);
+* views ``main.aws_cur`` (every loaded line item of every export, the tables combined
+  ``UNION ALL BY NAME`` so columns that come and go between periods line up by name) and
+  ``main.focus`` (FOCUS columns over ``aws_cur``), recreated with each import.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from open_finops.aws.columns import literal, quote
+from open_finops.aws.errors import AwsError, one_line
+from open_finops.aws.focus import focus_sql
+
+SCHEMA = "open_finops_aws"
+_LOCK_PID = re.compile(r"\(PID (\d+)\)")
+
+_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+CREATE TABLE IF NOT EXISTS {SCHEMA}.loaded (
+    export_name VARCHAR NOT NULL,
+    billing_period VARCHAR NOT NULL,
+    cur_version VARCHAR,
+    format VARCHAR,
+    version_id VARCHAR,
+    manifest VARCHAR,
+    table_name VARCHAR,
+    row_count BIGINT,
+    file_count INTEGER,
+    loaded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.imports (
+    export_name VARCHAR NOT NULL,
+    billing_period VARCHAR NOT NULL,
+    cur_version VARCHAR,
+    format VARCHAR,
+    version_id VARCHAR,
+    manifest VARCHAR,
+    row_count BIGINT,
+    file_count INTEGER,
+    started TIMESTAMP,
+    finished TIMESTAMP,
+    status VARCHAR,
+    error VARCHAR
+);
+"""
+
+
+@dataclass
+class Loaded:
+    export_name: str
+    billing_period: str
+    cur_version: str
+    format: str
+    version_id: str
+    manifest: str
+    table_name: str | None
+    row_count: int
+    file_count: int
+    loaded_at: datetime
+
+
+def now() -> datetime:
+    """UTC, without time zone (stored as TIMESTAMP, to the microsecond so that attempts
+    sort in order)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def connect(path: Path, read_only: bool = False, memory_limit: str | None = None) -> Any:
+    """A connection to the store at ``path`` (created unless ``read_only``)."""
+    import duckdb
+
+    path = Path(path)
+    if read_only and not path.exists():
+        raise AwsError(f"no database at {path}: load a report first with "
+                       "'finops aws import-cur'")
+    if not read_only:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise AwsError(f"cannot create the folder of database {path}: "
+                           f"{exc.strerror}") from None
+    # Nothing may be downloaded at run time: the parquet and json readers are built in.
+    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.Error as exc:
+        message = one_line(exc)
+        if "lock" in message.lower():
+            pid = _LOCK_PID.search(str(exc))
+            holder = f" (PID {pid.group(1)})" if pid else ""
+            raise AwsError(f"database {path} is locked by another process{holder}; "
+                           "retry when it has finished") from None
+        raise AwsError(f"cannot open database {path}: {message}") from None
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        # Line items have no meaningful order; not keeping it lets DuckDB stream big loads.
+        con.execute("SET preserve_insertion_order = false")
+        if memory_limit:
+            con.execute(f"SET memory_limit = {literal(memory_limit)}")
+        if not read_only:
+            con.execute(_DDL)
+            if not con.execute("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'main' "
+                               "AND view_name IN ('aws_cur', 'focus')").fetchone()[0] == 2:
+                refresh_views(con)
+    except duckdb.Error as exc:
+        con.close()
+        raise AwsError(f"database {path}: {one_line(exc)}") from None
+    return con
+
+
+def has_state(con: Any) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+        "AND table_name = 'loaded'", [SCHEMA]).fetchone()[0])
+
+
+def table_name(export_name: str, period: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", export_name.lower()).strip("_")[:40] or "export"
+    digest = hashlib.sha1(export_name.encode()).hexdigest()[:8]
+    return f"li_{slug}_{period.replace('-', '_')}_{digest}"
+
+
+def loaded(con: Any, export_name: str | None = None, period: str | None = None) -> list[Loaded]:
+    if not has_state(con):
+        return []
+    where, params = _filters(export_name, period)
+    rows = con.execute(
+        f"SELECT export_name, billing_period, cur_version, format, version_id, manifest, "
+        f"table_name, row_count, file_count, loaded_at FROM {SCHEMA}.loaded {where} "
+        f"ORDER BY export_name, billing_period", params).fetchall()
+    return [Loaded(*row) for row in rows]
+
+
+def history(con: Any, export_name: str | None = None, period: str | None = None) -> list[tuple]:
+    """Import attempts: export, period, version, status, rows, files, started, finished,
+    error."""
+    if not has_state(con):
+        return []
+    where, params = _filters(export_name, period)
+    return con.execute(
+        f"SELECT export_name, billing_period, version_id, status, row_count, file_count, "
+        f"started, finished, error FROM {SCHEMA}.imports {where} "
+        f"ORDER BY export_name, billing_period, started, finished", params).fetchall()
+
+
+def _filters(export_name: str | None, period: str | None) -> tuple[str, list]:
+    clauses, params = [], []
+    if export_name:
+        clauses.append("export_name = ?")
+        params.append(export_name)
+    if period:
+        clauses.append("billing_period = ?")
+        params.append(period)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def record_loaded(con: Any, entry: Loaded, started: datetime) -> None:
+    """Inside the import's transaction: the period now holds ``entry``."""
+    con.execute(f"DELETE FROM {SCHEMA}.loaded WHERE export_name = ? AND billing_period = ?",
+                [entry.export_name, entry.billing_period])
+    con.execute(f"INSERT INTO {SCHEMA}.loaded VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [entry.export_name, entry.billing_period, entry.cur_version, entry.format,
+                 entry.version_id, entry.manifest, entry.table_name, entry.row_count,
+                 entry.file_count, entry.loaded_at])
+    con.execute(f"INSERT INTO {SCHEMA}.imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                f"'loaded', NULL)",
+                [entry.export_name, entry.billing_period, entry.cur_version, entry.format,
+                 entry.version_id, entry.manifest, entry.row_count, entry.file_count, started,
+                 entry.loaded_at])
+
+
+def record_failure(con: Any, *, export_name: str, period: str, cur_version: str, fmt: str,
+                   version_id: str, manifest: str, file_count: int, started: datetime,
+                   error: str) -> None:
+    """In a transaction of its own, after the import's was rolled back."""
+    con.execute(f"INSERT INTO {SCHEMA}.imports VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, "
+                f"'failed', ?)",
+                [export_name, period, cur_version, fmt, version_id, manifest, file_count,
+                 started, now(), error])
+
+
+def refresh_views(con: Any) -> None:
+    """(Re)create ``aws_cur`` and ``focus`` over the loaded tables."""
+    tables = [row[0] for row in con.execute(
+        f"SELECT table_name FROM {SCHEMA}.loaded WHERE table_name IS NOT NULL "
+        f"ORDER BY export_name, billing_period").fetchall()]
+    if tables:
+        body = "\nUNION ALL BY NAME\n".join(
+            f"SELECT * FROM {SCHEMA}.{quote(name)}" for name in tables)
+    else:
+        body = ("SELECT CAST(NULL AS VARCHAR) AS export_name, "
+                "CAST(NULL AS VARCHAR) AS billing_period WHERE false")
+    con.execute(f"CREATE OR REPLACE VIEW main.aws_cur AS\n{body}")
+    columns = {name: sql_type for name, sql_type, *_ in
+               con.execute("DESCRIBE main.aws_cur").fetchall()}
+    con.execute(f"CREATE OR REPLACE VIEW main.focus AS\n{focus_sql(columns, 'main.aws_cur')}")
