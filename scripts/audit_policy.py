@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""The audit gate's decisions, from pip-audit's JSON output: a gate that fails closed.
+
+Usage: scripts/audit_policy.py --requirements FILE --report FILE --exit-code N
+           [--stderr FILE] [--allowlist FILE] [--ours NAME==VERSION]... [--mode strict|warn]
+           [--today YYYY-MM-DD]
+
+- a known vulnerability fails (exit 1) unless an allowlist entry whose id is the
+  vulnerability's id or one of its aliases covers it and has not expired; an expired entry
+  fails, and so does an entry without id, reason or expires;
+- a dependency pip-audit could not audit (a skip_reason, absent from the output, or no
+  usable output at all: the service was unreachable) is "unaudited": it fails in strict mode
+  and is warned about, loudly, in warn mode (AUDIT=warn). "No known vulnerabilities found"
+  with every dependency skipped is NOT a clean audit.
+
+Prints the decision as JSON on stdout (clean, allowed, vulnerable, unaudited, ours) and the
+report for people on stderr. Exit codes: 0 pass, 1 fail, 2 usage error.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def load_allowlist(path: Path | None) -> tuple[list[dict[str, Any]], list[str]]:
+    """(entries, problems): each entry has id, reason and an expires date."""
+    if path is None or not path.exists():
+        return [], []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        return [], [f"{path}: not valid TOML ({exc})"]
+    entries, problems = [], []
+    for i, raw in enumerate(data.get("allow", []), 1):
+        missing = [k for k in ("id", "reason", "expires") if not raw.get(k)]
+        if missing:
+            problems.append(f"{path}: entry {i} lacks {', '.join(missing)}")
+            continue
+        expires = raw["expires"]
+        if isinstance(expires, str):
+            try:
+                expires = dt.date.fromisoformat(expires)
+            except ValueError:
+                problems.append(f"{path}: entry {raw['id']}: expires is not YYYY-MM-DD")
+                continue
+        if isinstance(expires, dt.datetime):
+            expires = expires.date()
+        entries.append({"id": str(raw["id"]), "reason": str(raw["reason"]), "expires": expires})
+    return entries, problems
+
+
+def pinned(lines: list[str]) -> dict[str, str]:
+    """{canonical name: version} of the audited requirements (name==version lines)."""
+    pins = {}
+    for line in lines:
+        line = line.split("#")[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            pins[canonical(name)] = version.strip()
+    return pins
+
+
+def parse_report(text: str) -> list[dict[str, Any]] | None:
+    """pip-audit's dependencies, or None when there is no usable output."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    deps = data.get("dependencies") if isinstance(data, dict) else None
+    return deps if isinstance(deps, list) else None
+
+
+def decide(pins: dict[str, str], report_text: str, exit_code: int, stderr_text: str,
+           allowlist: list[dict[str, Any]], today: dt.date) -> dict[str, Any]:
+    decision: dict[str, Any] = {"clean": [], "allowed": [], "vulnerable": [], "unaudited": []}
+    deps = parse_report(report_text)
+    if deps is None or exit_code not in (0, 1):
+        tail = [line for line in stderr_text.strip().splitlines() if line.strip()]
+        reason = tail[-1].strip() if tail else f"pip-audit exited {exit_code} without a report"
+        decision["unaudited"] = [
+            {"name": n, "version": v, "reason": f"audit service unreachable: {reason}"}
+            for n, v in sorted(pins.items())]
+        return decision
+    seen = set()
+    for dep in deps:
+        name = canonical(dep.get("name", "?"))
+        seen.add(name)
+        version = dep.get("version", pins.get(name, "?"))
+        if dep.get("skip_reason") or "vulns" not in dep:
+            decision["unaudited"].append({"name": name, "version": version,
+                                          "reason": dep.get("skip_reason", "not audited")})
+            continue
+        if not dep["vulns"]:
+            decision["clean"].append({"name": name, "version": version})
+        for vuln in dep["vulns"]:
+            ids = {vuln.get("id", "")} | set(vuln.get("aliases") or [])
+            entry = next((e for e in allowlist if e["id"] in ids), None)
+            item = {"name": name, "version": version, "id": vuln.get("id", "?"),
+                    "aliases": vuln.get("aliases") or [],
+                    "fix_versions": vuln.get("fix_versions") or []}
+            if entry and entry["expires"] >= today:
+                decision["allowed"].append({**item, "reason": entry["reason"],
+                                            "expires": entry["expires"].isoformat()})
+            elif entry:
+                decision["vulnerable"].append({
+                    **item, "why": f"allowlist entry {entry['id']} expired on "
+                                   f"{entry['expires'].isoformat()}"})
+            else:
+                decision["vulnerable"].append({**item, "why": "not in the allowlist"})
+    for name in sorted(set(pins) - seen):
+        decision["unaudited"].append({"name": name, "version": pins[name],
+                                      "reason": "missing from pip-audit's output"})
+    return decision
+
+
+def explain(decision: dict[str, Any], ours: list[str], mode: str, problems: list[str]) -> None:
+    def say(line: str) -> None:
+        print(line, file=sys.stderr)
+
+    for pin in ours:
+        say(f"    ours, left out:    {pin}")
+    for d in decision["clean"]:
+        say(f"    no known vulns:    {d['name']}=={d['version']}")
+    for d in decision["allowed"]:
+        say(f"    allowed:           {d['name']}=={d['version']} {d['id']} until "
+            f"{d['expires']} ({d['reason']})")
+    for d in decision["vulnerable"]:
+        fix = ", ".join(d["fix_versions"]) or "none yet"
+        say(f"    VULNERABLE:        {d['name']}=={d['version']} {d['id']} "
+            f"({d['why']}; fixed in: {fix})")
+    for d in decision["unaudited"]:
+        say(f"    UNAUDITED:         {d['name']}=={d['version']} ({d['reason']})")
+    for p in problems:
+        say(f"error: {p}")
+    if decision["unaudited"] and mode == "warn":
+        names = ", ".join(d["name"] for d in decision["unaudited"])
+        bar = "!" * 78
+        say(f"{bar}\n!! WARNING: {len(decision['unaudited'])} dependencies were NOT audited "
+            f"(AUDIT=warn): {names}\n!! Nobody has checked them for known vulnerabilities. "
+            f"testpypi and publish refuse this\n!! unless AUDIT=warn is given.\n{bar}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/audit_policy.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requirements", type=Path, required=True)
+    parser.add_argument("--report", type=Path, required=True)
+    parser.add_argument("--exit-code", type=int, required=True)
+    parser.add_argument("--stderr", type=Path)
+    parser.add_argument("--allowlist", type=Path)
+    parser.add_argument("--ours", action="append", default=[])
+    parser.add_argument("--mode", choices=("strict", "warn"), default="strict")
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
+    args = parser.parse_args(argv)
+
+    def read(path: Path | None) -> str:
+        return path.read_text(encoding="utf-8", errors="replace") if path and path.exists() else ""
+
+    allowlist, problems = load_allowlist(args.allowlist)
+    pins = pinned(read(args.requirements).splitlines())
+    decision = decide(pins, read(args.report), args.exit_code, read(args.stderr), allowlist,
+                      args.today)
+    decision["ours"] = args.ours
+    explain(decision, args.ours, args.mode, problems)
+    print(json.dumps(decision, indent=2))
+    failed = bool(decision["vulnerable"] or problems or
+                  (decision["unaudited"] and args.mode == "strict"))
+    if decision["vulnerable"]:
+        print("error: known vulnerabilities above; upgrade, or allowlist each with id, reason "
+              "and expires in audit-allowlist.toml", file=sys.stderr)
+    if decision["unaudited"] and args.mode == "strict":
+        print(f"error: {len(decision['unaudited'])} dependencies could not be audited; fix the "
+              "access to the vulnerability service, or accept the risk with AUDIT=warn",
+              file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""The embedded index (scripts/index) and the reading of simple pages (scripts/index_page.py):
+a real pypiserver, PEP 503 HTML and PEP 691 JSON, and the propagation barrier."""
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run
+from releasekit import (
+    LocalIndex,
+    all_process_args,
+    ledger,
+    running_servers,
+    sha256,
+    toolkit_env,
+)
+
+OWN_SCRIPTS = ["index", "upload", "preflight", "audit", "verify", "stage", "release", "bench",
+               "wheelhouse", "index_page.py", "audit_policy.py", "closure.py",
+               "install_check.py", "summary.py"]
+
+
+@pytest.mark.parametrize("script", OWN_SCRIPTS)
+def test_help(script):
+    proc = run([str(REPO / "scripts" / script), "--help"], check=True)
+    text = proc.stdout + proc.stderr
+    assert "Usage" in text or "usage" in text, proc.explain
+
+
+def test_index_start_status_stop(tmp_path, home):
+    index = LocalIndex(tmp_path / "state", home).start()
+    try:
+        assert index.url.startswith("http://127.0.0.1:")
+        status = run([str(REPO / "scripts" / "index"), "status", str(index.state)], check=True)
+        assert status.stdout.strip() == index.url
+        # The password is in no process's arguments and only hashed on disk.
+        assert not any(index.password in args for args in all_process_args())
+        htpasswd = (index.state / "htpasswd").read_text()
+        assert htpasswd.startswith(f"{index.username}:$5$") and index.password not in htpasswd
+        assert (index.state / "htpasswd").stat().st_mode & 0o077 == 0
+        assert len(running_servers(str(index.state))) == 1
+        again = run([str(REPO / "scripts" / "index"), "start", str(index.state)],
+                    env=toolkit_env(home, TWINE_USERNAME="u", TWINE_PASSWORD="p"))
+        assert again.returncode == 1 and "already running" in again.stderr, again.explain
+    finally:
+        index.stop()
+    assert running_servers(str(index.state)) == []
+    status = run([str(REPO / "scripts" / "index"), "status", str(index.state)])
+    assert status.returncode == 1, status.explain
+
+
+def test_index_start_needs_the_account_in_the_environment(tmp_path, home):
+    proc = run([str(REPO / "scripts" / "index"), "start", str(tmp_path / "s")],
+               env=toolkit_env(home))
+    assert proc.returncode == 2, proc.explain
+    assert "TWINE_USERNAME and TWINE_PASSWORD" in proc.stderr
+
+
+def test_pep503_html_page_of_pypiserver(local_index):
+    local_index.packages.mkdir(parents=True, exist_ok=True)
+    sdist = local_index.packages / "open_finops_core-9.9.9.tar.gz"
+    sdist.write_bytes(b"sdist bytes")
+    proc = run([str(REPO / "scripts" / "index_page.py"), "--index", local_index.index_url,
+                "files", "open_finops.core"], check=True)
+    name, digest, url = proc.stdout.strip().split("\t")
+    assert (name, digest) == (sdist.name, sha256(sdist))
+    assert url == f"{local_index.url}/packages/{sdist.name}"
+    # The wheelhouse is the second root: third-party wheels are served too.
+    six = run([str(REPO / "scripts" / "index_page.py"), "--index", local_index.index_url,
+               "files", "six"], check=True)
+    assert ".whl\t" in six.stdout
+    missing = run([str(REPO / "scripts" / "index_page.py"), "--index", local_index.index_url,
+                   "files", "no-such-project"], check=True)
+    assert missing.stdout == ""
+
+
+class _Pep691(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        accept = self.headers.get("Accept", "")
+        if "application/vnd.pypi.simple.v1+json" not in accept:
+            self.send_error(406)
+            return
+        body = json.dumps({"meta": {"api-version": "1.1"}, "name": "open-finops-core", "files": [
+            {"filename": "open_finops_core-1.0.tar.gz", "url": "../../files/core-1.0.tar.gz",
+             "hashes": {"sha256": "ab" * 32}},
+            {"filename": "open_finops_core-1.0-py3-none-any.whl",
+             "url": "https://files.example.invalid/core.whl", "hashes": {}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_pep691_json_page():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pep691)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/simple/"
+        proc = run([str(REPO / "scripts" / "index_page.py"), "--index", base, "files",
+                    "Open_Finops-Core"], check=True)
+    finally:
+        server.shutdown()
+    rows = [line.split("\t") for line in proc.stdout.splitlines()]
+    assert rows == [
+        ["open_finops_core-1.0.tar.gz", "ab" * 32,
+         f"http://127.0.0.1:{server.server_address[1]}/files/core-1.0.tar.gz"],
+        ["open_finops_core-1.0-py3-none-any.whl", "", "https://files.example.invalid/core.whl"],
+    ]
+
+
+def test_unreachable_index_is_one_clear_line(tmp_path):
+    proc = run([str(REPO / "scripts" / "index_page.py"), "--index", "http://127.0.0.1:9/simple/",
+                "files", "open-finops"])
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: cannot reach the index at http://127.0.0.1:9/")
+    assert "Traceback" not in proc.stderr
+
+
+def _wait(repo: Path, index: LocalIndex, deadline: str, *extra: str):
+    return run([str(repo / "scripts" / "index_page.py"), "--index", index.index_url, "wait",
+                "--distribution", "open-finops-core", "--repository", index.repository_url,
+                "--deadline", deadline, *extra], cwd=repo, env=toolkit_env(index.home))
+
+
+def _core_files(repo: Path) -> list[Path]:
+    return [repo / f["path"] for f in ledger(repo)["files"]
+            if f["distribution"] == "open-finops-core"]
+
+
+def test_barrier_waits_for_files_that_appear_late(built_copy, local_index):
+    def publish_late():
+        time.sleep(1.5)
+        local_index.packages.mkdir(parents=True, exist_ok=True)
+        for path in _core_files(built_copy):
+            shutil.copy(path, local_index.packages / path.name)
+
+    late = threading.Thread(target=publish_late)
+    late.start()
+    began = time.monotonic()
+    proc = _wait(built_copy, local_index, "30")
+    late.join()
+    assert proc.returncode == 0, proc.explain
+    assert time.monotonic() - began >= 1.5
+    records = ledger(built_copy)["uploads"][local_index.repository_url]
+    assert {r["status"] for r in records.values()} == {"present"}
+    assert set(records) == {p.name for p in _core_files(built_copy)}
+
+
+def test_barrier_gives_up_at_its_deadline(built_copy, local_index):
+    began = time.monotonic()
+    proc = _wait(built_copy, local_index, "2")
+    assert proc.returncode == 1, proc.explain
+    assert time.monotonic() - began < 20
+    assert "gave up after 2s" in proc.stderr and "not yet listed" in proc.stderr
+    assert ledger(built_copy)["uploads"] == {}
+
+
+def test_barrier_fails_at_once_on_other_bytes(built_copy, local_index):
+    local_index.packages.mkdir(parents=True, exist_ok=True)
+    wheel = _core_files(built_copy)[0]
+    (local_index.packages / wheel.name).write_bytes(b"other bytes")
+    began = time.monotonic()
+    proc = _wait(built_copy, local_index, "60")
+    assert proc.returncode == 1, proc.explain
+    assert time.monotonic() - began < 10
+    assert "bump the version" in proc.stderr
+
+
+def test_index_server_gets_no_password(tmp_path, home):
+    index = LocalIndex(tmp_path / "state", home).start()
+    try:
+        pid = (index.state / "pid").read_text().strip()
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+        assert b"TWINE_PASSWORD" not in environ and index.password.encode() not in environ
+    finally:
+        index.stop()
+
+
+def test_stop_is_idempotent(tmp_path, home):
+    index = LocalIndex(tmp_path / "state", home).start()
+    index.stop()
+    index.stop()
+    assert running_servers(str(index.state)) == []
+    assert not (index.state / "pid").exists()

@@ -1,0 +1,122 @@
+"""`make publish` against real pypiserver instances through REPOSITORY_URL/INDEX_URL: a
+release in dependency order, resuming after the index died, and the refusals that must leave
+the index untouched (other bytes under our name, wrong password, no confirmation, stale
+dists). The git/tag/CHANGELOG refusals are in test_preflight.py, `make stage` in
+test_stage.py."""
+from __future__ import annotations
+
+import re
+
+from conftest import VERSION, run
+from releasekit import MAKE, Watch, ledger, ledger_files, publish, uploaded_names
+
+
+def test_publish_to_a_local_index(built_copy, local_index):
+    proc = publish(built_copy, local_index.env())
+    assert proc.returncode == 0, proc.explain
+    # Exactly the built bytes, nothing else.
+    assert local_index.files() == ledger_files(built_copy)
+    records = ledger(built_copy)["uploads"][local_index.repository_url]
+    assert {name: r["sha256"] for name, r in records.items()} == ledger_files(built_copy)
+    assert {r["status"] for r in records.values()} == {"uploaded"}
+    # Dependency order: core, then aws and docker, then the meta-package.
+    mtime = {p.name.split("-")[0]: p.stat().st_mtime_ns for p in local_index.packages.iterdir()}
+    assert mtime["open_finops_core"] < min(mtime["open_finops_aws"], mtime["open_finops_docker"])
+    assert max(mtime["open_finops_aws"], mtime["open_finops_docker"]) < mtime["open_finops"]
+    assert "open-finops[all] -> ok" in proc.stderr
+    assert (built_copy / "dist" / "pypi-summary.json").exists()
+
+
+def test_publish_resumes_after_the_index_died(built_copy, local_index):
+    core = {n for n in ledger_files(built_copy) if n.startswith("open_finops_core-")}
+
+    def core_uploaded():
+        return core <= set(local_index.files())
+
+    watch = Watch(core_uploaded, local_index.stop)
+    watch.start()
+    try:
+        first = publish(built_copy, local_index.env(UPLOAD_DEADLINE="3"))
+    finally:
+        watch.done.set()
+        watch.join()
+    assert watch.fired, first.explain
+    assert first.returncode != 0, first.explain
+    assert re.search(r"cannot (reach|check)|gave up", first.stderr), first.explain
+    assert "run the same target again" in first.stderr
+    assert set(local_index.files()) < set(ledger_files(built_copy))
+
+    local_index.start()  # same port, same package folder
+    second = publish(built_copy, local_index.env())
+    assert second.returncode == 0, second.explain
+    names = uploaded_names(first.stderr) + uploaded_names(second.stderr)
+    assert sorted(names) == sorted(ledger_files(built_copy)), (first.explain, second.explain)
+    assert local_index.files() == ledger_files(built_copy)
+    records = ledger(built_copy)["uploads"][local_index.repository_url]
+    assert set(records) == set(ledger_files(built_copy))
+
+
+def test_other_bytes_under_our_name_refuse_everything(built_copy, local_index):
+    squatted = f"open_finops_docker-{VERSION}-py3-none-any.whl"
+    local_index.packages.mkdir(parents=True, exist_ok=True)
+    (local_index.packages / squatted).write_bytes(b"not our wheel")
+    before = local_index.files()
+    proc = publish(built_copy, local_index.env())
+    assert proc.returncode != 0, proc.explain
+    assert squatted in proc.stderr and "bump the version" in proc.stderr, proc.explain
+    assert "nothing was uploaded" in proc.stderr
+    assert local_index.files() == before
+    assert uploaded_names(proc.stderr) == []
+
+
+def test_wrong_password_is_a_clear_error_and_never_shown(built_copy, local_index):
+    wrong = "wrong-" + local_index.password[::-1]
+    proc = publish(built_copy, local_index.env(TWINE_PASSWORD=wrong))
+    assert proc.returncode != 0, proc.explain
+    assert "refused the credentials" in proc.stderr, proc.explain
+    for secret in (wrong, local_index.password):
+        assert secret not in proc.stdout + proc.stderr
+        assert secret not in (built_copy / "dist" / f"release-{VERSION}.json").read_text()
+    assert local_index.files() == {}
+
+
+def test_publish_without_a_terminal_needs_confirm(built_copy, local_index):
+    env = {**local_index.env(), "AUDIT": "warn"}
+    proc = run([*MAKE, "publish"], cwd=built_copy, env=env, timeout=120)
+    assert proc.returncode != 0, proc.explain
+    assert "CONFIRM=yes" in proc.stderr
+    assert "step build" not in proc.stderr  # refused before any work
+    assert local_index.files() == {}
+
+
+def test_stale_dists_are_never_uploaded(built_copy, local_index):
+    old = "0.0.1"
+    wheel = next((built_copy / "core" / "dist").glob("*.whl"))
+    stale = built_copy / "core" / "dist" / wheel.name.replace(VERSION, old)
+    stale.write_bytes(wheel.read_bytes())
+    (built_copy / "dist" / f"release-{old}.json").write_text(
+        (built_copy / "dist" / f"release-{VERSION}.json").read_text().replace(VERSION, old))
+
+    # The upload step alone refuses a dist directory holding files the ledger doesn't list.
+    proc = run([*MAKE, "upload"], cwd=built_copy, env=local_index.env())
+    assert proc.returncode != 0, proc.explain
+    assert stale.name in proc.stderr
+    assert local_index.files() == {}
+
+    # A build removes the stale file; then only this version's files go up.
+    run([*MAKE, "-s", "build"], cwd=built_copy, env=local_index.env(), check=True)
+    assert not stale.exists()
+    proc = run([*MAKE, "upload"], cwd=built_copy, env=local_index.env())
+    assert proc.returncode == 0, proc.explain
+    assert not any(old in name for name in local_index.files())
+    assert local_index.files() == ledger_files(built_copy)
+
+
+def test_testpypi_fails_on_unaudited_dependencies_unless_audit_warn(built_copy, local_index):
+    """Here no vulnerability data is reachable: every dependency is unaudited, and testpypi
+    (like publish) refuses that before any upload; stage only warns (test_stage.py)."""
+    env = {**local_index.env(), "EXTRA_INDEX_URL": local_index.index_url}
+    proc = run([*MAKE, "testpypi"], cwd=built_copy, env=env, timeout=600)
+    assert proc.returncode != 0, proc.explain
+    assert "step audit failed" in proc.stderr and "could not be audited" in proc.stderr
+    assert local_index.files() == {}
