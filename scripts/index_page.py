@@ -17,9 +17,9 @@ Usage: scripts/index_page.py [--index URL] [--ledger PATH] COMMAND ...
   forget --prefix URL [--keep URL]   drop the ledger's upload records of repositories whose
                                      URL starts with PREFIX (earlier rehearsals' indexes)
 
-INDEX_URL (or --index) is the simple index, e.g. https://pypi.org/simple/. Exit codes: 0 ok,
-1 unreachable index, conflict or deadline passed (one line saying which and what to do),
-2 usage error.
+INDEX_URL (or --index) is the simple index (PyPI's, or a local pypiserver's /simple/).
+Exit codes: 0 ok, 1 unreachable index, conflict or deadline passed (one line saying which
+and what to do), 2 usage error.
 """
 from __future__ import annotations
 

@@ -85,6 +85,24 @@ isolate_pip() {
   unset PIP_FIND_LINKS PIP_EXTRA_INDEX_URL PIP_INDEX_URL PIP_CONSTRAINT PIP_REQUIRE_VIRTUALENV
 }
 
+# default_url pypi|testpypi upload|index: the URL that twine (uploads) and pip (the simple
+# index) themselves use for that index, so no index host is written down a second time here.
+# Needs the toolkit's virtualenv on PATH (use_venv).
+default_url() {
+  python - "$1" "$2" <<'PY'
+import sys
+
+import twine.utils
+from pip._internal.models.index import PyPI, TestPyPI
+
+name, kind = sys.argv[1:]
+if kind == "upload":
+    print({"pypi": twine.utils.DEFAULT_REPOSITORY, "testpypi": twine.utils.TEST_REPOSITORY}[name])
+else:
+    print({"pypi": PyPI, "testpypi": TestPyPI}[name].simple_url.rstrip("/") + "/")
+PY
+}
+
 # debug_trace: DEBUG=1 turns on tracing.
 debug_trace() {
   if [[ "${DEBUG:-}" == 1 ]]; then set -x; fi

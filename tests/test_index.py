@@ -62,7 +62,8 @@ def test_index_start_needs_the_account_in_the_environment(tmp_path, home):
     assert "TWINE_USERNAME and TWINE_PASSWORD" in proc.stderr
 
 
-def test_pep503_html_page_of_pypiserver(local_index):
+def test_pep503_html_page_of_pypiserver(built_template, local_index):
+    # built_template fills the shared wheelhouse (the index's second root) first.
     local_index.packages.mkdir(parents=True, exist_ok=True)
     sdist = local_index.packages / "open_finops_core-9.9.9.tar.gz"
     sdist.write_bytes(b"sdist bytes")
