@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-# The release-pipeline tests' fixtures (built_copy, local_index...), loaded as a plugin so
-# that their modules can also import its helpers.
-pytest_plugins = ["releasekit"]
+# Fixtures of the release-pipeline tests (built_copy, local_index...) and of the aws tests
+# (workdir, finops), loaded as plugins so that their modules can also import the helpers.
+pytest_plugins = ["releasekit", "awskit"]
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"

@@ -2,10 +2,8 @@
 variables, the reporting commands, and one black-box run of the installed entry point."""
 from __future__ import annotations
 
-import os
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,40 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import REPO, base_env, run  # noqa: E402
 from curgen import CurBucket  # noqa: E402
-from open_finops.core.cli import main  # noqa: E402
 
 FINOPS = str(REPO / ".venv" / "bin" / "finops")
 COMMANDS = ["import-cur", "list-manifests", "show-state", "summary"]
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch) -> Path:
-    for name in list(os.environ):
-        if name.startswith(("OPEN_FINOPS_", "AWS_")):
-            monkeypatch.delenv(name)
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
-
-
-@pytest.fixture
-def finops(workdir, capsys):
-    def run_finops(*argv: str, code: int = 0) -> Run:
-        result = main(list(argv))
-        out, err = capsys.readouterr()
-        assert result == code, f"finops {' '.join(argv)} -> {result}\n--- stdout\n{out}" \
-                               f"\n--- stderr\n{err}"
-        return Run(result, out, err)
-
-    return run_finops
 
 
 @pytest.fixture

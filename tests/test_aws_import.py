@@ -7,12 +7,10 @@ DuckDB."""
 from __future__ import annotations
 
 import gzip
-import os
 import shutil
 import subprocess
 import sys
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -20,44 +18,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from awskit import Run  # noqa: E402
 from curgen import CurBucket, Delivery  # noqa: E402
-from open_finops.core.cli import main  # noqa: E402
 
 APPROX = {"rel": 1e-9, "abs": 1e-6}
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch) -> Path:
-    """The working directory of the command (the default database is data/finops.duckdb in
-    it), with no OPEN_FINOPS_* or AWS_* variables from the developer's environment."""
-    for name in list(os.environ):
-        if name.startswith(("OPEN_FINOPS_", "AWS_")):
-            monkeypatch.delenv(name)
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
-
-
-@pytest.fixture
-def finops(workdir, capsys):
-    """Run `finops ARGS...` in-process; assert the exit code, show the output on failure."""
-
-    def run(*argv: str, code: int = 0) -> Run:
-        result = main(list(argv))
-        out, err = capsys.readouterr()
-        assert result == code, f"finops {' '.join(argv)} -> {result}\n--- stdout\n{out}" \
-                               f"\n--- stderr\n{err}"
-        return Run(result, out, err)
-
-    return run
 
 
 @pytest.fixture

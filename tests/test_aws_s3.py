@@ -3,14 +3,12 @@ standard AWS_ENDPOINT_URL and fake credentials in the environment (the default c
 chain, no credentials option)."""
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -22,16 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import REPO, VENV, base_env, run  # noqa: E402
 from curgen import CurBucket, Delivery  # noqa: E402
 from open_finops.aws import sources  # noqa: E402
-from open_finops.core.cli import main  # noqa: E402
 
 APPROX = {"rel": 1e-9, "abs": 1e-6}
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
 
 
 def _free_port() -> int:
@@ -69,17 +59,6 @@ def moto_endpoint(tmp_path_factory):
 
 
 @pytest.fixture
-def workdir(tmp_path, monkeypatch) -> Path:
-    for name in list(os.environ):
-        if name.startswith(("OPEN_FINOPS_", "AWS_")):
-            monkeypatch.delenv(name)
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
-
-
-@pytest.fixture
 def s3_env(workdir, moto_endpoint, monkeypatch, tmp_path) -> dict[str, str]:
     """What a user's environment would hold: an endpoint and credentials, nothing in files."""
     env = {
@@ -95,18 +74,6 @@ def s3_env(workdir, moto_endpoint, monkeypatch, tmp_path) -> dict[str, str]:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return env
-
-
-@pytest.fixture
-def finops(workdir, capsys):
-    def run_finops(*argv: str, code: int = 0) -> Run:
-        result = main(list(argv))
-        out, err = capsys.readouterr()
-        assert result == code, f"finops {' '.join(argv)} -> {result}\n--- stdout\n{out}" \
-                               f"\n--- stderr\n{err}"
-        return Run(result, out, err)
-
-    return run_finops
 
 
 class S3Bucket:

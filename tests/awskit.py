@@ -1,0 +1,46 @@
+"""Fixtures shared by the `finops aws` tests (loaded from conftest.py as a plugin): a working
+directory free of the developer's OPEN_FINOPS_* and AWS_* variables, and `finops` run
+in-process through core's real command line."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from open_finops.core.cli import main
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch) -> Path:
+    """The working directory of the command (the default database is data/finops.duckdb in
+    it), with no OPEN_FINOPS_* or AWS_* variables from the developer's environment."""
+    for name in list(os.environ):
+        if name.startswith(("OPEN_FINOPS_", "AWS_")):
+            monkeypatch.delenv(name)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
+
+
+@pytest.fixture
+def finops(workdir, capsys):
+    """Run `finops ARGS...` in-process; assert the exit code, show the output on failure."""
+
+    def run_finops(*argv: str, code: int = 0) -> Run:
+        result = main(list(argv))
+        out, err = capsys.readouterr()
+        assert result == code, (f"finops {' '.join(argv)} -> {result}\n--- stdout\n{out}"
+                                f"\n--- stderr\n{err}")
+        return Run(result, out, err)
+
+    return run_finops
