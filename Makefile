@@ -43,6 +43,10 @@ endif
 .PHONY: dev  ## Create .venv from the pinned requirements-dev.txt (done on first need)
 dev: $(STAMP)
 
+.PHONY: lock  ## Recompile the pinned, hashed requirements-dev.txt from requirements-dev.in
+lock: $(STAMP)
+	@scripts/lock
+
 .PHONY: check-versions  ## Print every version site; fail naming each one that disagrees
 check-versions: $(STAMP)
 	@scripts/check-versions

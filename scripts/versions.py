@@ -15,21 +15,22 @@ Usage: scripts/versions.py COMMAND ...
                          and leave a fresh, empty Unreleased section on top
 
 The sites are found, not listed: for every distribution in PACKAGES ("name=dir", exported by
-the Makefile), `version=` in dir/setup.py, each `"<sibling>==X"` pin of a distribution of
-PACKAGES in it, and `__version__` in each dir/open_finops/*/__init__.py; plus .bumpversion.cfg's
-current_version. Python because the table, the regular expressions and the cross-checks are
-clumsy in shell.
+the Makefile), `version=` in dir/setup.py, each quoted requirement of a distribution of
+PACKAGES in it (`"<sibling>==X"`; another specifier, or none, is reported as unpinned), and
+`__version__` in each dir/open_finops/*/__init__.py; plus .bumpversion.cfg's current_version.
+Python because the table, the regular expressions and the cross-checks are clumsy in shell.
 """
 from __future__ import annotations
 
 import argparse
 import configparser
-import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ledger import LedgerError, current_version, packages  # noqa: E402  (scripts/ledger.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ".bumpversion.cfg"
@@ -54,25 +55,23 @@ class Site:
     version: str
 
 
-def packages(root: Path = ROOT) -> list[tuple[str, str]]:
-    words = os.environ.get("PACKAGES", "").split()
-    if not words:
-        words = subprocess.run(
-            ["make", "-s", "--no-print-directory", "-C", str(root), "print-packages"],
-            capture_output=True, text=True, check=True,
-        ).stdout.split()
-    return [(w.partition("=")[0], w.partition("=")[2]) for w in words]
-
-
 def rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
 def pin_pattern(names: list[str]) -> re.Pattern[str]:
-    """A quoted requirement of a sibling: "open-finops-core==0.3.0" (any specifier)."""
+    """A quoted requirement of a sibling: "open-finops-core==0.3.0", with any specifier, extras
+    or none at all ("open-finops-core" alone is a requirement that pins nothing)."""
     alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    return re.compile(rf"""(["'])(?P<name>{alternatives})\s*(?P<op>[=<>!~]=?=?)\s*"""
-                      rf"""(?P<version>[^"';,\s]*)[^"']*\1""")
+    # The whole quoted string is the requirement: name, [extras], specifiers, ; marker.
+    return re.compile(rf"""(["'])(?P<name>{alternatives})(?![\w.-])(?:\[[^\]"']*\])?\s*"""
+                      rf"""(?:(?P<op>[=<>!~]=?=?)\s*(?P<version>[^"';,\s]*)[^"';]*)?"""
+                      rf"""(?:;(?:(?!\1).)*)?\1""")
+
+
+#: A distribution's own name= in its setup.py: the same quoted text as a bare requirement.
+NAME_ARGUMENT = re.compile(r"\bname\s*=\s*$")
+UNVERSIONED = "any"
 
 
 def find_sites(root: Path = ROOT) -> list[Site]:
@@ -92,7 +91,12 @@ def find_sites(root: Path = ROOT) -> list[Site]:
                 if m := SETUP_VERSION.search(text):
                     sites.append(Site(rel(setup, root), number, "version", m["version"]))
                 for m in pins.finditer(text):
-                    version = m["version"] if m["op"] == "==" else f"{m['op']}{m['version']}"
+                    if NAME_ARGUMENT.search(text[:m.start()]):
+                        continue
+                    if m["op"] is None:
+                        version = UNVERSIONED
+                    else:
+                        version = m["version"] if m["op"] == "==" else f"{m['op']}{m['version']}"
                     sites.append(Site(rel(setup, root), number, f"pin {m['name']}", version))
         for init in sorted(base.glob("open_finops/*/__init__.py")):
             for number, text in enumerate(init.read_text(encoding="utf-8").splitlines(), 1):
@@ -113,25 +117,20 @@ def bumped_files(root: Path = ROOT) -> dict[str, str]:
     return files
 
 
-def current_version(root: Path = ROOT) -> str:
-    cfg = configparser.ConfigParser(interpolation=None)
-    cfg.read(root / CONFIG, encoding="utf-8")
-    return cfg["bumpversion"]["current_version"].strip()
-
-
 def problems(sites: list[Site], root: Path = ROOT) -> list[str]:
     """One line per problem, each naming the file, the line and the fix."""
     found = []
     current = current_version(root)
     for s in sites:
         if s.kind.startswith("pin ") and not RELEASE.fullmatch(s.version):
-            found.append(f"{s.file}:{s.line}: {s.kind} is '{s.version}', not pinned; pin it "
+            what = "has no version" if s.version == UNVERSIONED else f"is '{s.version}'"
+            found.append(f"{s.file}:{s.line}: {s.kind} {what}, not pinned; pin it "
                          f"as {s.kind[4:]}=={current} (siblings release together)")
         elif s.version != current:
             found.append(f"{s.file}:{s.line}: {s.kind} is {s.version}, .bumpversion.cfg says "
                          f"{current}; run 'make bump' to change every site at once, or edit "
                          f"this line back to {current}")
-    for name, directory in packages(root):
+    for _name, directory in packages(root):
         base = root / directory
         for init in sorted(base.glob("open_finops/*/__init__.py")):
             if not any(s.file == rel(init, root) for s in sites):
@@ -277,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:
+    except (ValueError, LedgerError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -8,11 +8,19 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from conftest import REPO, VENV, base_env
+from conftest import REPO, VENV, VERSION, base_env
 
 # Make in a working copy with the real checkout's .venv: `-o` keeps Make from rebuilding that
 # venv when a test edits a setup.py (it would re-point its editable installs at the copy).
 MAKE = ["make", "-o", f"{VENV}/.stamp"]
+
+# Versions relative to the current one, so that the suite still passes after `make bump`.
+_MAJOR, _MINOR, _PATCH = (int(part) for part in VERSION.split("."))
+NEXT_PATCH = f"{_MAJOR}.{_MINOR}.{_PATCH + 1}"
+NEXT_MINOR = f"{_MAJOR}.{_MINOR + 1}.0"
+NEXT_MAJOR = f"{_MAJOR + 1}.0.0"
+#: A release that is neither the current version nor the next patch: a site edited by hand.
+OTHER = f"{_MAJOR}.{_MINOR}.{_PATCH + 9}"
 
 
 def load_script_module(name: str) -> ModuleType:

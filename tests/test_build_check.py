@@ -6,16 +6,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import shutil
+import subprocess
 import tarfile
 import zipfile
 from dataclasses import dataclass
+from email.message import Message
+from email.parser import HeaderParser
 from pathlib import Path
 
 import pytest
 
-from conftest import VENV, VERSION, base_env, make_work_copy, run
-from release_tools import MAKE, error_lines, git
+from conftest import REPO, VENV, VERSION, base_env, make_work_copy, run
+from release_tools import MAKE, NEXT_PATCH, error_lines, git
 
 DISTS = [("open-finops-core", "core", "open_finops_core"),
          ("open-finops-aws", "vendors/aws", "open_finops_aws"),
@@ -87,6 +91,78 @@ def test_check_passes_on_the_build(built):
     proc = run([*MAKE, "check"], cwd=built.repo, env=built.env, check=True)
     assert proc.stdout.splitlines() == EXPECTED
     assert error_lines(proc.stderr) == []
+
+
+def wheel_metadata(path: Path) -> Message:
+    with zipfile.ZipFile(path) as whl:
+        name = next(n for n in whl.namelist() if n.endswith(".dist-info/METADATA"))
+        return HeaderParser().parsestr(whl.read(name).decode())
+
+
+def test_built_metadata_declares_python_licence_urls_and_classifiers(built):
+    """What PyPI shows and pip enforces, read from the built wheels: the same for all four."""
+    for path in EXPECTED[::2]:
+        meta = wheel_metadata(built.repo / path)
+        assert meta["Requires-Python"] == ">=3.10", path
+        assert meta["License"] == "MIT" and meta["License-File"] == "LICENSE", path
+        with zipfile.ZipFile(built.repo / path) as whl:
+            assert any(n.endswith(".dist-info/licenses/LICENSE") for n in whl.namelist()), path
+        urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL"))
+        assert set(urls) == {"Source", "Issues", "Changelog"}, path
+        assert all(u.startswith("https://github.com/open-finops/") for u in urls.values())
+        classifiers = meta.get_all("Classifier")
+        assert "Programming Language :: Python :: 3.10" in classifiers, path
+        assert not any(c.startswith("License ::") for c in classifiers), path  # License: field
+        assert meta["Description-Content-Type"] == "text/markdown", path
+        assert meta.get_payload().lstrip().startswith("# open-finops"), path
+
+
+def oldest_python() -> str | None:
+    """A Python 3.10 (the oldest python_requires admits): one of pyenv's, or on PATH (a pyenv
+    shim there may name a version that is not active, hence the probe)."""
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    candidates = [str(p) for p in sorted(pyenv.glob("versions/3.10*/bin/python3.10"))]
+    candidates += [p for p in [shutil.which("python3.10")] if p]
+    for candidate in candidates:
+        probe = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2])"],
+                               capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                               timeout=60)
+        if probe.returncode == 0 and probe.stdout.strip() == "(3, 10)":
+            return candidate
+    return None
+
+
+OLDEST_PYTHON = oldest_python()  # at import, before the tests' own HOME hides ~/.pyenv
+
+
+@pytest.mark.skipif(OLDEST_PYTHON is None, reason="no Python 3.10 on PATH or in ~/.pyenv")
+def test_built_wheels_work_on_the_oldest_python(built, tmp_path):
+    """core and docker installed from the built wheels into a Python 3.10 venv outside the
+    repository (tomli comes from the index): config read with tomli, docker init from the
+    package data, the aws extra named, versions listed without a warning."""
+    venv = tmp_path / "venv310"
+    run([OLDEST_PYTHON, "-m", "venv", str(venv)], cwd=tmp_path, check=True, timeout=120)
+    # Only what reaches the package index through this machine's network.
+    passed = {k: os.environ[k] for k in ("PIP_CERT", "SSL_CERT_FILE") if k in os.environ}
+    env = base_env(tmp_path, PIP_CACHE_DIR=str(REPO / ".cache" / "pip"), **passed)
+    wheels = [str(built.repo / p) for p in EXPECTED if p.startswith(("core/", "docker/"))
+              and p.endswith(".whl")]
+    run([str(venv / "bin/python"), "-m", "pip", "install", "--quiet", *wheels], cwd=tmp_path,
+        env=env, check=True, timeout=300)
+    finops = str(venv / "bin/finops")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "config.toml").write_text('[docker]\nport = 8080\n')
+    version = run([finops, "--version"], cwd=work, env=env, check=True)
+    listed = version.stdout.splitlines()
+    assert listed == [f"open-finops-core {VERSION}", f"open-finops-docker {VERSION}"], \
+        version.explain
+    assert version.stderr == "", version.explain
+    init = run([finops, "docker", "init"], cwd=work, env=env, check=True)
+    assert "METABASE_PORT='8080'" in (work / "open-finops-docker/.env").read_text(), init.explain
+    assert (work / "open-finops-docker/compose.yaml").is_file(), init.explain
+    aws = run([finops, "aws", "--help"], cwd=work, env=env, check=False)
+    assert aws.returncode == 1 and "pip install 'open-finops[aws]'" in aws.stderr, aws.explain
 
 
 def test_build_leaves_the_tree_clean(built):
@@ -254,16 +330,17 @@ def test_check_refuses_a_file_changed_after_the_build(copy, built):
 
 
 def test_check_refuses_a_build_of_another_version(copy, built):
+    new = NEXT_PATCH
     cfg = copy / ".bumpversion.cfg"
     cfg.write_text(cfg.read_text().replace(f"current_version = {VERSION}",
-                                           "current_version = 0.3.1"))
+                                           f"current_version = {new}"))
     proc = run([*MAKE, "check"], cwd=copy, env=built.env, check=False)
-    assert "no release ledger dist/release-0.3.1.json for 0.3.1; run 'make build' first" in \
+    assert f"no release ledger dist/release-{new}.json for {new}; run 'make build' first" in \
         proc.stderr, proc.explain
     # A ledger of that name holding the old build: every file's Version is named.
-    shutil.copy(copy / LEDGER, copy / "dist/release-0.3.1.json")
+    shutil.copy(copy / LEDGER, copy / f"dist/release-{new}.json")
     proc = run([*MAKE, "check"], cwd=copy, env=built.env, check=False)
     errors = "\n".join(error_lines(proc.stderr))
-    assert "ledger is for 0.3.0, .bumpversion.cfg says 0.3.1" in errors, proc.explain
+    assert f"ledger is for {VERSION}, .bumpversion.cfg says {new}" in errors, proc.explain
     for path in EXPECTED:
-        assert f"{path}: Version is '{VERSION}', .bumpversion.cfg says 0.3.1" in errors
+        assert f"{path}: Version is '{VERSION}', .bumpversion.cfg says {new}" in errors

@@ -9,7 +9,18 @@ import re
 import pytest
 
 from conftest import VERSION, base_env, run
-from release_tools import MAKE, error_lines, git, snapshot
+from release_tools import (
+    MAKE,
+    NEXT_MAJOR,
+    NEXT_MINOR,
+    NEXT_PATCH,
+    OTHER,
+    error_lines,
+    git,
+    snapshot,
+)
+
+NEXT = NEXT_PATCH
 
 
 def bump(repo, check=None, **variables):
@@ -27,28 +38,28 @@ def add_release_notes(repo):
 def test_bump_version_changes_every_site_commits_and_tags(work_copy):
     add_release_notes(work_copy)
     before = git(work_copy, "rev-parse", "HEAD")
-    proc = bump(work_copy, check=True, VERSION="0.3.1")
-    assert proc.stdout.strip() == "0.3.1"
+    proc = bump(work_copy, check=True, VERSION=NEXT)
+    assert proc.stdout.strip() == NEXT
 
     table = run([*MAKE, "check-versions"], cwd=work_copy, check=True).stdout
     rows = table.splitlines()[1:]
-    assert len(rows) >= 16 and all(row.endswith(" 0.3.1") for row in rows), table
+    assert len(rows) >= 16 and all(row.endswith(f" {NEXT}") for row in rows), table
     setup = (work_copy / "setup.py").read_text()
-    assert setup.count("==0.3.1") == 6 and VERSION not in setup
+    assert setup.count(f"=={NEXT}") == 6 and VERSION not in setup
 
     changelog = (work_copy / "CHANGELOG.md").read_text()
     today = datetime.date.today().isoformat()
-    assert re.search(rf"## \[Unreleased\]\n\n## \[0\.3\.1\] - {today}\n\n### Fixed\n\n- a bug\n",
-                     changelog), changelog
-    assert "[Unreleased]: https://github.com/open-finops/open-finops-stack/compare/v0.3.1...HEAD" \
-        in changelog
-    assert "[0.3.1]: https://github.com/open-finops/open-finops-stack/compare/v0.3.0...v0.3.1" \
-        in changelog
+    assert re.search(rf"## \[Unreleased\]\n\n## \[{re.escape(NEXT)}\] - {today}\n\n"
+                     r"### Fixed\n\n- a bug\n", changelog), changelog
+    repo = "https://github.com/open-finops/open-finops-stack"
+    assert f"[Unreleased]: {repo}/compare/v{NEXT}...HEAD" in changelog
+    assert f"[{NEXT}]: {repo}/compare/v{VERSION}...v{NEXT}" in changelog
 
-    assert git(work_copy, "log", "-1", "--format=%s") == "Release 0.3.1"
+    assert git(work_copy, "log", "-1", "--format=%s") == f"Release {NEXT}"
     assert git(work_copy, "rev-parse", "HEAD~1") == before
-    assert git(work_copy, "cat-file", "-t", "v0.3.1") == "tag"  # annotated
-    assert git(work_copy, "rev-parse", "v0.3.1^{commit}") == git(work_copy, "rev-parse", "HEAD")
+    assert git(work_copy, "cat-file", "-t", f"v{NEXT}") == "tag"  # annotated
+    head = git(work_copy, "rev-parse", "HEAD")
+    assert git(work_copy, "rev-parse", f"v{NEXT}^{{commit}}") == head
     assert git(work_copy, "status", "--porcelain") == ""
     changed = git(work_copy, "show", "--name-only", "--format=", "HEAD").splitlines()
     assert sorted(changed) == sorted([
@@ -57,8 +68,8 @@ def test_bump_version_changes_every_site_commits_and_tags(work_copy):
         "vendors/aws/open_finops/aws/__init__.py", "docker/open_finops/docker/__init__.py"])
 
 
-@pytest.mark.parametrize("part, expected", [("minor", "0.4.0"), ("major", "1.0.0"),
-                                            ("patch", "0.3.1")])
+@pytest.mark.parametrize("part, expected", [("minor", NEXT_MINOR), ("major", NEXT_MAJOR),
+                                            ("patch", NEXT_PATCH)])
 def test_bump_part(work_copy, part, expected):
     proc = bump(work_copy, check=True, PART=part)
     assert proc.stdout.strip() == expected
@@ -113,25 +124,25 @@ def test_dirty_tree_is_refused(work_copy):
     (work_copy / "core/README.md").write_text("edited\n")
     (work_copy / "untracked.txt").write_text("new\n")
     before = snapshot(work_copy)
-    proc = bump(work_copy, VERSION="0.3.1")
+    proc = bump(work_copy, VERSION=NEXT)
     assert_refused(work_copy, before, proc)
     assert "not clean" in proc.stderr and "commit or stash" in proc.stderr
 
 
 def test_existing_tag_is_refused(work_copy):
-    git(work_copy, "tag", "v0.3.1")
+    git(work_copy, "tag", f"v{NEXT}")
     before = snapshot(work_copy)
-    proc = bump(work_copy, VERSION="0.3.1")
+    proc = bump(work_copy, VERSION=NEXT)
     assert_refused(work_copy, before, proc)
-    assert "tag v0.3.1 already exists" in proc.stderr
+    assert f"tag v{NEXT} already exists" in proc.stderr
 
 
 def test_disagreeing_sites_are_refused_before_any_edit(work_copy):
     init = work_copy / "docker/open_finops/docker/__init__.py"
-    init.write_text(init.read_text().replace(VERSION, "0.3.7"))
+    init.write_text(init.read_text().replace(VERSION, OTHER))
     git(work_copy, "commit", "-qam", "hand edit")
     before = snapshot(work_copy)
-    proc = bump(work_copy, VERSION="0.3.1")
+    proc = bump(work_copy, VERSION=NEXT)
     assert_refused(work_copy, before, proc)
     assert "docker/open_finops/docker/__init__.py" in proc.stderr
 
@@ -150,16 +161,16 @@ def test_failure_after_the_files_were_edited_restores_everything(work_copy, fail
     if failure == "pre-commit":
         hook(work_copy, "pre-commit", "echo 'error: refused by the hook' >&2; exit 1")
     elif failure == "post-commit":
-        hook(work_copy, "post-commit", "touch .git/refs/tags/v0.3.1.lock")
+        hook(work_copy, "post-commit", f"touch .git/refs/tags/v{NEXT}.lock")
     else:
         changelog = work_copy / "CHANGELOG.md"
         changelog.write_text(changelog.read_text().replace("## [Unreleased]\n", ""))
         git(work_copy, "commit", "-qam", "no unreleased section")
     before = snapshot(work_copy)
-    proc = bump(work_copy, VERSION="0.3.1")
+    proc = bump(work_copy, VERSION=NEXT)
     if failure == "post-commit":
-        (work_copy / ".git/refs/tags/v0.3.1.lock").unlink()
+        (work_copy / f".git/refs/tags/v{NEXT}.lock").unlink()
     assert_refused(work_copy, before, proc)
-    assert "==> bumping 0.3.0 -> 0.3.1" in proc.stderr, proc.explain  # it got that far
+    assert f"==> bumping {VERSION} -> {NEXT}" in proc.stderr, proc.explain  # it got that far
     assert "nothing changed" in proc.stderr
-    assert git(work_copy, "tag", "-l", "v0.3.1") == ""
+    assert git(work_copy, "tag", "-l", f"v{NEXT}") == ""

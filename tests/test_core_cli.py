@@ -10,12 +10,13 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from conftest import VENV, base_env, run
+from conftest import VENV, VERSION, base_env, run
 
 from open_finops.core import cli
 from open_finops.core.config import Config
 from open_finops.core.errors import FinopsError
 from open_finops.core.plugins import (
+    KNOWN_VENDORS,
     Discovery,
     LoadedPlugin,
     VendorPlugin,
@@ -93,7 +94,7 @@ def test_discovery_finds_the_installed_plugins_quietly(capsys):
     # Both vendor distributions of the repository register their entry point.
     assert {"aws", "docker"} <= set(found.plugins) | set(found.broken)
     docker = found.plugins["docker"]
-    assert (docker.distribution, docker.version) == ("open-finops-docker", "0.3.0")
+    assert (docker.distribution, docker.version) == ("open-finops-docker", VERSION)
     assert docker.plugin.name == "docker" and docker.plugin.help
 
 
@@ -135,7 +136,7 @@ def test_broken_plugin_warns_once_and_other_commands_work(tmp_path):
     assert "Traceback" not in listing.stderr, listing.explain
     assert any(line.startswith("broken ") and "open-finops-broken 1.2" in line
                and "BROKEN" in line for line in lines(listing.stdout)), listing.explain
-    assert any(line.startswith("docker ") and "open-finops-docker 0.3.0" in line
+    assert any(line.startswith("docker ") and f"open-finops-docker {VERSION}" in line
                for line in lines(listing.stdout)), listing.explain
 
     other = run([FINOPS, "docker", "init", "out"], cwd=tmp_path, env=env, timeout=60,
@@ -167,8 +168,8 @@ def test_plugin_whose_register_raises_loses_its_command(capsys):
 def test_version_lists_distributions_and_agrees(tmp_path):
     proc = run([FINOPS, "--version"], cwd=tmp_path, timeout=60, check=True)
     out = lines(proc.stdout)
-    assert "open-finops-core 0.3.0" in out, proc.explain
-    assert "open-finops-docker 0.3.0" in out, proc.explain
+    assert f"open-finops-core {VERSION}" in out, proc.explain
+    assert f"open-finops-docker {VERSION}" in out, proc.explain
     assert all(line.startswith("open-finops") for line in out), proc.explain
     assert "different versions" not in proc.stderr, proc.explain
 
@@ -245,6 +246,17 @@ def test_known_vendor_not_installed_names_the_extra(argv, recorder, capsys):
     assert out == ""
     assert lines(err) == [f"finops: error: '{vendor}' is not installed; install it with:"
                           f" pip install 'open-finops[{vendor}]'"]
+
+
+def test_known_vendors_are_the_vendor_distributions_of_packages():
+    """core cannot read the Makefile at run time, so it names the vendors itself: this keeps
+    that list equal to PACKAGES' vendors, each named by the meta-package extra of its name
+    (which `make check` requires of the built meta-package)."""
+    words = run(["make", "-s", "print-packages"], check=True).stdout.split()
+    vendors = {name.removeprefix("open-finops-") for name, _, directory in
+               (word.partition("=") for word in words)
+               if directory != "." and name != "open-finops-core"}
+    assert dict(KNOWN_VENDORS) == {vendor: vendor for vendor in vendors}
 
 
 def test_unknown_command_is_a_usage_error(recorder, capsys):

@@ -109,6 +109,15 @@ def test_unknown_key_in_file_names_key_file_and_suggestion():
     assert "did you mean 'bucket'" in message
 
 
+def test_unknown_key_without_a_close_match_lists_the_known_keys():
+    write(Path("config.toml"), '[aws]\nzzz = "x"\n')
+    with pytest.raises(ConfigError) as caught:
+        Config.load(plugins=[VENDOR], environ={})
+    assert str(caught.value) == (
+        "config.toml: unknown key 'zzz' in [aws]; known keys: bucket, dry_run, profile, ratio,"
+        " regions, workers")
+
+
 def test_unknown_core_key_and_unknown_table():
     write(Path("config.toml"), '[core]\ndatabse = "x"\n')
     with pytest.raises(ConfigError, match=r"unknown key 'databse' in \[core\].*'database'"):
@@ -132,6 +141,15 @@ def test_unknown_environment_variable_is_an_error_with_suggestion():
     assert "OPEN_FINOPS_AWS_BUCKET" in message
     # Variables outside the prefix are none of our business.
     Config.load(plugins=[VENDOR], environ={"OPEN_FINOPSX": "1", "FINOPS_DATABASE": "y"})
+
+
+def test_unknown_environment_variable_without_a_close_match_says_to_unset_it():
+    """The shared OPEN_FINOPS_ prefix makes no suggestion: GCP_X is close to nothing."""
+    with pytest.raises(ConfigError) as caught:
+        Config.load(plugins=[VENDOR], environ={"OPEN_FINOPS_GCP_X": "1"})
+    assert str(caught.value) == (
+        "unknown environment variable OPEN_FINOPS_GCP_X: it matches no configuration key;"
+        " unset it, or install the plugin that declares it")
 
 
 def test_sections_and_variables_of_uninstalled_vendors_are_ignored():

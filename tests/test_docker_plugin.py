@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import VENV, base_env, run
 
 from open_finops.core import cli
@@ -140,9 +141,31 @@ def test_init_refuses_to_overwrite_without_force(tmp_path, capsys):
     assert len(lines(capsys.readouterr().out)) == len(FILES)
 
 
+def test_init_refuses_a_directory_in_the_way_even_with_force(tmp_path, capsys):
+    (tmp_path / "deploy" / "Dockerfile").mkdir(parents=True)
+    assert finops("docker", "init", "deploy", "--force") == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert lines(err) == [f"finops: error: {Path('deploy') / 'Dockerfile'} is a directory;"
+                          " remove it or choose another DIR"]
+    assert sorted(p.name for p in (tmp_path / "deploy").iterdir()) == ["Dockerfile"]
+
+
+def test_init_where_no_directory_can_be_made_is_one_line(tmp_path, capsys):
+    (tmp_path / "taken").write_text("a file\n")
+    assert finops("docker", "init", "taken/deploy") == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert lines(err) == [f"finops: error: cannot write {Path('taken') / 'deploy'}: Not a"
+                          " directory; choose another directory or fix its permissions"]
+    assert (tmp_path / "taken").read_text() == "a file\n"
+
+
 def test_init_refuses_a_quote_in_the_database_path(capsys):
     assert finops("docker", "init", "--database", "it's/x.duckdb") == 1
-    assert "quote" in capsys.readouterr().err
+    err = lines(capsys.readouterr().err)
+    assert len(err) == 1 and "quote" in err[0] and "choose a database path" in err[0], err
+    assert not Path("open-finops-docker").exists()
 
 
 # --- up, down, status ----------------------------------------------------------------------
@@ -250,7 +273,7 @@ PINNED_TAG = re.compile(r"^[\w.-]+(/[\w.-]+)*:(?!latest$)[\w][\w.-]*$")
 
 
 def compose() -> dict:
-    yaml = pytest.importorskip("yaml")
+    # PyYAML is pinned in requirements-dev.txt: a missing one fails here, never skips.
     return yaml.safe_load(TEMPLATES.joinpath("compose.yaml").read_text("utf-8"))
 
 

@@ -2,12 +2,13 @@
 directory; `make help`; and the package list against the package directories."""
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, VENV, base_env, run
+from conftest import REPO, VENV, VERSION, base_env, make_work_copy, run
 from release_tools import MAKE, error_lines
 
 SCRIPTS = sorted(p for p in (REPO / "scripts").iterdir()
@@ -154,3 +155,42 @@ def test_ci_run_runs_make_test():
     text = CI_RUN.read_text()
     assert "make test" in text
     assert "make test" in (REPO / "README.md").read_text()
+
+
+def test_a_fresh_clone_bootstraps_its_venv_on_first_need(tmp_path):
+    """Only python3, make and git on PATH, no .venv: the first target creates .venv from the
+    pinned requirements (PyPI, through pip's cache), installs the packages of this clone
+    editable, and does so once; a changed requirements-dev.txt or setup.py makes it again."""
+    repo = make_work_copy(tmp_path / "repo")
+    passed = {k: os.environ[k] for k in ("PIP_CERT", "SSL_CERT_FILE") if k in os.environ}
+    env = base_env(PATH="/usr/local/bin:/usr/bin:/bin", PIP_CACHE_DIR=str(REPO / ".cache/pip"),
+                   **passed)
+    del env["VENV"]  # the clone's own .venv
+    first = run(["make", "check-versions"], cwd=repo, env=env, check=True, timeout=900)
+    assert "==> creating" in first.stderr and (repo / ".venv/.stamp").is_file(), first.explain
+    assert "Editable installation" not in first.stderr, first.explain  # no setuptools banner
+    where = run([str(repo / ".venv/bin/python"), "-c",
+                 "import open_finops.aws, open_finops.core, open_finops.docker as d;"
+                 " print(d.__file__)"], cwd=tmp_path, env=env, check=True)
+    assert where.stdout.startswith(str(repo / "docker")), where.explain
+    version = run([str(repo / ".venv/bin/finops"), "--version"], cwd=tmp_path, env=env,
+                  check=True)
+    assert f"open-finops-core {VERSION}" in version.stdout, version.explain
+
+    again = run(["make", "check-versions"], cwd=repo, env=env, check=True)
+    assert "==> creating" not in again.stderr, again.explain
+    later = (repo / ".venv/.stamp").stat().st_mtime + 10
+    for changed in ("requirements-dev.txt", "docker/setup.py"):
+        os.utime(repo / changed, (later, later))
+        planned = run(["make", "-n", "check-versions"], cwd=repo, env=env, check=True)
+        assert "scripts/dev" in planned.stdout, (changed, planned.explain)
+        os.utime(repo / changed, (later - 20, later - 20))
+
+
+def test_a_venv_of_another_checkout_is_never_built_from_here(tmp_path):
+    proc = run(["make", "check-versions"], env=base_env(VENV=str(tmp_path / "elsewhere")),
+               check=False)
+    assert proc.returncode == 2, proc.explain
+    assert proc.stderr.splitlines()[0] == (f"error: no virtualenv at {tmp_path}/elsewhere; run"
+                                           " 'make dev' in its checkout"), proc.explain
+    assert not (tmp_path / "elsewhere").exists()

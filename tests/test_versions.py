@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, VERSION, base_env, run
-from release_tools import MAKE, error_lines, load_script_module
+from release_tools import MAKE, OTHER, error_lines, load_script_module
 
 versions = load_script_module("versions")
 SITES = versions.find_sites(REPO)
@@ -49,7 +49,7 @@ def test_bump2version_files_are_exactly_the_files_with_sites():
     assert versions.problems(SITES, REPO) == []
 
 
-def edit_site(root: Path, site, new: str = "0.3.9") -> None:
+def edit_site(root: Path, site, new: str = OTHER) -> None:
     path = root / site.file
     lines = path.read_text().splitlines(keepends=True)
     text = lines[site.line - 1]
@@ -68,11 +68,11 @@ def test_any_site_changed_by_hand_fails_naming_it(work_copy, site):
     proc = run([*MAKE, "check-versions"], cwd=work_copy, check=False)
     errors = "\n".join(error_lines(proc.stderr))
     if site.file == ".bumpversion.cfg":
-        assert ".bumpversion.cfg says 0.3.9" in errors, proc.explain
+        assert f".bumpversion.cfg says {OTHER}" in errors, proc.explain
     else:
-        assert f"error: {site.file}:{site.line}: {site.kind} is 0.3.9" in errors, proc.explain
+        assert f"error: {site.file}:{site.line}: {site.kind} is {OTHER}" in errors, proc.explain
         assert "make bump" in errors, proc.explain
-    assert "0.3.9" in proc.stdout, proc.explain  # the table shows what was found
+    assert OTHER in proc.stdout, proc.explain  # the table shows what was found
 
 
 def test_script_exit_code_is_1_and_runs_from_any_directory(work_copy, tmp_path):
@@ -83,7 +83,8 @@ def test_script_exit_code_is_1_and_runs_from_any_directory(work_copy, tmp_path):
 
 
 def test_third_party_occurrence_of_the_version_is_refused(work_copy):
-    """bump2version replaces every "0.3.0" of a setup.py: one that is not a site must fail."""
+    """bump2version replaces every occurrence of the version in a setup.py: one that is not a
+    site must fail."""
     setup = work_copy / "vendors/aws/setup.py"
     setup.write_text(setup.read_text().replace('"boto3>=1.34"', f'"boto3>={VERSION}"'))
     proc = run([*MAKE, "check-versions"], cwd=work_copy, check=False)
@@ -97,6 +98,31 @@ def test_unpinned_sibling_is_refused(work_copy):
                                                "open-finops-core>=0.3"))
     proc = run([*MAKE, "check-versions"], cwd=work_copy, check=False)
     assert "docker/setup.py" in proc.stderr and "not pinned" in proc.stderr, proc.explain
+
+
+@pytest.mark.parametrize("requirement, found", [
+    ("open-finops-core", "pin open-finops-core has no version, not pinned"),
+    ('open-finops-core; python_version >= \'3.10\'',
+     "pin open-finops-core has no version, not pinned"),
+    (f"open-finops-core[extra]=={OTHER}", f"pin open-finops-core is {OTHER}"),
+])
+def test_sibling_without_its_pin_is_refused(work_copy, requirement, found):
+    """A sibling requirement whose version was deleted, or written with extras or a marker,
+    is still a site (and bump2version would not bump it)."""
+    setup = work_copy / "docker/setup.py"
+    pin = f'"open-finops-core=={VERSION}"'
+    text = setup.read_text()
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if pin in t)
+    setup.write_text(text.replace(pin, f'"{requirement}"'))
+    proc = run([*MAKE, "check-versions"], cwd=work_copy, check=False)
+    assert proc.returncode != 0, proc.explain
+    assert f"docker/setup.py:{line}: {found}" in proc.stderr, proc.explain
+
+
+def test_names_and_docstrings_are_no_pins():
+    """name="open-finops-core" and a docstring naming the distribution are not requirements."""
+    assert not [s for s in SITES if s.kind.startswith("pin ") and s.version != VERSION]
+    assert ("core/setup.py", "pin open-finops-core") not in {(s.file, s.kind) for s in SITES}
 
 
 def test_file_missing_from_bumpversion_cfg_is_refused(work_copy):
@@ -120,7 +146,7 @@ def test_new_package_sites_are_found_from_packages(work_copy):
     """A vendor added to PACKAGES brings its sites without any other list to update."""
     pkg = work_copy / "vendors/gcp"
     (pkg / "open_finops/gcp").mkdir(parents=True)
-    (pkg / "open_finops/gcp/__init__.py").write_text('__version__ = "0.3.0"\n')
+    (pkg / "open_finops/gcp/__init__.py").write_text(f'__version__ = "{VERSION}"\n')
     (pkg / "setup.py").write_text('setup(name="open-finops-gcp", version="0.2.0",\n'
                                   f'      install_requires=["open-finops-core=={VERSION}"])\n')
     packages = ("open-finops-core=core open-finops-aws=vendors/aws open-finops-gcp=vendors/gcp "

@@ -36,7 +36,8 @@ The file layout::
     bucket = "my-cur-bucket"
 
 Rules enforced by :meth:`Config.load` (each violation is a :class:`ConfigError` naming the
-key and where it came from, with the closest valid key when there is one):
+key and where it came from, and the fix: the closest valid key when there is one, else the
+valid keys of the table, or for a variable to unset it):
 
 * top-level keys outside a table, unknown tables and unknown keys in a table are errors;
 * a table of a known vendor that is not installed (``aws``, ``docker``; see
@@ -94,6 +95,25 @@ def env_name(section: str, key: str) -> str:
 def _suggest(word: str, candidates: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _key_fix(key: str, declared: Iterable[str]) -> str:
+    """The fix for an unknown key: the closest declared key, else all of them."""
+    declared = sorted(declared)
+    if not declared:
+        return "; this table takes no keys, remove it"
+    return _suggest(key, declared) or f"; known keys: {', '.join(declared)}"
+
+
+def _variable_fix(variable: str, names: Iterable[str]) -> str:
+    """The fix for an unknown OPEN_FINOPS_* variable: the closest known one (compared without
+    the shared prefix, which would make every name look close), else to unset it."""
+    suffixes = {name[len(ENV_PREFIX):]: name for name in names}
+    close = difflib.get_close_matches(variable[len(ENV_PREFIX):], list(suffixes), n=1,
+                                      cutoff=0.6)
+    if close:
+        return f"; did you mean {suffixes[close[0]]!r}?"
+    return "; unset it, or install the plugin that declares it"
 
 
 def _type_name(default: Any) -> str:
@@ -303,7 +323,7 @@ def _check_file(
             where = f"{file_path}: [{section}] {key}"
             if key not in declared:
                 raise ConfigError(f"{file_path}: unknown key {key!r} in [{section}]"
-                                  + _suggest(key, declared))
+                                  + _key_fix(key, declared))
             checked.setdefault(section, {})[key] = check_file_value(value, declared[key], where)
     return checked
 
@@ -331,5 +351,5 @@ def _read_env(
             values.setdefault(section, {})[key] = value
         elif not variable.startswith(ignored_prefixes):
             raise ConfigError(f"unknown environment variable {variable}: it matches no"
-                              " configuration key" + _suggest(variable, names))
+                              " configuration key" + _variable_fix(variable, names))
     return values

@@ -32,7 +32,8 @@ def _directory(args: argparse.Namespace, config: Config) -> Path:
 def _quote(name: str, value: str) -> str:
     # Single quotes: docker compose takes the value literally (no ${} interpolation).
     if "'" in value or "\n" in value:
-        raise FinopsError(f"{name} cannot contain a quote or a newline: {value!r}")
+        raise FinopsError(f"{name} cannot contain a quote or a newline: {value!r}; choose a"
+                          " database path and [docker] settings without one")
     return f"{name}='{value}'"
 
 
@@ -76,18 +77,24 @@ def init(args: argparse.Namespace, config: Config) -> int:
     contents[ENV_FILE] = render_env(config)
     targets = {directory / name: text for name, text in contents.items()}
     if directory.exists() and not directory.is_dir():
-        raise FinopsError(f"{directory} exists and is not a directory")
-    if not args.force:
-        for path in targets:
-            if path.exists():
-                raise FinopsError(f"{path} already exists; use --force to overwrite it")
-    directory.mkdir(parents=True, exist_ok=True)
-    for path, text in targets.items():
-        path.write_text(text, encoding="utf-8")
-        print(path)
+        raise FinopsError(f"{directory} exists and is not a directory; choose another DIR")
+    for path in targets:
+        if path.is_dir():
+            raise FinopsError(f"{path} is a directory; remove it or choose another DIR")
+        if path.exists() and not args.force:
+            raise FinopsError(f"{path} already exists; use --force to overwrite it")
     database = config.database
-    # A bind mount needs its source: the directory, not the database, may be created here.
-    database.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for path, text in targets.items():
+            path.write_text(text, encoding="utf-8")
+            print(path)
+        # A bind mount needs its source: the directory, not the database, may be created here.
+        database.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        where = exc.filename or directory
+        raise FinopsError(f"cannot write {where}: {exc.strerror or exc}; choose another"
+                          " directory or fix its permissions") from None
     print(f"finops: next: finops docker up, then add the DuckDB database"
           f" {CONTAINER_DATA_DIR}/{database.name} (read-only) in Metabase at"
           f" http://{config.get('docker', 'bind')}:{config.get('docker', 'port')}",
