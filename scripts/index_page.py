@@ -8,7 +8,8 @@ sha256) or `conflict` (same name, other bytes: PyPI never lets a file name be re
 
 Usage: scripts/index_page.py [--index URL] [--ledger PATH] COMMAND ...
   files PROJECT...                   print "filename<TAB>sha256<TAB>url" listed for PROJECT
-  state [--distribution NAME]...     print "state<TAB>filename<TAB>distribution" per ledger file
+  state [--distribution NAME]...     print "state<TAB>filename<TAB>distribution<TAB>path" per
+                                     ledger file (path relative to the repository root)
   wait --distribution NAME --repository URL [--uploaded FILENAME]... [--deadline S]
                                      the propagation barrier: poll with backoff until every
                                      file of NAME is listed with its ledger sha256, then record
@@ -142,13 +143,16 @@ def conflict_message(f: dict[str, Any], index_url: str) -> str:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC, to the microsecond: scripts/summary.py tells this run's uploads from earlier
+    runs' by comparing it with the run's start."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def wait_listed(index_url: str, files: list[dict[str, Any]], deadline: float,
                 what: str) -> None:
-    """Poll with backoff until every file is listed with its sha256. A conflict fails at
-    once; an unreachable index is retried until the deadline (PyPI has bad minutes too)."""
+    """Poll with backoff (0.2 s doubling up to 15 s, the last poll at the deadline) until
+    every file is listed with its sha256. A conflict fails at once; an unreachable index is
+    retried until the deadline (PyPI has bad minutes too)."""
     end = time.monotonic() + deadline
     delay = 0.2
     while True:
@@ -164,10 +168,11 @@ def wait_listed(index_url: str, files: list[dict[str, Any]], deadline: float,
             if not waiting:
                 return
             problem = f"not yet listed: {', '.join(waiting)}"
-        if time.monotonic() + delay > end:
+        left = end - time.monotonic()
+        if left <= 0:
             raise IndexProblem(f"{what}: gave up after {deadline:g}s; {problem}. Run the "
                                "same target again later: it resumes where it stopped")
-        time.sleep(delay)
+        time.sleep(min(delay, left))
         delay = min(delay * 2, 15.0)
 
 
@@ -218,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "state":
             chosen = [f for d in (args.distribution or [None]) for f in ledger.files(data, d)]
             for s, f in state(args.index, chosen):
-                print(f"{s}\t{f['filename']}\t{f['distribution']}")
+                print(f"{s}\t{f['filename']}\t{f['distribution']}\t{f['path']}")
         elif args.command == "wait":
             files = ledger.files(data, args.distribution)
             wait_listed(args.index, files, args.deadline,

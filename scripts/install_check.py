@@ -20,8 +20,6 @@ import json
 import os
 import re
 import sys
-import zipfile
-from email.parser import HeaderParser
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import closure  # noqa: E402
 import index_page  # noqa: E402
 import ledger  # noqa: E402
 
@@ -46,11 +45,8 @@ def meta_requirements(data: dict[str, Any]) -> tuple[list[str], list[Requirement
     meta = canonicalize_name(meta_package())
     wheel = next(ledger.ROOT / f["path"] for f in data["files"]
                  if canonicalize_name(f["distribution"]) == meta and f["path"].endswith(".whl"))
-    with zipfile.ZipFile(wheel) as zf:
-        name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
-        headers = HeaderParser().parsestr(zf.read(name).decode("utf-8"))
-    requires = [Requirement(r) for r in headers.get_all("Requires-Dist") or []]
-    return headers.get_all("Provides-Extra") or [], requires
+    requires, extras = closure.wheel_metadata(wheel)
+    return extras, [Requirement(r) for r in requires]
 
 
 def specs(data: dict[str, Any]) -> list[str]:
@@ -71,11 +67,8 @@ def expected(data: dict[str, Any], spec: str) -> set[str]:
     requires_of: dict[str, list[Requirement]] = {}
     for f in data["files"]:
         if f["path"].endswith(".whl"):
-            with zipfile.ZipFile(ledger.ROOT / f["path"]) as zf:
-                name = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
-                headers = HeaderParser().parsestr(zf.read(name).decode("utf-8"))
-            requires_of[canonicalize_name(f["distribution"])] = [
-                Requirement(r) for r in headers.get_all("Requires-Dist") or []]
+            requires, _ = closure.wheel_metadata(ledger.ROOT / f["path"])
+            requires_of[canonicalize_name(f["distribution"])] = [Requirement(r) for r in requires]
     want: set[str] = set()
     todo = [(canonicalize_name(req.name), set(req.extras))]
     while todo:

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """The summary at the end of a release run (scripts/release): each file with its sha256 and
-where it went (uploaded, or already present, at REPOSITORY_URL), the audit's verdict, each
-install spec and its result, each step's duration. For people on stderr; for tools as JSON.
+where it went, the audit's verdict, each install spec and its result, each step's duration.
+For people on stderr; for tools as JSON.
 
 Usage: scripts/summary.py --target NAME --status ok|failed --steps TSV --out JSON
-           [--ledger PATH]
-TSV lines are "step<TAB>seconds<TAB>ok|failed". REPOSITORY_URL and INDEX_URL name the
-repository; the audit and verify results are read from dist/audit-V.json and
+           --since TIME [--ledger PATH]
+TSV lines are "step<TAB>seconds<TAB>ok|failed". TIME is the run's start (UTC, ISO 8601): a
+file is "uploaded" when this run sent it to REPOSITORY_URL (the ledger's upload record,
+confirmed after TIME), "already there" when the index held those bytes before (an earlier
+run's upload included), "not uploaded" when the index has not confirmed it. INDEX_URL names
+the index; the audit and verify results are read from dist/audit-V.json and
 dist/verify-V.json when this run wrote them. Nothing secret is read or written.
 """
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +33,20 @@ def read_json(path: Path) -> Any:
         return None
 
 
-def build(target: str, status: str, steps_tsv: Path, ledger_path: Path) -> dict[str, Any]:
+def when(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def where(record: dict[str, Any] | None, sha256: str, since: datetime) -> str:
+    if not record or record.get("sha256") != sha256:
+        return "not uploaded"
+    if record["status"] == "uploaded" and when(record["confirmed_at"]) >= since:
+        return "uploaded"
+    return "already there"
+
+
+def build(target: str, status: str, steps_tsv: Path, ledger_path: Path,
+          since: datetime) -> dict[str, Any]:
     data = ledger.load(ledger_path)
     version = data["version"]
     repository = os.environ.get("REPOSITORY_URL", "")
@@ -37,9 +54,9 @@ def build(target: str, status: str, steps_tsv: Path, ledger_path: Path) -> dict[
     files = []
     for f in data["files"]:
         rec = records.get(f["filename"])
-        where = rec["status"] if rec and rec.get("sha256") == f["sha256"] else "not uploaded"
         files.append({"filename": f["filename"], "distribution": f["distribution"],
-                      "sha256": f["sha256"], "size": f["size"], "where": where,
+                      "sha256": f["sha256"], "size": f["size"],
+                      "where": where(rec, f["sha256"], since),
                       "repository_url": repository,
                       "confirmed_at": rec.get("confirmed_at") if rec else None})
     steps = []
@@ -94,11 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--status", choices=("ok", "failed"), required=True)
     parser.add_argument("--steps", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--since", type=when, required=True)
     parser.add_argument("--ledger", type=Path)
     args = parser.parse_args(argv)
     try:
         path = args.ledger or ledger.ledger_path(ledger.current_version())
-        summary = build(args.target, args.status, args.steps, path)
+        summary = build(args.target, args.status, args.steps, path, args.since)
     except ledger.LedgerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,6 +1,7 @@
-"""Helpers and fixtures of the release-pipeline tests (test_index, test_release, test_audit,
-test_verify): a working copy built once per session and copied for each test, real
-pypiserver instances started through scripts/index, and the environment the toolkit runs in.
+"""Helpers and fixtures of the release-pipeline tests (test_index, test_preflight, test_stage,
+test_release, test_audit, test_verify): a working copy built once per session and copied for
+each test, real pypiserver instances started through scripts/index (and what their logs say
+they stored), and the environment the toolkit runs in.
 
 The wheelhouse and pip's cache are the real checkout's (.cache/), shared by every test and
 worker: filling the wheelhouse is the only network access (PyPI) of these tests.
@@ -144,6 +145,20 @@ class LocalIndex:
         if not self.packages.exists():
             return {}
         return {p.name: sha256(p) for p in sorted(self.packages.iterdir()) if p.is_file()}
+
+    def log(self) -> str:
+        """The server's log (pypiserver -v), kept across restarts."""
+        path = self.state / "server.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stored(self) -> list[str]:
+        """The file names the server accepted, one per upload, in order: what it logs."""
+        return re.findall(r"^User '[^']*' stored '([^']+)'", self.log(), re.M)
+
+    def requests(self, method: str, path: str) -> int:
+        """How many METHOD requests for PATH (e.g. /simple/open-finops-core/) it served."""
+        return len(re.findall(rf"^<LocalRequest: {method} {re.escape(self.url + path)}>$",
+                              self.log(), re.M))
 
 
 @pytest.fixture

@@ -55,11 +55,32 @@ def test_index_start_status_stop(tmp_path, home):
     assert status.returncode == 1, status.explain
 
 
-def test_index_start_needs_the_account_in_the_environment(tmp_path, home):
-    proc = run([str(REPO / "scripts" / "index"), "start", str(tmp_path / "s")],
-               env=toolkit_env(home))
-    assert proc.returncode == 2, proc.explain
-    assert "TWINE_USERNAME and TWINE_PASSWORD" in proc.stderr
+def test_index_without_an_account_is_read_only(built_template, tmp_path, home):
+    """What `KEEP_INDEX=1 make stage` tells to run: the kept files served again, for
+    `make verify`, and no upload accepted whatever the credentials."""
+    state = tmp_path / "state"
+    (state / "packages").mkdir(parents=True)
+    wheel = next((built_template / "core" / "dist").glob("*.whl"))
+    shutil.copy(wheel, state / "packages" / wheel.name)
+    index = LocalIndex(state, home)
+    proc = run([str(REPO / "scripts" / "index"), "start", str(state)], env=toolkit_env(home),
+               check=True)
+    index.url = proc.stdout.strip()
+    try:
+        assert "read-only" in proc.stderr
+        listed = run([str(REPO / "scripts" / "index_page.py"), "--index", index.index_url,
+                      "files", "open-finops-core"], check=True)
+        assert listed.stdout.split("\t")[:2] == [wheel.name, sha256(wheel)]
+        sdist = next((built_template / "core" / "dist").glob("*.tar.gz"))
+        for user in ("read-only", "stage", "release"):
+            upload = run([str(REPO / ".venv" / "bin" / "twine"), "upload", "--non-interactive",
+                          "--repository-url", index.repository_url, str(sdist)],
+                         env=toolkit_env(home, TWINE_USERNAME=user, TWINE_PASSWORD="guess"))
+            assert upload.returncode != 0 and "403" in upload.stdout + upload.stderr, \
+                upload.explain
+        assert sorted(p.name for p in index.packages.iterdir()) == [wheel.name]
+    finally:
+        index.stop()
 
 
 def test_pep503_html_page_of_pypiserver(built_template, local_index):
@@ -158,13 +179,17 @@ def test_barrier_waits_for_files_that_appear_late(built_copy, local_index):
     assert set(records) == {p.name for p in _core_files(built_copy)}
 
 
-def test_barrier_gives_up_at_its_deadline(built_copy, local_index):
+def test_barrier_backs_off_and_gives_up_at_its_deadline(built_copy, local_index):
     began = time.monotonic()
-    proc = _wait(built_copy, local_index, "2")
+    proc = _wait(built_copy, local_index, "3")
     assert proc.returncode == 1, proc.explain
-    assert time.monotonic() - began < 20
-    assert "gave up after 2s" in proc.stderr and "not yet listed" in proc.stderr
+    # The last poll is at the deadline, not before it.
+    assert 3 <= time.monotonic() - began < 20
+    assert "gave up after 3s" in proc.stderr and "not yet listed" in proc.stderr
     assert ledger(built_copy)["uploads"] == {}
+    # Backoff: polls at about 0, 0.2, 0.6, 1.4 and 3 s; a fixed 0.2 s period would make 16.
+    polls = local_index.requests("GET", "/simple/open-finops-core/")
+    assert 3 <= polls <= 6, local_index.log()
 
 
 def test_barrier_fails_at_once_on_other_bytes(built_copy, local_index):

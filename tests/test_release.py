@@ -1,30 +1,53 @@
 """`make publish` against real pypiserver instances through REPOSITORY_URL/INDEX_URL: a
-release in dependency order, resuming after the index died, and the refusals that must leave
-the index untouched (other bytes under our name, wrong password, no confirmation, stale
-dists). The git/tag/CHANGELOG refusals are in test_preflight.py, `make stage` in
-test_stage.py."""
+release in dependency order and a second run that uploads nothing, resuming after the index
+died, parallel uploads, and the refusals that must leave the index untouched (other bytes
+under our name, wrong or no credentials, no confirmation, bad settings, stale dists). What
+the server stored is read from its own log. The git/tag/CHANGELOG refusals are in
+test_preflight.py, `make stage` in test_stage.py."""
 from __future__ import annotations
 
+import json
 import re
+
+import pytest
 
 from conftest import VERSION, run
 from releasekit import MAKE, Watch, ledger, ledger_files, publish, uploaded_names
 
 
-def test_publish_to_a_local_index(built_copy, local_index):
+def summary_where(repo) -> dict[str, str]:
+    summary = json.loads((repo / "dist" / "pypi-summary.json").read_text())
+    return {f["filename"]: f["where"] for f in summary["files"]}
+
+
+def assert_dependency_order(stored: list[str]) -> None:
+    """core, then aws and docker (in either order), then the meta-package."""
+    layer = {"open_finops_core": 0, "open_finops_aws": 1, "open_finops_docker": 1,
+             "open_finops": 2}
+    layers = [layer[name.split("-")[0]] for name in stored]
+    assert layers == sorted(layers), stored
+
+
+def test_publish_to_a_local_index_then_again(built_copy, local_index):
     proc = publish(built_copy, local_index.env())
     assert proc.returncode == 0, proc.explain
-    # Exactly the built bytes, nothing else.
+    # Exactly the built bytes, nothing else, each sent once, in dependency order.
     assert local_index.files() == ledger_files(built_copy)
+    assert sorted(local_index.stored()) == sorted(ledger_files(built_copy))
+    assert_dependency_order(local_index.stored())
     records = ledger(built_copy)["uploads"][local_index.repository_url]
     assert {name: r["sha256"] for name, r in records.items()} == ledger_files(built_copy)
     assert {r["status"] for r in records.values()} == {"uploaded"}
-    # Dependency order: core, then aws and docker, then the meta-package.
-    mtime = {p.name.split("-")[0]: p.stat().st_mtime_ns for p in local_index.packages.iterdir()}
-    assert mtime["open_finops_core"] < min(mtime["open_finops_aws"], mtime["open_finops_docker"])
-    assert max(mtime["open_finops_aws"], mtime["open_finops_docker"]) < mtime["open_finops"]
     assert "open-finops[all] -> ok" in proc.stderr
-    assert (built_copy / "dist" / "pypi-summary.json").exists()
+    assert set(summary_where(built_copy).values()) == {"uploaded"}
+
+    # The same target again: it checks and verifies everything, and uploads nothing.
+    again = publish(built_copy, local_index.env())
+    assert again.returncode == 0, again.explain
+    assert uploaded_names(again.stderr) == []
+    assert sorted(local_index.stored()) == sorted(ledger_files(built_copy))
+    assert set(summary_where(built_copy).values()) == {"already there"}, again.stderr
+    assert "open-finops[all] -> ok" in again.stderr
 
 
 def test_publish_resumes_after_the_index_died(built_copy, local_index):
@@ -46,14 +69,19 @@ def test_publish_resumes_after_the_index_died(built_copy, local_index):
     assert "run the same target again" in first.stderr
     assert set(local_index.files()) < set(ledger_files(built_copy))
 
-    local_index.start()  # same port, same package folder
+    local_index.start()  # same port, same package folder, same log
     second = publish(built_copy, local_index.env())
     assert second.returncode == 0, second.explain
+    # The server stored every file exactly once over both runs: the built bytes.
+    assert sorted(local_index.stored()) == sorted(ledger_files(built_copy)), local_index.log()
     names = uploaded_names(first.stderr) + uploaded_names(second.stderr)
     assert sorted(names) == sorted(ledger_files(built_copy)), (first.explain, second.explain)
     assert local_index.files() == ledger_files(built_copy)
     records = ledger(built_copy)["uploads"][local_index.repository_url]
     assert set(records) == set(ledger_files(built_copy))
+    where = summary_where(built_copy)
+    assert {where[n] for n in core} == {"already there"}, second.stderr
+    assert {w for n, w in where.items() if n not in core} == {"uploaded"}, second.stderr
 
 
 def test_other_bytes_under_our_name_refuse_everything(built_copy, local_index):
@@ -74,9 +102,20 @@ def test_wrong_password_is_a_clear_error_and_never_shown(built_copy, local_index
     proc = publish(built_copy, local_index.env(TWINE_PASSWORD=wrong))
     assert proc.returncode != 0, proc.explain
     assert "refused the credentials" in proc.stderr, proc.explain
+    written = [p.read_text() for p in (built_copy / "dist").glob("*.json")]
     for secret in (wrong, local_index.password):
         assert secret not in proc.stdout + proc.stderr
-        assert secret not in (built_copy / "dist" / f"release-{VERSION}.json").read_text()
+        assert not any(secret in text for text in written)
+    assert local_index.files() == {}
+
+
+def test_no_credentials_is_a_clear_error(built_copy, local_index):
+    env = local_index.env()
+    del env["TWINE_PASSWORD"]
+    proc = run([*MAKE, "upload"], cwd=built_copy, env=env)
+    assert proc.returncode != 0, proc.explain
+    assert "error: no credentials for " in proc.stderr, proc.explain
+    assert "TWINE_USERNAME/TWINE_PASSWORD, ~/.pypirc or keyring" in proc.stderr
     assert local_index.files() == {}
 
 
@@ -86,6 +125,19 @@ def test_publish_without_a_terminal_needs_confirm(built_copy, local_index):
     assert proc.returncode != 0, proc.explain
     assert "CONFIRM=yes" in proc.stderr
     assert "step build" not in proc.stderr  # refused before any work
+    assert local_index.files() == {}
+
+
+@pytest.mark.parametrize("setting, says", [
+    ({"VERSION": "9.9.9"}, "'make bump VERSION=9.9.9' first"),
+    ({"AUDIT": "maybe"}, "AUDIT must be strict or warn"),
+])
+def test_bad_settings_are_refused_before_any_work(built_copy, local_index, setting, says):
+    proc = run([*MAKE, "publish"], cwd=built_copy, timeout=120,
+               env={**local_index.env(), "CONFIRM": "yes", **setting})
+    assert proc.returncode != 0, proc.explain
+    assert says in proc.stderr, proc.explain
+    assert "step " not in proc.stderr
     assert local_index.files() == {}
 
 
@@ -103,13 +155,17 @@ def test_stale_dists_are_never_uploaded(built_copy, local_index):
     assert stale.name in proc.stderr
     assert local_index.files() == {}
 
-    # A build removes the stale file; then only this version's files go up.
+    # A build removes the stale file; then only this version's files go up. In parallel
+    # (aws and docker together), the layers still in order and every record in the ledger.
     run([*MAKE, "-s", "build"], cwd=built_copy, env=local_index.env(), check=True)
     assert not stale.exists()
-    proc = run([*MAKE, "upload"], cwd=built_copy, env=local_index.env())
+    proc = run([*MAKE, "-j4", "upload"], cwd=built_copy, env=local_index.env())
     assert proc.returncode == 0, proc.explain
     assert not any(old in name for name in local_index.files())
     assert local_index.files() == ledger_files(built_copy)
+    assert_dependency_order(local_index.stored())
+    records = ledger(built_copy)["uploads"][local_index.repository_url]
+    assert {n: r["sha256"] for n, r in records.items()} == ledger_files(built_copy)
 
 
 def test_testpypi_fails_on_unaudited_dependencies_unless_audit_warn(built_copy, local_index):

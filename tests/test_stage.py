@@ -9,6 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import run
 from releasekit import (
     MAKE,
@@ -18,14 +20,19 @@ from releasekit import (
     env_of_processes,
     ledger_files,
     running_servers,
+    sha256,
     toolkit_env,
 )
 
 
-def test_stage_end_to_end(built_copy, home):
+def test_stage_end_to_end_then_verify_alone(built_copy, home):
     """make stage: embedded index, the whole pipeline, a summary; the password never leaks
-    and the server is gone afterwards."""
-    env = toolkit_env(home)
+    and the server is gone afterwards. With KEEP_INDEX=1 its folder stays, and served again
+    read-only, as the stage tells, `make verify` passes against it on its own. (Without
+    KEEP_INDEX the folder goes: test_stage_stops_the_index_on_ctrl_c.)"""
+    # DEBUG=1: every script traces its commands, with the values they expand to; the
+    # password must not show even then.
+    env = toolkit_env(home, KEEP_INDEX="1", DEBUG="1")
     seen_args: set[str] = set()
 
     def sample():
@@ -54,9 +61,8 @@ def test_stage_end_to_end(built_copy, home):
         assert f"{spec} -> ok" in proc.stderr
     assert "WARNING" in proc.stderr and "NOT audited" in proc.stderr  # stage warns, goes on
 
-    # Stopped on success, its folder removed.
+    # Stopped on success.
     assert running_servers(env["TMPDIR"]) == []
-    assert not list(Path(env["TMPDIR"]).glob("finops-stage.*"))
 
     # The random password: in the environment of the run's processes only.
     passwords = set().union(*watch.samples) if watch.samples else set()
@@ -68,23 +74,65 @@ def test_stage_end_to_end(built_copy, home):
         assert not any(password in args for args in seen_args)
         assert not any(password in text for text in written)
 
-
-def test_stage_stops_the_index_on_ctrl_c(built_copy, home):
-    env = toolkit_env(home)
-    proc = subprocess.Popen([*MAKE, "stage"], cwd=built_copy, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    (state,) = Path(env["TMPDIR"]).glob("finops-stage.*")
+    assert f"scripts/index start {state}" in proc.stderr, proc.explain
+    kept = {p.name: sha256(p) for p in (state / "packages").iterdir()}
+    assert kept == ledger_files(built_copy)
+    for password in passwords:  # nor in what the server wrote (its log, the hashed htpasswd)
+        assert not any(password in p.read_text(errors="replace")
+                       for p in state.iterdir() if p.is_file())
+    start = run([str(built_copy / "scripts" / "index"), "start", str(state)], cwd=built_copy,
+                env=toolkit_env(home), check=True)
     try:
-        deadline = time.monotonic() + 120
-        while not running_servers(env["TMPDIR"]) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert running_servers(env["TMPDIR"]), "the index never started"
-        time.sleep(0.5)
+        verify = run([*MAKE, "-s", "verify"], cwd=built_copy, timeout=600,
+                     env=toolkit_env(home, INDEX_URL=f"{start.stdout.strip()}/simple/"))
+        assert verify.returncode == 0, verify.explain
+        assert verify.stdout.splitlines() == [f"{r['spec']} -> ok" for r in summary["install"]]
+    finally:
+        run([str(built_copy / "scripts" / "index"), "stop", str(state)], env=toolkit_env(home),
+            check=True)
+
+
+def group_members(pgid: int) -> list[str]:
+    """Live processes of a process group, as "pid command line"."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and os.getpgid(int(proc.name)) == pgid:
+                found.append(f"{proc.name} {(proc / 'cmdline').read_bytes()!r}")
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("moment", ["==> index at ", "==> installing "])
+def test_stage_stops_the_index_on_ctrl_c(built_copy, home, tmp_path, moment):
+    """Ctrl-C once the index runs, and in the middle of the parallel verification: the
+    index stops, nothing of the run is left running, its temporary folders are gone."""
+    env = toolkit_env(home)
+    log = tmp_path / "stage.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([*MAKE, "stage"], cwd=built_copy, env=env,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while moment not in log.read_text() and proc.poll() is None:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.02)
+        assert running_servers(env["TMPDIR"]), log.read_text()
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground group
-        out, _ = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        # Background jobs must not outlive the run (they would write into removed folders).
+        deadline = time.monotonic() + 10
+        while group_members(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert group_members(proc.pid) == [], log.read_text()
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+    out = log.read_text()
     assert proc.returncode != 0, out
     assert running_servers(env["TMPDIR"]) == [], out
-    assert not list(Path(env["TMPDIR"]).glob("finops-stage.*")), out
+    assert list(Path(env["TMPDIR"]).iterdir()) == [], out
+    assert "No such file or directory" not in out
