@@ -166,11 +166,12 @@ LEGACY_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
      "CASE WHEN r.item_type = 'DiscountedUsage' THEN 'No Upfront' END"),
     ("reservation", "AmortizedUpfrontCostForUsage", "BigDecimal", "0.0"),
     ("reservation", "EffectiveCost", "BigDecimal", "r.ri_effective"),
-    ("reservation", "ReservationARN", "String", "CASE WHEN r.item_type = 'DiscountedUsage' THEN "
+    ("reservation", "ReservationARN", "String", "CASE WHEN r.ri THEN "
      "'arn:aws:ec2:' || r.region || ':" + PAYER + ":reserved-instances/ri-' || r.res_idx END"),
     ("reservation", "RecurringFeeForUsage", "BigDecimal", "r.ri_effective"),
-    ("reservation", "UnusedAmortizedUpfrontFeeForBillingPeriod", "BigDecimal", "0.0"),
-    ("reservation", "UnusedRecurringFee", "BigDecimal", "0.0"),
+    ("reservation", "UnusedAmortizedUpfrontFeeForBillingPeriod", "BigDecimal",
+     "r.ri_unused_upfront"),
+    ("reservation", "UnusedRecurringFee", "BigDecimal", "r.ri_unused_recurring"),
     ("reservation", "StartTime", "String",
      "CASE WHEN r.item_type = 'DiscountedUsage' THEN '2023-06-01T00:00:00.000Z' END"),
     ("reservation", "EndTime", "String",
@@ -180,8 +181,8 @@ LEGACY_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
      "'arn:aws:savingsplans::" + PAYER + ":savingsplan/sp-0001' END"),
     ("savingsPlan", "SavingsPlanRate", "BigDecimal", "CASE WHEN r.sp THEN r.rate * 0.7 END"),
     ("savingsPlan", "SavingsPlanEffectiveCost", "BigDecimal", "r.sp_effective"),
-    ("savingsPlan", "UsedCommitment", "BigDecimal", "0.0"),
-    ("savingsPlan", "TotalCommitmentToDate", "BigDecimal", "0.0"),
+    ("savingsPlan", "UsedCommitment", "BigDecimal", "r.sp_used"),
+    ("savingsPlan", "TotalCommitmentToDate", "BigDecimal", "r.sp_commitment"),
     ("savingsPlan", "OfferingType", "String", "CASE WHEN r.sp THEN 'ComputeSavingsPlans' END"),
     ("savingsPlan", "PaymentOption", "String", "CASE WHEN r.sp THEN 'No Upfront' END"),
     ("savingsPlan", "PurchaseTerm", "String", "CASE WHEN r.sp THEN '1yr' END"),
@@ -219,6 +220,7 @@ class Totals:
     by_account: dict[str, float] = field(default_factory=dict)
     by_region: dict[str, float] = field(default_factory=dict)
     by_category: dict[str, float] = field(default_factory=dict)
+    effective_by_type: dict[str, float] = field(default_factory=dict)  # by line item type
 
 
 @dataclass
@@ -290,7 +292,7 @@ class CurBucket:
                       in _csv_exprs(columns)]
         else:
             select = [f"{expr} AS {_ident(athena_name(cat, col))}" for cat, col, _, expr
-                      in columns]
+                      in _legacy_parquet_exprs(columns)]
         keys = [f"{folder}/{name}-{k + 1:05d}{ext}" for k in range(chunks)]
         totals = self._write(period, seed, rows, tags, select, keys, fmt, final)
         manifest = {
@@ -336,14 +338,10 @@ class CurBucket:
         if mode == "overwrite" and self.path(data_folder).exists():
             shutil.rmtree(self.path(data_folder))
         ext = ".csv.gz" if fmt == "csv" else ".snappy.parquet"
-        names, select, manifest_columns = [], [], []
-        for cat, col, ltype, expr in LEGACY_COLUMNS:
+        columns = [c for c in LEGACY_COLUMNS if _in_cur2(c[0], athena_name(c[0], c[1]))]
+        select, manifest_columns = [], []
+        for cat, col, ltype, expr in (_csv_exprs(columns) if fmt == "csv" else columns):
             snake = athena_name(cat, col)
-            if cat == "resourceTags" or snake in CUR2_DROPPED:
-                continue
-            if cat == "product" and snake not in CUR2_PRODUCT_COLUMNS:
-                continue
-            names.append(snake)
             select.append(f"{expr} AS {_ident(snake)}")
             manifest_columns.append({"name": snake, "type": _cur2_type(ltype)})
         extra = {
@@ -368,8 +366,6 @@ class CurBucket:
                                      if col in ("product", "resource_tags", "cost_category")
                                      else "map<string,double>" if col == "discount"
                                      else "string"})
-        if fmt == "csv":
-            select = [_csv_timestamp(s) for s in select]
         keys = [f"{data_folder}/{name}-{k + 1:05d}{ext}" for k in range(chunks)]
         totals = self._write(period, seed, rows, tags, select, keys, fmt, final)
         manifest = {
@@ -449,11 +445,20 @@ def _csv_exprs(columns):
         yield cat, col, ltype, expr
 
 
-def _csv_timestamp(select_item: str) -> str:
-    for column in ("r.bp_start", "r.bp_end", "r.usage_start", "r.usage_end"):
-        if select_item.startswith(column + " AS "):
-            return f"strftime({column}, '%Y-%m-%dT%H:%M:%SZ')" + select_item[len(column):]
-    return select_item
+def _legacy_parquet_exprs(columns):
+    """AWS's legacy Parquet files hold an empty string, not NULL, where a text column has no
+    value (queries over them test ``reservation_reservation_a_r_n <> ''``)."""
+    for cat, col, ltype, expr in columns:
+        if ltype in ("String", "Interval"):
+            expr = f"coalesce(CAST({expr} AS VARCHAR), '')"
+        yield cat, col, ltype, expr
+
+
+def _in_cur2(category: str, snake: str) -> bool:
+    """Whether CUR 2.0 has this legacy column as a column of its own."""
+    if category == "resourceTags" or snake in CUR2_DROPPED:
+        return False
+    return category != "product" or snake in CUR2_PRODUCT_COLUMNS
 
 
 def _rows_sql(period: str, seed: int, rows: int, tags, final: bool) -> str:
@@ -497,9 +502,12 @@ def _rows_sql(period: str, seed: int, rows: int, tags, final: bool) -> str:
         {_sql_list(svc[6])}[s] AS product_family,
         {_sql_list(regions[0])}[g] AS region,
         {_sql_list(regions[1])}[g] AS location,
-        CASE WHEN t < 70 THEN 'Usage' WHEN t < 78 THEN 'DiscountedUsage'
-             WHEN t < 86 THEN 'SavingsPlanCoveredUsage' WHEN t < 92 THEN 'SavingsPlanNegation'
-             WHEN t < 96 THEN 'Tax' WHEN t < 98 THEN 'Credit' ELSE 'Refund' END AS item_type
+        CASE WHEN t < 60 THEN 'Usage' WHEN t < 68 THEN 'DiscountedUsage'
+             WHEN t < 75 THEN 'SavingsPlanCoveredUsage' WHEN t < 80 THEN 'SavingsPlanNegation'
+             WHEN t < 82 THEN 'RIFee' WHEN t < 84 THEN 'Fee'
+             WHEN t < 85 THEN 'SavingsPlanRecurringFee' WHEN t < 86 THEN 'SavingsPlanUpfrontFee'
+             WHEN t < 88 THEN 'EdpDiscount' WHEN t < 89 THEN 'BundledDiscount'
+             WHEN t < 93 THEN 'Tax' WHEN t < 96 THEN 'Credit' ELSE 'Refund' END AS item_type
     FROM b;
 
     CREATE TEMP TABLE r AS
@@ -513,7 +521,10 @@ def _rows_sql(period: str, seed: int, rows: int, tags, final: bool) -> str:
         strftime(usage_start, '%Y-%m-%dT%H:%M:%SZ') AS start_s,
         strftime(usage_start + INTERVAL 1 HOUR, '%Y-%m-%dT%H:%M:%SZ') AS end_s,
         item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage') AS usage_like,
-        item_type IN ('SavingsPlanCoveredUsage', 'SavingsPlanNegation') AS sp,
+        item_type IN ('SavingsPlanCoveredUsage', 'SavingsPlanNegation',
+                      'SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee') AS sp,
+        -- RI lines; half the fees are RI upfront fees, the others a fee of something else
+        item_type IN ('DiscountedUsage', 'RIFee') OR (item_type = 'Fee' AND t = 82) AS ri,
         CASE WHEN item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage',
                                 'SavingsPlanNegation') THEN amount ELSE 0.0 END AS usage_amount,
         round(amount * rate, 6) AS cost,
@@ -521,6 +532,12 @@ def _rows_sql(period: str, seed: int, rows: int, tags, final: bool) -> str:
             WHEN 'DiscountedUsage' THEN 0.0
             WHEN 'SavingsPlanCoveredUsage' THEN round(amount * rate, 6)
             WHEN 'SavingsPlanNegation' THEN -round(amount * rate, 6)
+            WHEN 'RIFee' THEN round(amount * rate, 6)
+            WHEN 'Fee' THEN round(amount * rate * 10, 6)
+            WHEN 'SavingsPlanRecurringFee' THEN round(amount * rate, 6)
+            WHEN 'SavingsPlanUpfrontFee' THEN round(amount * rate * 10, 6)
+            WHEN 'EdpDiscount' THEN -round(amount * rate * 0.05, 6)
+            WHEN 'BundledDiscount' THEN -round(amount * rate * 0.3, 6)
             WHEN 'Tax' THEN round(amount * rate * 0.1, 6)
             WHEN 'Credit' THEN -round(amount * rate * 0.5, 6)
             ELSE -round(amount * rate * 0.2, 6) END AS unblended_cost,
@@ -534,6 +551,15 @@ def _rows_sql(period: str, seed: int, rows: int, tags, final: bool) -> str:
              ELSE 0.0 END AS ri_effective,
         CASE WHEN item_type = 'SavingsPlanCoveredUsage' THEN round(amount * rate * 0.7, 6)
              ELSE 0.0 END AS sp_effective,
+        -- the unused part of a month's reservations and Savings Plans commitment
+        CASE WHEN item_type = 'RIFee' THEN round(amount * rate * 0.15, 6)
+             ELSE 0.0 END AS ri_unused_upfront,
+        CASE WHEN item_type = 'RIFee' THEN round(amount * rate * 0.25, 6)
+             ELSE 0.0 END AS ri_unused_recurring,
+        CASE WHEN item_type = 'SavingsPlanRecurringFee' THEN round(amount * rate, 6)
+             ELSE 0.0 END AS sp_commitment,
+        CASE WHEN item_type = 'SavingsPlanRecurringFee' THEN round(amount * rate * 0.8, 6)
+             ELSE 0.0 END AS sp_used,
         CASE WHEN product_code = 'AmazonEC2' THEN 'i-' || lpad(to_hex(res_idx), 17, '0')
              WHEN product_code = 'AmazonS3' THEN 'bucket-' || res_idx
              WHEN product_code = 'AmazonRDS' THEN 'arn:aws:rds:' || region || ':' || account
@@ -548,13 +574,28 @@ def _rows_sql(period: str, seed: int, rows: int, tags, final: bool) -> str:
     """
 
 
+# The amortized cost of each line, from the generator's own values (not from the columns).
+_EFFECTIVE = """CASE item_type
+    WHEN 'DiscountedUsage' THEN ri_effective
+    WHEN 'SavingsPlanCoveredUsage' THEN sp_effective
+    WHEN 'SavingsPlanNegation' THEN 0
+    WHEN 'RIFee' THEN ri_unused_upfront + ri_unused_recurring
+    WHEN 'Fee' THEN CASE WHEN ri THEN 0 ELSE unblended_cost END
+    WHEN 'SavingsPlanRecurringFee' THEN sp_commitment - sp_used
+    WHEN 'SavingsPlanUpfrontFee' THEN 0
+    ELSE unblended_cost END"""
+# FOCUS ChargeCategory: discounts lower the price of usage; refunds correct earlier charges.
+_CATEGORY = """CASE
+    WHEN item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage',
+                       'SavingsPlanNegation', 'EdpDiscount', 'BundledDiscount') THEN 'Usage'
+    WHEN item_type IN ('RIFee', 'Fee', 'SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee')
+        THEN 'Purchase'
+    WHEN item_type = 'Refund' THEN 'Adjustment'
+    ELSE item_type END"""
+
+
 def _totals(con) -> Totals:
-    effective = ("CASE item_type WHEN 'DiscountedUsage' THEN ri_effective "
-                 "WHEN 'SavingsPlanCoveredUsage' THEN sp_effective "
-                 "WHEN 'SavingsPlanNegation' THEN 0 ELSE unblended_cost END")
-    category = ("CASE WHEN item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage', "
-                "'SavingsPlanNegation') THEN 'Usage' WHEN item_type = 'Refund' THEN 'Adjustment'"
-                " ELSE item_type END")
+    effective, category = _EFFECTIVE, _CATEGORY
     rows, unblended, eff, list_cost, consumed = con.execute(
         f"SELECT count(*), sum(unblended_cost), sum({effective}), sum(public_cost), "
         f"sum(CASE WHEN usage_like THEN usage_amount END) FROM r").fetchone()
@@ -563,6 +604,8 @@ def _totals(con) -> Totals:
                        ("by_region", "region"), ("by_category", category)):
         setattr(totals, attr, dict(con.execute(
             f"SELECT {expr}, sum(unblended_cost) FROM r GROUP BY ALL").fetchall()))
+    totals.effective_by_type = dict(con.execute(
+        f"SELECT item_type, sum({effective}) FROM r GROUP BY ALL").fetchall())
     return totals
 
 

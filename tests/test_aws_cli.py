@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import REPO, base_env, run  # noqa: E402
 from curgen import CurBucket  # noqa: E402
+from open_finops.aws import store  # noqa: E402
 
 FINOPS = str(REPO / ".venv" / "bin" / "finops")
 COMMANDS = ["import-cur", "list-manifests", "show-state", "summary"]
@@ -75,7 +76,8 @@ def test_options_come_from_config_file_then_environment_then_command_line(
     assert [row[:2] for row in state[2:3]] == [["from-file", "2024-01"]]
     summary = table(finops("aws", "summary", "--export-name", "from-file").out)
     assert summary[-1][:3] == ["TOTAL", "USD", money(jan.totals.unblended)]
-    assert feb.totals.rows == 60
+    summary = table(finops("aws", "summary", "--export-name", "from-env").out)
+    assert summary[-1][:3] == ["TOTAL", "USD", money(feb.totals.unblended)]
 
     # The database path is core's: OPEN_FINOPS_DATABASE beats the file.
     monkeypatch.setenv("OPEN_FINOPS_DATABASE", str(workdir / "other.duckdb"))
@@ -106,6 +108,45 @@ def test_bad_values_from_the_environment_are_usage_errors(finops, bucket, monkey
     monkeypatch.setenv("OPEN_FINOPS_AWS_MONTH", "January")
     run_ = finops("aws", "summary", code=2)
     assert "--month: expected a month as YYYY-MM, got 'January'" in run_.err
+
+
+def test_memory_limit_from_the_config_file_and_a_bad_one(finops, bucket, workdir, monkeypatch):
+    jan = bucket.legacy("acme", "2024-01", rows=50)
+    (workdir / "config.toml").write_text(f'[aws]\nsource = "{bucket.source}"\n'
+                                         f'export_name = "acme"\nmemory_limit = "300MB"\n')
+    run_ = finops("-v", "aws", "import-cur")
+    assert "finops: memory_limit = '300MB' (from file)" in run_.err
+    assert "finops: DuckDB memory_limit = 286.1 MiB" in run_.err  # what DuckDB made of it
+    assert f"loaded {jan.totals.rows} rows" in run_.err
+
+    monkeypatch.setenv("OPEN_FINOPS_AWS_MEMORY_LIMIT", "lots")
+    run_ = finops("aws", "import-cur", "--force", code=2)
+    assert run_.err.strip().splitlines()[-1].startswith(
+        "finops: error: memory_limit ([aws] in config.toml or OPEN_FINOPS_AWS_MEMORY_LIMIT): "
+        "expected a size such as 4GB, got 'lots' (")
+
+
+def test_verbose_shows_where_options_come_from_and_the_sql(finops, bucket, workdir,
+                                                           monkeypatch):
+    bucket.legacy("acme", "2024-01", rows=20)
+    monkeypatch.setenv("OPEN_FINOPS_AWS_EXPORT_NAME", "acme")
+    quiet = finops("aws", "import-cur", "--source", str(bucket.source))
+    assert not [line for line in quiet.err.splitlines() if not line.startswith("==> ")]
+    verbose = finops("aws", "import-cur", "--source", str(bucket.source), "--force", "-v")
+    assert "finops: export_name = 'acme' (from env)" in verbose.err
+    assert f"finops: source = '{bucket.source}' (from command line)" in verbose.err
+    assert "finops: 2024-01: newest manifest " in verbose.err
+    assert "CREATE TABLE" not in verbose.err
+    debug = finops("-vv", "aws", "import-cur", "--source", str(bucket.source), "--force")
+    assert "finops: CREATE TABLE open_finops_aws." in debug.err
+    assert debug.out == quiet.out == verbose.out == ""
+    # Nor does a long import draw DuckDB's progress bar on stdout.
+    con = store.connect(workdir / "data" / "finops.duckdb", read_only=True)
+    try:
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (
+            False,)
+    finally:
+        con.close()
 
 
 def test_list_manifests_shows_versions_and_what_is_loaded(finops, bucket):

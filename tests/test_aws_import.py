@@ -7,10 +7,14 @@ DuckDB."""
 from __future__ import annotations
 
 import gzip
+import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import zlib
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -20,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from awskit import Run  # noqa: E402
 from curgen import CurBucket, Delivery  # noqa: E402
+from open_finops.aws.sources import LocalSource  # noqa: E402
 
 APPROX = {"rel": 1e-9, "abs": 1e-6}
 
@@ -219,6 +224,26 @@ def test_restatement_replaces_the_period_and_reruns_skip(finops, bucket, db):
     ]
 
 
+def test_an_import_reads_only_the_newest_manifest_of_each_period(finops, bucket, db,
+                                                                 monkeypatch):
+    """One GET per period, however many versions AWS has kept."""
+    for seed in range(4):
+        jan = bucket.legacy("acme", "2024-01", rows=20, chunks=1, seed=seed)
+    feb = bucket.legacy("acme", "2024-02", rows=20, chunks=1)
+    read = []
+    read_bytes = LocalSource.read_bytes
+    monkeypatch.setattr(LocalSource, "read_bytes",
+                        lambda self, key: read.append(key) or read_bytes(self, key))
+    import_cur(finops, bucket, "acme")
+    assert sorted(read) == ["acme/20240101-20240201/acme-Manifest.json",
+                            "acme/20240201-20240301/acme-Manifest.json"]
+    assert_totals(period_totals(db, "acme"), expected(jan, feb))
+    read.clear()
+    listing = finops("aws", "list-manifests", "--source", str(bucket.source), "--export-name",
+                     "acme").out
+    assert len(read) == 4 + 1 + 2 and listing.count("2024-01") == 4
+
+
 def test_start_and_end_select_periods(finops, bucket, db):
     for month in ("2023-11", "2023-12", "2024-01", "2024-02"):
         bucket.cur2("exp", month, rows=20, chunks=1)
@@ -226,6 +251,42 @@ def test_start_and_end_select_periods(finops, bucket, db):
     assert list(period_totals(db, "exp")) == ["2023-12", "2024-01"]
     run = import_cur(finops, bucket, "exp", "--start", "2025-01", code=1)
     assert "no billing period between 2025-01 and the last" in run.err
+
+
+# FOCUS ChargeCategory of each line item type (the FOCUS converters' mapping, with FOCUS 1.0's
+# Credit category for credits).
+CHARGE_CATEGORY = {
+    "Usage": "Usage", "DiscountedUsage": "Usage", "SavingsPlanCoveredUsage": "Usage",
+    "SavingsPlanNegation": "Usage", "EdpDiscount": "Usage", "BundledDiscount": "Usage",
+    "RIFee": "Purchase", "Fee": "Purchase", "SavingsPlanRecurringFee": "Purchase",
+    "SavingsPlanUpfrontFee": "Purchase", "Tax": "Tax", "Credit": "Credit", "Refund": "Adjustment",
+}
+
+
+@pytest.mark.parametrize("cur", ["legacy csv", "legacy parquet", "cur2 parquet", "cur2 csv"])
+def test_focus_effective_cost_and_category_by_line_item_type(finops, bucket, db, cur):
+    kind, fmt = cur.split()
+    write = bucket.legacy if kind == "legacy" else bucket.cur2
+    mode = "overwrite" if kind == "legacy" and fmt == "parquet" else None
+    jan = write("acme", "2024-01", rows=1500, fmt=fmt, **({"mode": mode} if mode else {}))
+    import_cur(finops, bucket, "acme")
+    rows = query(db, "SELECT x_LineItemType, ChargeCategory, sum(EffectiveCost), "
+                     "sum(BilledCost), count(ConsumedQuantity), count(ConsumedUnit), count(*) "
+                     "FROM focus GROUP BY ALL")
+    assert {row[0]: row[1] for row in rows} == CHARGE_CATEGORY
+    effective = {row[0]: row[2] for row in rows}
+    assert effective == pytest.approx(jan.totals.effective_by_type, **APPROX)
+    # Amortization moves cost from purchases to usage: these differ from the billed cost.
+    for item_type in ("DiscountedUsage", "SavingsPlanCoveredUsage", "SavingsPlanNegation",
+                      "RIFee", "Fee", "SavingsPlanRecurringFee", "SavingsPlanUpfrontFee"):
+        billed = next(row[3] for row in rows if row[0] == item_type)
+        assert effective[item_type] != pytest.approx(billed, **APPROX), item_type
+    for item_type, _category, _eff, _billed, quantities, units, count in rows:
+        consumption = item_type in ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
+        assert (quantities, units) == ((count, count) if consumption else (0, 0)), item_type
+    assert query(db, "SELECT DISTINCT BillingPeriodStart, BillingPeriodEnd, BillingAccountId, "
+                     "BillingCurrency FROM focus") == [
+        (datetime(2024, 1, 1), datetime(2024, 2, 1), "999999999999", "USD")]
 
 
 def test_focus_view_totals(finops, bucket, db):
@@ -249,8 +310,80 @@ def test_focus_view_totals(finops, bucket, db):
             "RegionId", "AvailabilityZone", "ChargeCategory", "ConsumedQuantity",
             "PricingUnit"} <= columns
     assert query(db, "SELECT DISTINCT ProviderName, BillingAccountId, BillingCurrency, "
-                     "BillingPeriodStart::VARCHAR FROM focus") == [
-        ("AWS", "999999999999", "USD", "2024-01-01 00:00:00")]
+                     "BillingPeriodStart, BillingPeriodEnd FROM focus") == [
+        ("AWS", "999999999999", "USD", datetime(2024, 1, 1), datetime(2024, 2, 1))]
+    types = dict(query(db, "SELECT column_name, data_type FROM information_schema.columns "
+                           "WHERE table_name = 'focus'"))
+    for column in ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart",
+                   "ChargePeriodEnd"):
+        assert types[column] == "TIMESTAMP", column
+    for column in ("BilledCost", "EffectiveCost", "ListCost", "ListUnitPrice",
+                   "ConsumedQuantity"):
+        assert types[column] == "DOUBLE", column
+
+
+# An import run in a child process that stops, mid-transaction, after its first batch of
+# files is in the new table; it waits there for its stdin (which never comes) to be killed.
+STOPS_MID_IMPORT = """
+import sys
+from open_finops.aws import loader
+load_batch = loader._load_batch
+
+def load_then_wait(*args, **kwargs):
+    columns = load_batch(*args, **kwargs)
+    print("batch loaded", flush=True)
+    sys.stdin.read()
+    return columns
+
+loader._load_batch = load_then_wait
+from open_finops.core.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_kill_9_in_the_middle_of_a_restatement_leaves_the_period_intact(finops, bucket, db):
+    jan = bucket.legacy("acme", "2024-01", mode="overwrite", fmt="parquet", rows=500)
+    import_cur(finops, bucket, "acme")
+    size_before = db.stat().st_size
+    # Enough rows that DuckDB writes whole row groups of the new table into the file before
+    # the transaction commits.
+    restated = bucket.legacy("acme", "2024-01", mode="overwrite", fmt="parquet",
+                             rows=250_000, chunks=2, seed=1)
+    child = subprocess.Popen(
+        [sys.executable, "-c", STOPS_MID_IMPORT, "aws", "import-cur", "--source",
+         str(bucket.source), "--export-name", "acme"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready = select.select([child.stdout], [], [], 120)[0]
+        said = child.stdout.readline() if ready else "(nothing in 120s)"
+        size_during = db.stat().st_size
+    finally:
+        child.kill()  # SIGKILL: no rollback, no clean-up, no error recorded
+        _out, err = child.communicate(timeout=60)
+    assert said.strip() == "batch loaded", err
+    assert child.returncode == -signal.SIGKILL, err
+    assert size_during > size_before, "no uncommitted data in the file yet: this proves less"
+    staging = Path(f"{db}.aws-staging")
+    assert staging.is_dir()  # left behind by the killed process
+
+    assert_totals(period_totals(db, "acme"), expected(jan))
+    assert query(db, "SELECT version_id FROM open_finops_aws.loaded") == [(jan.version_id,)]
+    history = [row[2:4] for row in show_state_history(finops)]
+    assert history == [[jan.version_id, "loaded"], [restated.version_id, "interrupted"]]
+
+    run = import_cur(finops, bucket, "acme")
+    assert "2024-01: loaded 250,000 rows" in run.err
+    assert_totals(period_totals(db, "acme"), expected(restated))
+    assert not staging.exists()
+    history = [row[2:4] for row in show_state_history(finops)]
+    assert history == [[jan.version_id, "loaded"], [restated.version_id, "interrupted"],
+                       [restated.version_id, "loaded"]]
+
+
+def show_state_history(finops) -> list[list[str]]:
+    """The rows of show-state's history table, as cells."""
+    out = finops("aws", "show-state").out.split("History:")[1]
+    return [re.split(r"\s{2,}", line.strip()) for line in out.strip().splitlines()[1:]]
 
 
 # -- bad input: one line, non-zero exit, earlier data intact -------------------------------
@@ -323,6 +456,19 @@ def test_parquet_file_that_is_not_parquet(finops, bucket, db):
     _assert_failed_and_intact(finops, bucket, db, jan, run, str(broken.files[0]))
 
 
+def test_parquet_file_with_text_in_a_cost_column(finops, bucket, db):
+    jan = bucket.legacy("acme", "2024-01", mode="overwrite", fmt="parquet")
+    import_cur(finops, bucket, "acme")
+    broken = bucket.legacy("acme", "2024-01", mode="overwrite", fmt="parquet", seed=9)
+    target, edited = broken.files[1], broken.files[1].with_suffix(".tmp")
+    duckdb.sql(f"COPY (SELECT * REPLACE ('n/a' AS line_item_unblended_cost) FROM "
+               f"read_parquet('{target}')) TO '{edited}' (FORMAT parquet)")
+    edited.replace(target)
+    run = import_cur(finops, bucket, "acme", code=1)
+    _assert_failed_and_intact(finops, bucket, db, jan, run, f"{target}: Conversion Error",
+                              "'n/a'")
+
+
 def test_manifest_naming_absent_files(finops, bucket, db, loaded):
     broken = _restate(bucket)
     broken.files[1].unlink()
@@ -380,10 +526,12 @@ def test_database_locked_by_another_process(finops, bucket, db, loaded):
     try:
         assert holder.stdout.readline().strip() == "ready"
         _restate(bucket)
+        locked = (f"finops: error: database {db} is locked by another process "
+                  f"(PID {holder.pid}); retry when it has finished")
         run = import_cur(finops, bucket, "acme", code=1)
-        assert run.err.strip().splitlines()[-1] == (
-            f"finops: error: database {db} is locked by another process (PID {holder.pid}); "
-            "retry when it has finished")
+        assert run.err.strip().splitlines()[-1] == locked
+        for command in ("show-state", "summary"):  # readers too
+            assert finops("aws", command, code=1).err.strip() == locked
     finally:
         holder.communicate("", timeout=30)
     assert_totals(period_totals(db, "acme"), expected(loaded))

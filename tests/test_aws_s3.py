@@ -164,6 +164,20 @@ def test_cur2_from_s3(finops, s3, workdir, fmt):
     assert_totals(db, "data-export", jan)
 
 
+def test_s3_bucket_without_prefix_and_a_name_full_of_metacharacters(
+        finops, s3_env, tmp_path, workdir):
+    s3 = S3Bucket(CurBucket(tmp_path / "flat", bucket=f"cur-{uuid.uuid4().hex[:12]}", prefix=""))
+    name = "cur.(prod)+[a]*?{x}$"
+    jan = s3.local.legacy(name, "2024-01", chunks=2)
+    feb = s3.local.cur2(name + "-2", "2024-02", fmt="csv")
+    s3.sync()
+    db = workdir / "data" / "finops.duckdb"
+    for export, delivery in ((name, jan), (name + "-2", feb)):
+        finops("aws", "import-cur", "--source", f"s3://{s3.local.bucket}", "--export-name",
+               export)
+        assert_totals(db, export, delivery)
+
+
 def test_s3_object_missing_or_corrupt_leaves_data_intact(finops, s3, workdir):
     db = workdir / "data" / "finops.duckdb"
     jan = s3.local.legacy("acme", "2024-01", rows=100)

@@ -3,17 +3,19 @@ default), call the library, print tables on stdout and messages on stderr."""
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 from open_finops.aws import loader, store
 from open_finops.aws.errors import AwsError, UsageError, check_month, one_line
-from open_finops.aws.manifests import CUR_VERSIONS, find, latest, versions
+from open_finops.aws.manifests import check_cur_version, find, latest, versions
 from open_finops.aws.sources import open_source
 from open_finops.aws.tables import render
 
 SECTION = "aws"
+logger = logging.getLogger(__name__)
 GROUPS = {
     "service": ("SERVICE", "ServiceName"),
     "account": ("ACCOUNT", "SubAccountId"),
@@ -22,7 +24,11 @@ GROUPS = {
 
 
 def _option(config: Any, args: argparse.Namespace, key: str) -> Any:
-    return config.get(SECTION, key, cli=getattr(args, key, None))
+    cli = getattr(args, key, None)
+    value = config.get(SECTION, key, cli=cli)
+    origin = "command line" if cli is not None else config.source(SECTION, key)
+    logger.info("%s = %r (from %s)", key, value, origin)
+    return value
 
 
 def _required(config: Any, args: argparse.Namespace, key: str) -> str:
@@ -35,11 +41,7 @@ def _required(config: Any, args: argparse.Namespace, key: str) -> str:
 
 
 def _cur_version(config: Any, args: argparse.Namespace) -> str:
-    value = str(_option(config, args, "cur_version") or "auto").strip().lower()
-    if value not in CUR_VERSIONS:
-        raise UsageError(f"--cur-version: expected one of {', '.join(CUR_VERSIONS)}, "
-                         f"got {value!r}")
-    return value
+    return check_cur_version(str(_option(config, args, "cur_version") or "auto"))
 
 
 def _period_range(config: Any, args: argparse.Namespace) -> tuple[str | None, str | None]:
@@ -173,8 +175,7 @@ def summary(args: argparse.Namespace, config: Any) -> int:
     if not rows:
         scope = f" for {month}" if month else ""
         loader.log_to_stderr(f"no cost data{scope}")
-    table = [(group, currency, billed, effective, count)
-             for group, currency, billed, effective, count in rows]
+    table = list(rows)
     currencies = sorted({row[1] for row in rows if row[1]})
     for currency in currencies:
         mine = [row for row in rows if row[1] == currency]

@@ -1,34 +1,30 @@
 """The ``focus`` view: FOCUS 1.x columns over ``aws_cur``.
 
-The mapping follows the FinOps Foundation's CUR-to-FOCUS conversion and AWS's own FOCUS
-export: EffectiveCost is the amortized cost (the Reserved Instance or Savings Plan effective
-cost of covered usage, zero for Savings Plan negations and upfront fees, the unused part of
-recurring fees), ChargeCategory is derived from the line item type. The view is generated from
-the columns that exist, because a report only has the reservation, Savings Plans, product or
-tag columns its usage produced: a column that no loaded report has reads as NULL.
+The mapping follows the FinOps Foundation's CUR-to-FOCUS converters
+(finopsfoundation/focus_converters, conversion_configs/aws): EffectiveCost is the amortized
+cost by line item type (the Reserved Instance or Savings Plan effective cost of covered usage,
+zero for Savings Plan negations, upfront fees and RI upfront fees, the unused part of
+recurring fees, the unblended cost otherwise); ChargeCategory is derived from the line item
+type as the converters do (discounts lower the price of usage, so they are Usage; refunds are
+Adjustment), except that credits are Credit, the category FOCUS 1.0 added after the converters
+were written. BilledCost is the unblended cost, so that it sums to the invoice with discounts
+on lines of their own (the converters take the net unblended cost when there is one; that is
+ContractedCost here). The view is generated from the columns that exist, because a report
+only has the reservation, Savings Plans, product or tag columns its usage produced: a column
+that no loaded report has reads as NULL.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from open_finops.aws.columns import quote
+from open_finops.aws.columns import literal, quote
 
-FOCUS_COLUMNS = (
-    "BilledCost", "EffectiveCost", "ListCost", "ListUnitPrice", "ContractedCost",
-    "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd",
-    "BillingAccountId", "BillingAccountName", "SubAccountId", "SubAccountName",
-    "BillingCurrency", "ProviderName", "PublisherName", "InvoiceIssuerName", "InvoiceId",
-    "ServiceName", "ResourceId", "RegionId", "AvailabilityZone", "ChargeCategory",
-    "ChargeDescription", "ConsumedQuantity", "ConsumedUnit", "PricingQuantity", "PricingUnit",
-    "SkuId", "x_ExportName", "x_BillingPeriod", "x_LineItemType", "x_UsageType",
-    "x_Operation",
-)
-
-_USAGE_TYPES = ("'Usage'", "'DiscountedUsage'", "'SavingsPlanCoveredUsage'",
-                "'SavingsPlanNegation'")
-_PURCHASE_TYPES = ("'Fee'", "'RIFee'", "'SavingsPlanRecurringFee'", "'SavingsPlanUpfrontFee'")
-_CREDIT_TYPES = ("'Credit'", "'BundledDiscount'", "'Discount'", "'EdpDiscount'",
-                 "'PrivateRateDiscount'", "'DistributorDiscount'", "'SppDiscount'")
+#: Line item types that measure consumption (ConsumedQuantity is their usage amount).
+_CONSUMPTION_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
+_USAGE_TYPES = _CONSUMPTION_TYPES + (
+    "SavingsPlanNegation", "BundledDiscount", "Discount", "EdpDiscount", "PrivateRateDiscount",
+    "DistributorDiscount", "SppDiscount", "RiVolumeDiscount")
+_PURCHASE_TYPES = ("Fee", "RIFee", "SavingsPlanRecurringFee", "SavingsPlanUpfrontFee")
 
 
 def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
@@ -46,7 +42,7 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
 
     def from_map(map_name: str, key: str) -> str:
         if columns.get(map_name, "").startswith("MAP("):
-            return f"NULLIF({quote(map_name)}[{_string(key)}], '')"
+            return f"NULLIF({quote(map_name)}[{literal(key)}], '')"
         return "CAST(NULL AS VARCHAR)"
 
     def first(*options: str) -> str:
@@ -55,33 +51,34 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
             return "CAST(NULL AS VARCHAR)"
         return real[0] if len(real) == 1 else f"coalesce({', '.join(real)})"
 
+    def one_of(types: tuple[str, ...]) -> str:
+        return f"{item_type} IN ({', '.join(literal(t) for t in types)})"
+
     item_type = col("line_item_line_item_type")
     unblended = num("line_item_unblended_cost")
-    usage = f"{item_type} IN ({', '.join(_USAGE_TYPES)})"
+    consumption = one_of(_CONSUMPTION_TYPES)
     effective = f"""CASE {item_type}
             WHEN 'SavingsPlanCoveredUsage' THEN {num('savings_plan_savings_plan_effective_cost')}
             WHEN 'SavingsPlanRecurringFee' THEN
-                {num('savings_plan_total_commitment_to_date')}
-                - {num('savings_plan_used_commitment')}
+                coalesce({num('savings_plan_total_commitment_to_date')}, 0)
+                - coalesce({num('savings_plan_used_commitment')}, 0)
             WHEN 'SavingsPlanNegation' THEN 0
             WHEN 'SavingsPlanUpfrontFee' THEN 0
             WHEN 'DiscountedUsage' THEN {num('reservation_effective_cost')}
             WHEN 'RIFee' THEN
                 coalesce({num('reservation_unused_amortized_upfront_fee_for_billing_period')}, 0)
                 + coalesce({num('reservation_unused_recurring_fee')}, 0)
-            ELSE CASE WHEN {item_type} = 'Fee'
-                           AND coalesce({text('reservation_reservation_a_r_n')}, '') <> ''
-                      THEN 0 ELSE {unblended} END
+            WHEN 'Fee' THEN CASE WHEN {text('reservation_reservation_a_r_n')} IS NOT NULL
+                                 THEN 0 ELSE {unblended} END  -- an RI's upfront fee: amortized
+            ELSE {unblended}
         END"""
     category = f"""CASE
-            WHEN {usage} THEN 'Usage'
-            WHEN {item_type} IN ({', '.join(_PURCHASE_TYPES)}) THEN 'Purchase'
+            WHEN {one_of(_USAGE_TYPES)} THEN 'Usage'
+            WHEN {one_of(_PURCHASE_TYPES)} THEN 'Purchase'
             WHEN {item_type} = 'Tax' THEN 'Tax'
-            WHEN {item_type} IN ({', '.join(_CREDIT_TYPES)}) THEN 'Credit'
+            WHEN {item_type} = 'Credit' THEN 'Credit'
             ELSE 'Adjustment'
         END"""
-    consumed = (f"CASE WHEN {item_type} IN ('Usage', 'DiscountedUsage', "
-                f"'SavingsPlanCoveredUsage') THEN {num('line_item_usage_amount')} END")
     selects = {
         "BilledCost": unblended,
         "EffectiveCost": effective,
@@ -111,8 +108,8 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
         "AvailabilityZone": text("line_item_availability_zone"),
         "ChargeCategory": category,
         "ChargeDescription": text("line_item_line_item_description"),
-        "ConsumedQuantity": consumed,
-        "ConsumedUnit": f"CASE WHEN {usage} THEN {text('pricing_unit')} END",
+        "ConsumedQuantity": f"CASE WHEN {consumption} THEN {num('line_item_usage_amount')} END",
+        "ConsumedUnit": f"CASE WHEN {consumption} THEN {text('pricing_unit')} END",
         "PricingQuantity": num("line_item_usage_amount"),
         "PricingUnit": text("pricing_unit"),
         "SkuId": text("product_sku"),
@@ -124,7 +121,3 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
     }
     body = ",\n    ".join(f"{expr} AS {quote(name)}" for name, expr in selects.items())
     return f"SELECT\n    {body}\nFROM {source}"
-
-
-def _string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"

@@ -5,7 +5,13 @@ and ``INSERT ... BY NAME``), so no Python code touches the rows and memory stays
 DuckDB's limit however big the files are. A period is replaced inside one transaction: the
 old table is dropped and the new one built, the bookkeeping and views updated, and only then
 committed; any failure rolls all of it back, so the previous data stays, and the error is
-recorded in a transaction of its own.
+recorded in a transaction of its own. A process killed in the middle leaves no trace in the
+data either: DuckDB only makes a transaction visible when it commits.
+
+Files are staged (S3 downloads, or links to local files) in ``<database>.aws-staging/``,
+beside the database rather than in the system's temporary folder, which is often in memory;
+the folder is emptied when an import starts (it holds the database's lock, so no other import
+uses it) and removed when it ends.
 
 DuckDB does not check gzip checksums and stops quietly at a truncation that falls on a line
 end, so every gzip file is also verified by zlib, in a thread, while DuckDB loads it.
@@ -15,11 +21,12 @@ from __future__ import annotations
 import contextlib
 import csv
 import gzip
+import logging
 import re
 import sys
 import tempfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +41,8 @@ from open_finops.aws.sources import Obj, Source, cleanup
 
 Log = Callable[[str], None]
 _CHUNK = 1 << 20
+#: Details for ``finops -v`` (the manifests chosen) and ``-vv`` (the SQL run).
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -70,12 +79,21 @@ def import_cur(source: Source, export_name: str, database: Path, *, cur_version:
                memory_limit: str | None = None, log: Log = log_to_stderr) -> list[Result]:
     """Load each period's newest manifest unless that version is already loaded (or
     ``force``). Failures are recorded and reported in the results; other periods go on."""
-    manifests = find(source, export_name, cur_version)
+    manifests = find(source, export_name, cur_version, newest_only=True)
     chosen = select_periods(manifests, start, end)
+    for period, manifest in chosen.items():
+        logger.info("%s: newest manifest %s (version %s, %d files)", period,
+                    manifest.location, manifest.version_id, len(manifest.files))
     con = store.connect(database, memory_limit=memory_limit)
-    workdir = Path(tempfile.mkdtemp(prefix="finops-aws-"))
+    workdir = staging_folder(database)
     results = []
     try:
+        cleanup(workdir)  # what a killed import left
+        try:
+            workdir.mkdir()
+        except OSError as exc:
+            raise AwsError(f"cannot create the staging folder {workdir}: {exc.strerror}") from None
+        store.mark_interrupted(con)
         current = {entry.billing_period: entry for entry in store.loaded(con, export_name)}
         for period, manifest in chosen.items():
             have = current.get(period)
@@ -92,26 +110,35 @@ def import_cur(source: Source, export_name: str, database: Path, *, cur_version:
     return results
 
 
+def staging_folder(database: Path) -> Path:
+    """Where an import into ``database`` stages its files."""
+    return Path(f"{database}.aws-staging")
+
+
 def _import_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
                    log: Log) -> Result:
+    import duckdb
+
     period = manifest.period or "?"
-    started = store.now()
+    attempt = store.Attempt(manifest.export_name, period, manifest.cur_version, manifest.fmt,
+                            manifest.version_id, manifest.location, len(manifest.files),
+                            store.now())
     label = f"{manifest.export_name} {period}"
     log(f"{label}: loading {manifest.kind} version {manifest.version_id} "
         f"({len(manifest.files)} {manifest.fmt} files)")
     try:
+        try:
+            store.record_started(con, attempt)
+        except duckdb.Error as exc:
+            raise AwsError(f"cannot record the import: {one_line(exc)}") from None
         problem = manifest.problem()
         if problem:
             raise AwsError(problem)
-        rows = _replace_period(con, source, manifest, workdir, started)
+        rows = _replace_period(con, source, manifest, workdir, attempt)
     except AwsError as exc:
         message = str(exc)
         try:
-            store.record_failure(
-                con, export_name=manifest.export_name, period=period,
-                cur_version=manifest.cur_version, fmt=manifest.fmt,
-                version_id=manifest.version_id, manifest=manifest.location,
-                file_count=len(manifest.files), started=started, error=message)
+            store.record_failure(con, attempt, message)
         except Exception as record_exc:  # the store itself is broken: say so, keep going
             message += f" (and the failure could not be recorded: {one_line(record_exc)})"
         log(f"{label}: failed; the data loaded before is unchanged")
@@ -123,7 +150,7 @@ def _import_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
 
 
 def _replace_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
-                    started) -> int:
+                    attempt: store.Attempt) -> int:
     import duckdb
 
     name = store.table_name(manifest.export_name, manifest.period or "")
@@ -133,7 +160,7 @@ def _replace_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
     staging = Path(tempfile.mkdtemp(dir=workdir))
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+        _execute(con, f"DROP TABLE IF EXISTS {table}")
         columns: dict[str, str] | None = None
         with ThreadPoolExecutor(max_workers=2) as verifier, \
                 contextlib.closing(source.stage(manifest.files, staging)) as batches:
@@ -145,19 +172,16 @@ def _replace_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
                 try:
                     columns = _load_batch(con, table, columns, manifest.fmt, batch, names,
                                           constants)
-                except duckdb.Error as exc:
+                except _LoadFailed as failed:
                     # A broken gzip file is the cause of whatever DuckDB made of it.
                     for check in checks:
                         check.result()
-                    raise AwsError(_explain(exc, names)) from None
+                    raise AwsError(_explain(failed.error, names, failed.paths,
+                                            manifest.location)) from None
                 for check in checks:
                     check.result()
         rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] if columns else 0
-        finished = store.now()
-        store.record_loaded(con, store.Loaded(
-            manifest.export_name, manifest.period or "", manifest.cur_version, manifest.fmt,
-            manifest.version_id, manifest.location, name if columns else None, rows,
-            len(manifest.files), finished), started)
+        store.record_loaded(con, attempt, name if columns else None, rows)
         store.refresh_views(con)
         con.execute("COMMIT")
         return rows
@@ -165,10 +189,19 @@ def _replace_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
         with contextlib.suppress(Exception):
             con.execute("ROLLBACK")
         if isinstance(exc, duckdb.Error):
-            raise AwsError(_explain(exc, names)) from None
+            raise AwsError(_explain(exc, names, manifest=manifest.location)) from None
         raise
     finally:
         cleanup(staging)
+
+
+class _LoadFailed(Exception):
+    """DuckDB's ``error`` while it loaded ``paths`` (files with the same columns)."""
+
+    def __init__(self, error: Exception, paths: list[Path]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.paths = paths
 
 
 def _load_batch(con: Any, table: str, columns: dict[str, str] | None, fmt: str,
@@ -176,22 +209,33 @@ def _load_batch(con: Any, table: str, columns: dict[str, str] | None, fmt: str,
                 constants: dict[str, str | None]) -> dict[str, str] | None:
     """Create the period's table from the first files, insert the others by name; returns
     the table's columns (None while there is no table)."""
-    for select, select_columns in _selects(con, fmt, batch, names, constants):
-        if columns is None:
-            con.execute(f"CREATE TABLE {table} AS {select}")
-            columns = dict(select_columns)
-            continue
-        for column, sql_type in select_columns:
-            if column not in columns:
-                con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {sql_type}")
-                columns[column] = sql_type
-        con.execute(f"INSERT INTO {table} BY NAME {select}")
+    import duckdb
+
+    for select, select_columns, paths in _selects(con, fmt, batch, names, constants):
+        try:
+            if columns is None:
+                _execute(con, f"CREATE TABLE {table} AS {select}")
+                columns = dict(select_columns)
+                continue
+            for column, sql_type in select_columns:
+                if column not in columns:
+                    _execute(con, f"ALTER TABLE {table} ADD COLUMN {quote(column)} {sql_type}")
+                    columns[column] = sql_type
+            _execute(con, f"INSERT INTO {table} BY NAME {select}")
+        except duckdb.Error as exc:
+            raise _LoadFailed(exc, paths) from None
     return columns
+
+
+def _execute(con: Any, sql: str) -> None:
+    logger.debug("%s", sql)
+    con.execute(sql)
 
 
 def _selects(con: Any, fmt: str, batch: list[tuple[Obj, Path]], names: dict[str, str],
              constants: dict[str, str | None]):
-    """(SELECT statement, [(column, type)]) for each group of files with the same columns."""
+    """(SELECT statement, [(column, type)], paths) for each group of files with the same
+    columns."""
     groups: dict[tuple, list[Path]] = {}
     for _obj, path in batch:
         layout = (_csv_header(path, names[str(path)]) if fmt == "csv"
@@ -202,9 +246,9 @@ def _selects(con: Any, fmt: str, batch: list[tuple[Obj, Path]], names: dict[str,
     for layout, paths in groups.items():
         files = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
         if fmt == "csv":
-            yield _csv_select(layout, files, paths, head, head_columns)
+            yield *_csv_select(layout, files, paths, head, head_columns), paths
         else:
-            yield _parquet_select(layout, files, head, head_columns)
+            yield *_parquet_select(layout, files, head, head_columns), paths
 
 
 def _csv_select(header: tuple[str, ...], files: str, paths: list[Path], head: list[str],
@@ -237,8 +281,13 @@ def _parquet_select(schema: tuple[tuple[str, str], ...], files: str, head: list[
         sql_type = canonical_type(column)
         columns.append((column, sql_type))
         value = quote(raw)
-        if column in MAP_COLUMNS and not raw_type.startswith("MAP("):
-            value = f"CAST(NULLIF(CAST({value} AS VARCHAR), '') AS JSON)"
+        if raw_type == "VARCHAR":
+            # AWS's legacy Parquet holds '' where the CSV has nothing: NULL in both, and an
+            # empty rate or date must not fail its cast.
+            value = (f"NULLIF({value}, '')" if sql_type == "VARCHAR"
+                     else f"NULLIF(trim({value}), '')")
+            if column in MAP_COLUMNS:
+                value = f"CAST({value} AS JSON)"  # a CUR 2.0 map written as JSON text
         if raw_type != sql_type:
             value = f"CAST({value} AS {sql_type})"
         select.append(f"{value} AS {quote(column)}")
@@ -306,9 +355,11 @@ _DETAIL = ("Expected Number of Columns", "Could not convert", "Error when conver
            "Conversion Error")
 
 
-def _explain(exc: Exception, names: dict[str, str]) -> str:
+def _explain(exc: Exception, names: dict[str, str], paths: Sequence[Path] = (),
+             manifest: str = "") -> str:
     """DuckDB's (multi-line) error as one line naming the original file, not the staged
-    copy."""
+    copy. When DuckDB names no file: the file being loaded, if it was one (``paths``), else
+    the manifest that lists the files."""
     text = str(exc)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     message = lines[0] if lines else type(exc).__name__
@@ -322,4 +373,10 @@ def _explain(exc: Exception, names: dict[str, str]) -> str:
         file = file.replace(staged, names[staged])
     if file and file not in message:
         message = f"{file}: {message}"
+    if not any(original in message for original in names.values()):
+        if len(paths) == 1:
+            message = f"{names[str(paths[0])]}: {message}"
+        elif manifest:
+            some = f"one of {len(paths)} files" if paths else "the files"
+            message += f" (loading {some} listed in {manifest})"
     return message

@@ -14,13 +14,16 @@ Every manifest is found by its name, ``<name>-Manifest.json``, at any depth belo
 folder, so no path is matched with a pattern built from the name. The billing period comes
 from the manifest (``billingPeriod.start``), the path being only a fallback for a manifest that
 cannot be read. The newest manifest of a period is the range-folder manifest of a legacy
-report when there is one, else the most recently modified.
+report when there is one, else the most recently modified. That ranking needs only the key and
+the time of each manifest, so an import reads just the newest of each period: a report that
+has kept years of versions costs one GET per period, not one per version.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from open_finops.aws.errors import AwsError, UsageError
@@ -65,13 +68,14 @@ class Manifest:
         return None
 
 
-def find(source: Source, export_name: str, cur_version: str = "auto") -> list[Manifest]:
-    """Every manifest of the export, read; an AwsError when there is none."""
+def find(source: Source, export_name: str, cur_version: str = "auto", *,
+         newest_only: bool = False) -> list[Manifest]:
+    """Every manifest of the export, read (with ``newest_only``, only the newest of each
+    billing period named in the paths, and any whose path names none); an AwsError when
+    there is none."""
     if not export_name or "/" in export_name:
         raise UsageError(f"--export-name: invalid export name {export_name!r}")
-    if cur_version not in CUR_VERSIONS:
-        raise UsageError(f"--cur-version: expected one of {', '.join(CUR_VERSIONS)}, "
-                         f"got {cur_version!r}")
+    cur_version = check_cur_version(cur_version)
     listing = source.list(export_name)
     file_name = f"{export_name}-Manifest.json"
     found: dict[str, list[Obj]] = {"v1": [], "v2": []}
@@ -91,15 +95,29 @@ def find(source: Source, export_name: str, cur_version: str = "auto") -> list[Ma
                            "choose one with --cur-version v1 or v2")
         cur_version = "v2" if found["v2"] else "v1"
     if not found[cur_version]:
-        what = {"v1": "legacy CUR ", "v2": "CUR 2.0 "}.get(cur_version, "")
+        what = {"v1": "legacy CUR ", "v2": "CUR 2.0 "}[cur_version]
         hint = "" if listing else (" (the folder is empty or absent: check --source and "
                                    "--export-name)")
         if not listing and source.describe().rstrip("/").endswith("/" + export_name):
             hint = (f" (--source is the export's own folder; give the folder that contains "
                     f"{export_name}/)")
         raise AwsError(f"no {what}manifest {file_name} under {folder}{hint}")
-    return [_read(source, listing, export_name, cur_version, obj)
-            for obj in sorted(found[cur_version], key=lambda o: o.key)]
+    objects = sorted(found[cur_version], key=lambda o: o.key)
+    if newest_only:
+        objects = _newest_by_path(objects, export_name, cur_version)
+    # Manifests are small: reading several at once hides S3's latency.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(lambda obj: _read(source, listing, export_name, cur_version, obj),
+                             objects))
+
+
+def check_cur_version(value: str) -> str:
+    """``value`` as one of CUR_VERSIONS (any case), or a UsageError."""
+    version = value.strip().lower()
+    if version not in CUR_VERSIONS:
+        raise UsageError(f"--cur-version: expected one of {', '.join(CUR_VERSIONS)}, "
+                         f"got {value!r}")
+    return version
 
 
 def latest(manifests: list[Manifest]) -> dict[str, Manifest]:
@@ -129,14 +147,34 @@ def _rank(manifest: Manifest) -> tuple:
     return (manifest.top_level, manifest.mtime, manifest.key)
 
 
+def _is_top_level(relative: str, cur_version: str) -> bool:
+    """A legacy report's range-folder manifest: the latest version of its period."""
+    parts = relative.split("/")
+    return cur_version == "v1" and len(parts) == 2 and bool(_RANGE.match(parts[0]))
+
+
+def _newest_by_path(objects: list[Obj], export_name: str, cur_version: str) -> list[Obj]:
+    best: dict[str, tuple[tuple, Obj]] = {}
+    unplaced = []
+    for obj in objects:
+        relative = obj.key[len(export_name) + 1:]
+        period = _period_from_path(relative)
+        if period is None:
+            unplaced.append(obj)
+            continue
+        rank = (_is_top_level(relative, cur_version), obj.mtime, obj.key)
+        if period not in best or rank > best[period][0]:
+            best[period] = (rank, obj)
+    return sorted([obj for _rank, obj in best.values()] + unplaced, key=lambda o: o.key)
+
+
 def _read(source: Source, listing: dict[str, Obj], export_name: str, cur_version: str,
           obj: Obj) -> Manifest:
     relative = obj.key[len(export_name) + 1:]
-    parts = relative.split("/")
     manifest = Manifest(
         export_name=export_name, cur_version=cur_version, key=obj.key,
         location=source.describe(obj.key), mtime=obj.mtime, period=_period_from_path(relative),
-        top_level=cur_version == "v1" and len(parts) == 2 and bool(_RANGE.match(parts[0])),
+        top_level=_is_top_level(relative, cur_version),
     )
     raw = source.read_bytes(obj.key)
     manifest.version_id = "sha1:" + hashlib.sha1(raw).hexdigest()[:16]

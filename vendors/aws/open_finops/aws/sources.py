@@ -1,10 +1,11 @@
 """Where reports are read from: a local folder laid out like the bucket, or S3.
 
 Both present the same small interface to the importer: list the objects under a folder, read a
-(small) manifest, and stage data files as local paths for DuckDB. A local file is staged as a
-symbolic link with a plain name (DuckDB expands glob characters such as ``[`` in paths); an
-S3 object is streamed to a temporary file by boto3, a batch at a time, so neither memory nor
-disk has to hold a whole billing period. No DuckDB extension is involved.
+(small) manifest, and stage data files as local paths for DuckDB in a folder the importer
+gives. A local file is staged as a symbolic link with a plain name (DuckDB expands glob
+characters such as ``[`` in paths); an S3 object is streamed to a file there by boto3, a
+batch at a time, so neither memory nor disk has to hold a whole billing period. No DuckDB
+extension is involved.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from typing import Any
 
 from open_finops.aws.errors import AwsError, UsageError, one_line
 
-#: Bytes of S3 objects staged on disk at once (one batch is loaded while the next downloads).
+#: Bytes of S3 objects in a batch. One batch is loaded while the next downloads, so up to
+#: twice this is on disk at once (an object bigger than this is a batch of its own).
 S3_BATCH_BYTES = 1 << 30
 _SUFFIXES = (".csv.gz", ".snappy.parquet", ".gz.parquet", ".parquet", ".csv", ".gz", ".zip")
 

@@ -7,7 +7,10 @@ Layout (everything internal lives in the schema ``open_finops_aws``):
   the report's columns, normalized. A new version of the period replaces the table inside one
   transaction;
 * ``loaded``: which version of each export and period is in the store (and in which table);
-* ``imports``: every import attempt (version, rows, files, started, finished, error);
+* ``imports``: every import attempt (version, rows, files, started, finished, status, error).
+  an attempt is recorded as ``running`` before its transaction starts and updated inside it,
+  so one whose process died (killed, out of memory) stays ``running`` until the next import,
+  which holds the database's lock, marks it ``interrupted`` (``history`` shows it so before);
 * views ``main.aws_cur`` (every loaded line item of every export, the tables combined
   ``UNION ALL BY NAME`` so columns that come and go between periods line up by name) and
   ``main.focus`` (FOCUS columns over ``aws_cur``), recreated with each import.
@@ -15,6 +18,7 @@ Layout (everything internal lives in the schema ``open_finops_aws``):
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from open_finops.aws.columns import literal, quote
-from open_finops.aws.errors import AwsError, one_line
+from open_finops.aws.errors import AwsError, UsageError, one_line
 from open_finops.aws.focus import focus_sql
 
 SCHEMA = "open_finops_aws"
+logger = logging.getLogger(__name__)
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
 
 _DDL = f"""
@@ -73,6 +78,24 @@ class Loaded:
     loaded_at: datetime
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One import of one version of one period, as recorded in ``imports``."""
+
+    export_name: str
+    billing_period: str
+    cur_version: str
+    format: str
+    version_id: str
+    manifest: str
+    file_count: int
+    started: datetime
+
+
+#: Why an attempt that never finished did not, for people.
+INTERRUPTED = "the import stopped before it finished (process killed?); earlier data unchanged"
+
+
 def now() -> datetime:
     """UTC, without time zone (stored as TIMESTAMP, to the microsecond so that attempts
     sort in order)."""
@@ -107,11 +130,17 @@ def connect(path: Path, read_only: bool = False, memory_limit: str | None = None
         raise AwsError(f"cannot open database {path}: {message}") from None
     try:
         con.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws its progress bar on stdout, which carries only data.
+        con.execute("SET enable_progress_bar = false")
         # Line items have no meaningful order; not keeping it lets DuckDB stream big loads.
         con.execute("SET preserve_insertion_order = false")
         if memory_limit:
-            con.execute(f"SET memory_limit = {literal(memory_limit)}")
+            _set_memory_limit(con, memory_limit)
         if not read_only:
+            logger.info("DuckDB memory_limit = %s, threads = %s, temp_directory = %s",
+                        *con.execute("SELECT current_setting('memory_limit'), "
+                                     "current_setting('threads'), "
+                                     "current_setting('temp_directory')").fetchone())
             con.execute(_DDL)
             if not con.execute("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'main' "
                                "AND view_name IN ('aws_cur', 'focus')").fetchone()[0] == 2:
@@ -119,7 +148,21 @@ def connect(path: Path, read_only: bool = False, memory_limit: str | None = None
     except duckdb.Error as exc:
         con.close()
         raise AwsError(f"database {path}: {one_line(exc)}") from None
+    except AwsError:
+        con.close()
+        raise
     return con
+
+
+def _set_memory_limit(con: Any, memory_limit: str) -> None:
+    import duckdb
+
+    try:
+        con.execute(f"SET memory_limit = {literal(memory_limit)}")
+    except duckdb.Error as exc:
+        raise UsageError(f"memory_limit ([aws] in config.toml or OPEN_FINOPS_AWS_MEMORY_LIMIT):"
+                         f" expected a size such as 4GB, got {memory_limit!r}"
+                         f" ({one_line(exc)})") from None
 
 
 def has_state(con: Any) -> bool:
@@ -151,9 +194,13 @@ def history(con: Any, export_name: str | None = None, period: str | None = None)
     if not has_state(con):
         return []
     where, params = _filters(export_name, period)
+    # A reader cannot open the database while an import holds it: 'running' is stale.
     return con.execute(
-        f"SELECT export_name, billing_period, version_id, status, row_count, file_count, "
-        f"started, finished, error FROM {SCHEMA}.imports {where} "
+        f"SELECT export_name, billing_period, version_id, "
+        f"CASE status WHEN 'running' THEN 'interrupted' ELSE status END, row_count, "
+        f"file_count, started, finished, "
+        f"CASE status WHEN 'running' THEN {literal(INTERRUPTED)} ELSE error END "
+        f"FROM {SCHEMA}.imports {where} "
         f"ORDER BY export_name, billing_period, started, finished", params).fetchall()
 
 
@@ -168,29 +215,45 @@ def _filters(export_name: str | None, period: str | None) -> tuple[str, list]:
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
-def record_loaded(con: Any, entry: Loaded, started: datetime) -> None:
-    """Inside the import's transaction: the period now holds ``entry``."""
+def mark_interrupted(con: Any) -> None:
+    """With the database's lock held: attempts still 'running' were cut short."""
+    con.execute(f"UPDATE {SCHEMA}.imports SET status = 'interrupted', error = ? "
+                f"WHERE status = 'running'", [INTERRUPTED])
+
+
+def record_started(con: Any, attempt: Attempt) -> None:
+    """Before the import's transaction, committed on its own."""
+    con.execute(f"INSERT INTO {SCHEMA}.imports VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, "
+                f"'running', NULL)",
+                [attempt.export_name, attempt.billing_period, attempt.cur_version,
+                 attempt.format, attempt.version_id, attempt.manifest, attempt.file_count,
+                 attempt.started])
+
+
+def _finish(con: Any, attempt: Attempt, status: str, rows: int | None, finished: datetime,
+            error: str | None) -> None:
+    con.execute(f"UPDATE {SCHEMA}.imports SET status = ?, row_count = ?, finished = ?, "
+                f"error = ? WHERE export_name = ? AND billing_period = ? AND started = ? "
+                f"AND status = 'running'",
+                [status, rows, finished, error, attempt.export_name, attempt.billing_period,
+                 attempt.started])
+
+
+def record_loaded(con: Any, attempt: Attempt, table: str | None, rows: int) -> None:
+    """Inside the import's transaction: the period now holds this attempt's version."""
+    finished = now()
     con.execute(f"DELETE FROM {SCHEMA}.loaded WHERE export_name = ? AND billing_period = ?",
-                [entry.export_name, entry.billing_period])
+                [attempt.export_name, attempt.billing_period])
     con.execute(f"INSERT INTO {SCHEMA}.loaded VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [entry.export_name, entry.billing_period, entry.cur_version, entry.format,
-                 entry.version_id, entry.manifest, entry.table_name, entry.row_count,
-                 entry.file_count, entry.loaded_at])
-    con.execute(f"INSERT INTO {SCHEMA}.imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                f"'loaded', NULL)",
-                [entry.export_name, entry.billing_period, entry.cur_version, entry.format,
-                 entry.version_id, entry.manifest, entry.row_count, entry.file_count, started,
-                 entry.loaded_at])
+                [attempt.export_name, attempt.billing_period, attempt.cur_version,
+                 attempt.format, attempt.version_id, attempt.manifest, table, rows,
+                 attempt.file_count, finished])
+    _finish(con, attempt, "loaded", rows, finished, None)
 
 
-def record_failure(con: Any, *, export_name: str, period: str, cur_version: str, fmt: str,
-                   version_id: str, manifest: str, file_count: int, started: datetime,
-                   error: str) -> None:
-    """In a transaction of its own, after the import's was rolled back."""
-    con.execute(f"INSERT INTO {SCHEMA}.imports VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, "
-                f"'failed', ?)",
-                [export_name, period, cur_version, fmt, version_id, manifest, file_count,
-                 started, now(), error])
+def record_failure(con: Any, attempt: Attempt, error: str) -> None:
+    """After the import's transaction was rolled back."""
+    _finish(con, attempt, "failed", None, now(), error)
 
 
 def refresh_views(con: Any) -> None:
