@@ -31,6 +31,16 @@ def home(tmp_path_factory, monkeypatch) -> Path:
     return home
 
 
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch) -> Path:
+    """An empty working directory and no OPEN_FINOPS_* variable of the developer's."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("OPEN_FINOPS_"):
+            monkeypatch.delenv(name)
+    return tmp_path
+
+
 def base_env(home: Path | None = None, **extra: str) -> dict[str, str]:
     """An explicit, minimal environment for a subprocess: the toolkit's venv first on PATH,
     no pip configuration from this machine, no variables of the developer's."""

@@ -4,7 +4,6 @@ natural; the console script of .venv as a black box for what depends on installe
 from __future__ import annotations
 
 import argparse
-import os
 import textwrap
 from importlib import metadata
 from pathlib import Path
@@ -22,6 +21,9 @@ from open_finops.core.plugins import (
     VendorPlugin,
     discover,
 )
+
+# Every test works in an empty directory, without the developer's OPEN_FINOPS_* variables.
+pytestmark = pytest.mark.usefixtures("in_tmp")
 
 FINOPS = str(VENV / "bin" / "finops")
 
@@ -70,16 +72,6 @@ class Recorder:
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
-
-
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path, monkeypatch) -> Path:
-    """An empty working directory and no OPEN_FINOPS_* variable of the developer's."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("OPEN_FINOPS_"):
-            monkeypatch.delenv(name)
-    return tmp_path
 
 
 def lines(text: str) -> list[str]:

@@ -24,11 +24,8 @@ VENDOR = VendorPlugin(
 )
 
 
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path, monkeypatch) -> Path:
-    """Each test runs in an empty directory, so no ./config.toml of the checkout is read."""
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+# Each test runs in an empty directory, so no ./config.toml of the checkout is read.
+pytestmark = pytest.mark.usefixtures("in_tmp")
 
 
 def write(path: Path, text: str) -> Path:

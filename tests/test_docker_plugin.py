@@ -2,7 +2,6 @@
 and the shipped compose file pins its images and mounts the database read-only."""
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import stat
@@ -18,6 +17,9 @@ from open_finops.core import cli
 from open_finops.core.plugins import Discovery, LoadedPlugin
 from open_finops.docker.commands import read_env
 from open_finops.docker.plugin import PLUGIN
+
+# Every test works in an empty directory, without the developer's OPEN_FINOPS_* variables.
+pytestmark = pytest.mark.usefixtures("in_tmp")
 
 FINOPS = str(VENV / "bin" / "finops")
 FILES = ("compose.yaml", "Dockerfile", ".env")
@@ -75,16 +77,6 @@ def no_docker(tmp_path, monkeypatch) -> None:
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
-
-
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path, monkeypatch) -> Path:
-    """Work in an empty directory, with no OPEN_FINOPS_* variable of the developer's."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("OPEN_FINOPS_"):
-            monkeypatch.delenv(name)
-    return tmp_path
 
 
 def finops(*argv: str) -> int:

@@ -147,14 +147,7 @@ def summary(args: argparse.Namespace, config: Any) -> int:
         raise UsageError(f"--by: expected one of {', '.join(GROUPS)}, got {by!r}")
     export_name = _option(config, args, "export_name") or None
     title, column = GROUPS[by]
-    clauses, params = [], []
-    if month:
-        clauses.append("x_BillingPeriod = ?")
-        params.append(month)
-    if export_name:
-        clauses.append("x_ExportName = ?")
-        params.append(export_name)
-    where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+    where, params = store.where(x_BillingPeriod=month, x_ExportName=export_name)
     con = store.connect(_database(config), read_only=True)
     try:
         rows = con.execute(

@@ -180,10 +180,10 @@ def table_name(export_name: str, period: str) -> str:
 def loaded(con: Any, export_name: str | None = None, period: str | None = None) -> list[Loaded]:
     if not has_state(con):
         return []
-    where, params = _filters(export_name, period)
+    where_sql, params = where(export_name=export_name, billing_period=period)
     rows = con.execute(
         f"SELECT export_name, billing_period, cur_version, format, version_id, manifest, "
-        f"table_name, row_count, file_count, loaded_at FROM {SCHEMA}.loaded {where} "
+        f"table_name, row_count, file_count, loaded_at FROM {SCHEMA}.loaded {where_sql} "
         f"ORDER BY export_name, billing_period", params).fetchall()
     return [Loaded(*row) for row in rows]
 
@@ -193,26 +193,22 @@ def history(con: Any, export_name: str | None = None, period: str | None = None)
     error."""
     if not has_state(con):
         return []
-    where, params = _filters(export_name, period)
+    where_sql, params = where(export_name=export_name, billing_period=period)
     # A reader cannot open the database while an import holds it: 'running' is stale.
     return con.execute(
         f"SELECT export_name, billing_period, version_id, "
         f"CASE status WHEN 'running' THEN 'interrupted' ELSE status END, row_count, "
         f"file_count, started, finished, "
         f"CASE status WHEN 'running' THEN {literal(INTERRUPTED)} ELSE error END "
-        f"FROM {SCHEMA}.imports {where} "
+        f"FROM {SCHEMA}.imports {where_sql} "
         f"ORDER BY export_name, billing_period, started, finished", params).fetchall()
 
 
-def _filters(export_name: str | None, period: str | None) -> tuple[str, list]:
-    clauses, params = [], []
-    if export_name:
-        clauses.append("export_name = ?")
-        params.append(export_name)
-    if period:
-        clauses.append("billing_period = ?")
-        params.append(period)
-    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+def where(**equals: str | None) -> tuple[str, list]:
+    """A WHERE clause (or "") and its parameters: column = value for each value given."""
+    given = {column: value for column, value in equals.items() if value}
+    clauses = [f"{column} = ?" for column in given]
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), list(given.values())
 
 
 def mark_interrupted(con: Any) -> None:
