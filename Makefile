@@ -6,8 +6,10 @@ SHELL := bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-# The distributions, in dependency order, as name=directory. This is the only list: every
-# script reads it from here (exported), and a test fails when a package directory is missing.
+# The distributions, in dependency order, as name=directory: core first, the meta-package
+# last. This is the only list: every script reads it from here (exported), the upload chain
+# below is derived from it, check-versions fails naming any place that disagrees with it, and
+# `make new-vendor NAME=x` adds to it.
 PACKAGES := open-finops-core=core open-finops-aws=vendors/aws open-finops-docker=docker open-finops=.
 export PACKAGES
 
@@ -20,10 +22,12 @@ INDEX_URL ?=
 EXTRA_INDEX_URL ?=
 CONFIRM ?=
 AUDIT ?=
-export VENV PYTHON VERSION PART REPOSITORY_URL INDEX_URL EXTRA_INDEX_URL CONFIRM AUDIT
+NAME ?=
+export VENV PYTHON VERSION PART REPOSITORY_URL INDEX_URL EXTRA_INDEX_URL CONFIRM AUDIT NAME
 
 STAMP := $(VENV)/.stamp
 PACKAGE_DIRS := $(foreach p,$(PACKAGES),$(lastword $(subst =, ,$(p))))
+PACKAGE_NAMES := $(foreach p,$(PACKAGES),$(firstword $(subst =, ,$(p))))
 
 .PHONY: help  ## Show this help
 help:
@@ -95,14 +99,23 @@ verify: $(STAMP)
 bench: $(STAMP)
 	@scripts/bench
 
-# upload: every distribution, in dependency order; each upload-NAME waits until the index
-# serves its files (the propagation barrier) before the next layer starts.
+# upload: every distribution, in dependency order, derived from PACKAGES: core, then every
+# vendor (in parallel with -j), then the meta-package. Each upload-NAME waits until the index
+# serves its files (the propagation barrier) before the next layer starts; `make check`
+# fails when the built wheels' dependencies need another order.
+CORE_PACKAGE := $(firstword $(PACKAGE_NAMES))
+META_PACKAGE := $(lastword $(PACKAGE_NAMES))
+VENDOR_PACKAGES := $(filter-out $(CORE_PACKAGE) $(META_PACKAGE),$(PACKAGE_NAMES))
 .PHONY: upload
-upload: upload-open-finops
-upload-open-finops-aws upload-open-finops-docker: upload-open-finops-core
-upload-open-finops: upload-open-finops-aws upload-open-finops-docker
+upload: upload-$(META_PACKAGE)
+$(addprefix upload-,$(VENDOR_PACKAGES)): upload-$(CORE_PACKAGE)
+upload-$(META_PACKAGE): $(addprefix upload-,$(VENDOR_PACKAGES))
 upload-%: $(STAMP)
 	@scripts/upload "$*"
+
+.PHONY: new-vendor  ## Scaffold vendors/NAME as a new distribution and register it (NAME=x)
+new-vendor: $(STAMP)
+	@scripts/new-vendor
 
 .PHONY: test  ## Run the test suite
 test: $(STAMP)

@@ -27,7 +27,10 @@ setup(
         "core": ["open-finops-core==0.3.0"],
         "aws": ["open-finops-aws==0.3.0"],
         "docker": ["open-finops-docker==0.3.0"],
-        "all": ["open-finops-aws==0.3.0", "open-finops-docker==0.3.0"],
+        "all": [
+            "open-finops-aws==0.3.0",
+            "open-finops-docker==0.3.0",
+        ],
     },
     classifiers=[
         "Development Status :: 3 - Alpha",

@@ -15,12 +15,11 @@ die() {
 }
 usage_error() { die "$1 (see --help)" 2; }
 
+# The directory of this file, absolute, so that repo_root works after any cd.
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+
 # repo_root: the directory holding the Makefile, found from this file's location.
-repo_root() {
-  local here
-  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-  dirname "$here"
-}
+repo_root() { dirname "$LIB_DIR"; }
 
 # print_help FILE: the script's header comment: the comment lines from line 2 on, up to the
 # first line that is not a comment.
@@ -85,22 +84,61 @@ isolate_pip() {
   unset PIP_FIND_LINKS PIP_EXTRA_INDEX_URL PIP_INDEX_URL PIP_CONSTRAINT PIP_REQUIRE_VIRTUALENV
 }
 
+# releasekit COMMAND...: the toolkit's Python (scripts/releasekit), with the interpreter on
+# PATH (the toolkit's venv after use_venv). `releasekit --help` lists the commands.
+releasekit() {
+  PYTHONPATH="$LIB_DIR${PYTHONPATH:+:$PYTHONPATH}" python -m releasekit "$@"
+}
+
 # default_url pypi|testpypi upload|index: the URL that twine (uploads) and pip (the simple
-# index) themselves use for that index, so no index host is written down a second time here.
-# Needs the toolkit's virtualenv on PATH (use_venv).
-default_url() {
-  python - "$1" "$2" <<'PY'
-import sys
+# index) themselves use for that index, so that no index host is written down here.
+default_url() { releasekit default-url "$1" "$2"; }
 
-import twine.utils
-from pip._internal.models.index import PyPI, TestPyPI
+# clock: now, in microseconds; seconds_since T: seconds since a clock reading, as 1.23.
+clock() {
+  local now=${EPOCHREALTIME/[.,]/}
+  printf '%s\n' "$now"
+}
+seconds_since() {
+  local now
+  now=$(clock)
+  printf '%d.%02d\n' $(((now - $1) / 1000000)) $((((now - $1) % 1000000) / 10000))
+}
 
-name, kind = sys.argv[1:]
-if kind == "upload":
-    print({"pypi": twine.utils.DEFAULT_REPOSITORY, "testpypi": twine.utils.TEST_REPOSITORY}[name])
-else:
-    print({"pypi": PyPI, "testpypi": TestPyPI}[name].simple_url.rstrip("/") + "/")
-PY
+# ticking WHAT COMMAND...: run COMMAND, saying at least every 15 s what is awaited and for
+# how long (one line each time: it must read well in CI logs too).
+ticking() {
+  local what=$1 began=$SECONDS pid rc=0 i
+  shift
+  "$@" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    for ((i = 0; i < 15; i++)); do
+      sleep 1
+      kill -0 "$pid" 2>/dev/null || break 2
+    done
+    log "still $what: $((SECONDS - began))s so far"
+  done
+  wait "$pid" || rc=$?
+  return "$rc"
+}
+
+# handle_interrupts: Ctrl-C ends the run with one line and exit 130. The outermost verb of a
+# run says it; the verbs it runs (they inherit RELEASEKIT_OUTER) stay quiet.
+handle_interrupts() {
+  if [[ -z "${RELEASEKIT_OUTER:-}" ]]; then
+    RELEASEKIT_OUTER=$$
+    export RELEASEKIT_OUTER
+  fi
+  trap on_interrupt INT
+  trap 'exit 143' TERM
+}
+on_interrupt() {
+  trap - INT
+  if [[ "${RELEASEKIT_OUTER:-}" == "$$" ]]; then
+    printf 'interrupted; nothing more was uploaded\n' >&2
+  fi
+  exit 130
 }
 
 # debug_trace: DEBUG=1 turns on tracing.

@@ -25,7 +25,10 @@ ENTRY_POINT_GROUP = "open_finops.vendors"
 
 #: Vendors the project ships, by command name, with the extra of the ``open-finops``
 #: meta-package that installs them: ``finops aws`` without the plugin names this extra.
-KNOWN_VENDORS: Mapping[str, str] = {"aws": "aws", "docker": "docker"}
+KNOWN_VENDORS: Mapping[str, str] = {
+    "aws": "aws",
+    "docker": "docker",
+}
 
 #: A command handler: the parsed arguments and the resolved configuration in, an exit code out.
 Handler = Callable[[argparse.Namespace, "Config"], int]

@@ -1,11 +1,7 @@
-#!/usr/bin/env python3
 """Our release policy, checked over the BUILT files listed in the release ledger (never over
 the source): what pip will see is what we check.
 
-Usage: scripts/metadata_policy.py [--ledger PATH]
-
-Prints one line per violation on stderr ("error: FILE: problem; fix") and exits 1 after
-reporting all of them; exit 0 when the eight files pass. The rules:
+Every violation is one line ("FILE: problem; fix"), all of them reported. The rules:
   - the ledger lists one wheel and one sdist per distribution of PACKAGES, in order, and every
     file is on disk with its recorded sha256 (no stray wheel or sdist either);
   - every file's Name and Version match its distribution and .bumpversion.cfg;
@@ -22,111 +18,33 @@ reporting all of them; exit 0 when the eight files pass. The rules:
 """
 from __future__ import annotations
 
-import argparse
-import csv
 import fnmatch
-import io
-import sys
-import tarfile
-import zipfile
-from dataclasses import dataclass, field
-from email.message import Message
-from email.parser import HeaderParser
 from pathlib import Path, PurePosixPath
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import ledger  # noqa: E402  (scripts/ledger.py, next to this file)
+from releasekit import dists, ledger, repo
+from releasekit.dists import Built
+from releasekit.errors import Failure
 
-ROOT = ledger.ROOT
-PREFIX = "open-finops"
-CORE = "open-finops-core"
-NAMESPACE = "open_finops"
+CORE = repo.CORE
+NAMESPACE = repo.NAMESPACE
 # Files an sdist may hold at its top level besides its package (sdist metadata included).
 SDIST_TOP_LEVEL = ("setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in", "PKG-INFO",
                    "README*", "LICENSE*")
 
 
-@dataclass
-class Built:
-    """One built file, read: its metadata and the paths inside it."""
-    distribution: str
-    path: str
-    kind: str  # "wheel" | "sdist"
-    metadata: Message = field(default_factory=Message)
-    names: list[str] = field(default_factory=list)
-    entry_points: dict[str, dict[str, str]] = field(default_factory=dict)
-    record: list[str] | None = None
-
-
-def module_of(distribution: str) -> str | None:
-    """open-finops-aws -> aws; the meta-package has no module."""
-    if distribution == PREFIX:
-        return None
-    return distribution.removeprefix(PREFIX + "-").replace("-", "_")
-
-
-def parse_entry_points(text: str) -> dict[str, dict[str, str]]:
-    groups: dict[str, dict[str, str]] = {}
-    group = None
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith(("#", ";")):
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            group = line[1:-1].strip()
-            groups.setdefault(group, {})
-        elif group is not None and "=" in line:
-            name, _, value = line.partition("=")
-            groups[group][name.strip()] = value.strip()
-    return groups
-
-
-def read_wheel(distribution: str, path: Path, rel: str) -> Built:
-    built = Built(distribution, rel, "wheel")
-    with zipfile.ZipFile(path) as whl:
-        built.names = [n for n in whl.namelist() if not n.endswith("/")]
-        info = sorted({n.split("/")[0] for n in built.names if n.split("/")[0]
-                       .endswith(".dist-info") and "/" in n})
-        if len(info) != 1:
-            raise ValueError(f"{len(info)} .dist-info directories")
-        built.metadata = HeaderParser().parsestr(whl.read(f"{info[0]}/METADATA").decode())
-        if f"{info[0]}/entry_points.txt" in built.names:
-            built.entry_points = parse_entry_points(
-                whl.read(f"{info[0]}/entry_points.txt").decode())
-        if f"{info[0]}/RECORD" in built.names:
-            rows = csv.reader(io.StringIO(whl.read(f"{info[0]}/RECORD").decode()))
-            built.record = [row[0] for row in rows if row]
-    return built
-
-
-def read_sdist(distribution: str, path: Path, rel: str) -> Built:
-    built = Built(distribution, rel, "sdist")
-    with tarfile.open(path, "r:gz") as tar:
-        members = [m for m in tar.getmembers() if not m.isdir()]
-        built.names = [m.name for m in members]
-        pkg_info = [m for m in members if m.name.count("/") == 1 and
-                    m.name.endswith("/PKG-INFO")]
-        if len(pkg_info) != 1:
-            raise ValueError("no top-level PKG-INFO")
-        extracted = tar.extractfile(pkg_info[0])
-        assert extracted is not None
-        built.metadata = HeaderParser().parsestr(extracted.read().decode())
-    return built
-
-
 def requirements(built: Built) -> list[Requirement]:
-    return [Requirement(r) for r in built.metadata.get_all("Requires-Dist") or []]
+    return [Requirement(r) for r in built.requires]
 
 
 class Policy:
-    def __init__(self, root: Path, version: str, pkgs: list[tuple[str, str]]):
+    def __init__(self, root: Path, version: str, pkgs: list[repo.Package]):
         self.root = root
         self.version = version
-        self.names = [name for name, _ in pkgs]
-        self.siblings = {canonicalize_name(n) for n in self.names}
+        self.names = [p.name for p in pkgs]
+        self.modules = {p.name: p.module for p in pkgs}
+        self.siblings = {repo.canonical(n) for n in self.names}
         self.errors: list[str] = []
 
     def error(self, where: str, problem: str) -> None:
@@ -135,7 +53,7 @@ class Policy:
     # -- one file ---------------------------------------------------------------------------
     def check_identity(self, b: Built) -> None:
         name, version = b.metadata.get("Name", ""), b.metadata.get("Version", "")
-        if canonicalize_name(name) != canonicalize_name(b.distribution):
+        if repo.canonical(name) != repo.canonical(b.distribution):
             self.error(b.path, f"Name is '{name}', expected '{b.distribution}'; fix name= in "
                        "its setup.py or PACKAGES in the Makefile")
         if version != self.version:
@@ -149,7 +67,7 @@ class Policy:
             self.error(b.path, f"invalid Requires-Dist ({exc}); fix install_requires")
             return
         for req in reqs:
-            if canonicalize_name(req.name) not in self.siblings:
+            if repo.canonical(req.name) not in self.siblings:
                 continue
             pins = [str(s) for s in req.specifier]
             if pins != [f"=={self.version}"]:
@@ -158,8 +76,8 @@ class Policy:
                            "setup.py (siblings release together)")
 
     def check_wheel_files(self, b: Built) -> None:
-        module = module_of(b.distribution)
-        info = f"{canonicalize_name(b.distribution).replace('-', '_')}-{self.version}.dist-info/"
+        module = self.modules.get(b.distribution)
+        info = f"{repo.canonical(b.distribution).replace('-', '_')}-{self.version}.dist-info/"
         own = f"{NAMESPACE}/{module}/" if module else None
         stray = [n for n in b.names if not n.startswith(info)
                  and not (own and n.startswith(own))]
@@ -184,7 +102,7 @@ class Policy:
                        f"{extra}); rebuild with make build, never edit a wheel")
 
     def check_entry_points(self, b: Built) -> None:
-        module = module_of(b.distribution)
+        module = self.modules.get(b.distribution)
         if module is None:
             return
         expected = ({"console_scripts": "finops"} if b.distribution == CORE
@@ -204,20 +122,20 @@ class Policy:
     def check_extras(self, b: Built) -> None:
         """The meta-package: extra X pulls open-finops-X; `all` pulls every vendor."""
         provided = {e.strip() for e in b.metadata.get_all("Provides-Extra") or []}
-        code = [n for n in self.names if module_of(n)]
+        code = [n for n in self.names if self.modules.get(n)]
         vendors = [n for n in code if n != CORE]
-        expected = {module_of(n): {canonicalize_name(n)} for n in code}
-        expected["all"] = {canonicalize_name(n) for n in vendors}
+        expected = {self.modules.get(n): {repo.canonical(n)} for n in code}
+        expected["all"] = {repo.canonical(n) for n in vendors}
         by_extra: dict[str, set[str]] = {}
         base: set[str] = set()
         for req in requirements(b):
             if req.marker is None or "extra" not in str(req.marker):
-                base.add(canonicalize_name(req.name))
+                base.add(repo.canonical(req.name))
                 continue
             for extra in provided | set(expected):
                 if req.marker.evaluate({"extra": extra}):
-                    by_extra.setdefault(extra, set()).add(canonicalize_name(req.name))
-        if canonicalize_name(CORE) not in base:
+                    by_extra.setdefault(extra, set()).add(repo.canonical(req.name))
+        if repo.canonical(CORE) not in base:
             self.error(b.path, f"does not require {CORE} unconditionally; add "
                        f"\"{CORE}=={self.version}\" to install_requires in setup.py")
         for extra, wanted in expected.items():
@@ -226,7 +144,7 @@ class Policy:
             if extra not in provided:
                 self.error(b.path, f"extra '{extra}' is missing; add \"{extra}\": [{fix}] to "
                            "extras_require in setup.py")
-            elif got - {canonicalize_name(CORE)} != wanted - {canonicalize_name(CORE)} or (
+            elif got - {repo.canonical(CORE)} != wanted - {repo.canonical(CORE)} or (
                     extra == "core" and got != wanted):
                 self.error(b.path, f"extra '{extra}' requires {sorted(got)}, expected "
                            f"{sorted(wanted)}; set \"{extra}\": [{fix}] in extras_require")
@@ -235,8 +153,8 @@ class Policy:
                        "from extras_require or add the distribution to PACKAGES")
 
     def check_sdist_files(self, b: Built) -> None:
-        stem = f"{canonicalize_name(b.distribution).replace('-', '_')}-{self.version}"
-        module = module_of(b.distribution)
+        stem = f"{repo.canonical(b.distribution).replace('-', '_')}-{self.version}"
+        module = self.modules.get(b.distribution)
         for name in b.names:
             path = PurePosixPath(name)
             if path.is_absolute() or ".." in path.parts or path.parts[0] != stem:
@@ -294,20 +212,19 @@ class Policy:
             for f in data["files"]:
                 if f["distribution"] != name or not (self.root / f["path"]).is_file():
                     continue
-                kind = "wheel" if f["filename"].endswith(".whl") else "sdist"
-                reader = read_wheel if kind == "wheel" else read_sdist
                 try:
-                    read[kind] = reader(name, self.root / f["path"], f["path"])
-                except (OSError, ValueError, KeyError, zipfile.BadZipFile,
-                        tarfile.TarError) as exc:
-                    self.error(f["path"], f"cannot be read as a {kind} ({exc}); run make build")
+                    built = dists.read(name, self.root / f["path"], f["path"])
+                except Failure as exc:
+                    self.errors.append(str(exc))
+                    continue
+                read[built.kind] = built
             for b in read.values():
                 self.check_identity(b)
                 self.check_requirements(b)
             if "wheel" in read:
                 self.check_wheel_files(read["wheel"])
                 self.check_entry_points(read["wheel"])
-                if module_of(name) is None:
+                if self.modules.get(name) is None:
                     self.check_extras(read["wheel"])
             if "sdist" in read:
                 self.check_sdist_files(read["sdist"])
@@ -316,21 +233,29 @@ class Policy:
         return self.errors
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/metadata_policy.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--ledger", type=Path, help="default: dist/release-<version>.json")
-    args = parser.parse_args(argv)
+def upload_order(data: dict, root: Path) -> list[str]:
+    """The Makefile derives the upload chain from PACKAGES (core; the vendors; the
+    meta-package): the built wheels' dependencies must agree with that order."""
+    from releasekit import closure
+    pkgs = repo.packages(root)
+    expected = [[pkgs[0].name], [p.name for p in pkgs[1:-1]], [pkgs[-1].name]]
     try:
-        version = ledger.current_version(ROOT)
-        data = ledger.load(args.ledger or ledger.ledger_path(version, ROOT))
-        errors = Policy(ROOT, version, ledger.packages(ROOT)).check(data)
-    except ledger.LedgerError as exc:
-        errors = str(exc).splitlines()
-    for line in errors:
-        print(f"error: {line}", file=sys.stderr)
-    return 1 if errors else 0
+        got = [[d["distribution"] for d in layer] for layer in closure.layers(data, root)]
+    except Failure as exc:
+        return [str(exc)]
+    if got != [layer for layer in expected if layer]:
+        return [f"Makefile: the upload chain (core, then {', '.join(expected[1])}, then "
+                f"{expected[2][0]}) disagrees with the built wheels' dependencies {got}; fix "
+                "the requirements in setup.py or the order of PACKAGES"]
+    return []
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def check(root: Path = repo.ROOT) -> None:
+    """Raise Failure listing every violation of the current ledger's files."""
+    version = repo.current_version(root)
+    data = ledger.load(ledger.path_for(version, root))
+    errors = Policy(root, version, repo.packages(root)).check(data)
+    if not errors:
+        errors = upload_order(data, root)
+    if errors:
+        raise Failure("\n".join(errors))

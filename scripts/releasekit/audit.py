@@ -1,35 +1,24 @@
-#!/usr/bin/env python3
 """The audit gate's decisions, from pip-audit's JSON output: a gate that fails closed.
 
-Usage: scripts/audit_policy.py --requirements FILE --report FILE --exit-code N
-           [--stderr FILE] [--allowlist FILE] [--ours NAME==VERSION]... [--mode strict|warn]
-           [--today YYYY-MM-DD]
-
-- a known vulnerability fails (exit 1) unless an allowlist entry whose id is the
-  vulnerability's id or one of its aliases covers it and has not expired; an expired entry
-  fails, and so does an entry without id, reason or expires;
-- a dependency pip-audit could not audit (a skip_reason, absent from the output, or no
-  usable output at all: the service was unreachable) is "unaudited": it fails in strict mode
-  and is warned about, loudly, in warn mode (AUDIT=warn). "No known vulnerabilities found"
-  with every dependency skipped is NOT a clean audit.
-
-Prints the decision as JSON on stdout (clean, allowed, vulnerable, unaudited, ours) and the
-report for people on stderr. Exit codes: 0 pass, 1 fail, 2 usage error.
+- a known vulnerability fails unless an allowlist entry whose id is the vulnerability's id or
+  one of its aliases covers it and has not expired; an expired entry fails, and so does an
+  entry without id, reason or expires;
+- a dependency pip-audit could not audit (a skip_reason, absent from the output, or no usable
+  output at all: the service was unreachable) is "unaudited": it fails in strict mode and is
+  warned about, loudly, in warn mode (AUDIT=warn). "No known vulnerabilities found" with every
+  dependency skipped is NOT a clean audit.
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
-import re
 import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
-
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+from releasekit import repo
+from releasekit.errors import Failure
 
 
 def load_allowlist(path: Path | None) -> tuple[list[dict[str, Any]], list[str]]:
@@ -66,7 +55,7 @@ def pinned(lines: list[str]) -> dict[str, str]:
         line = line.split("#")[0].strip()
         if line:
             name, _, version = line.partition("==")
-            pins[canonical(name)] = version.strip()
+            pins[repo.canonical(name)] = version.strip()
     return pins
 
 
@@ -93,7 +82,7 @@ def decide(pins: dict[str, str], report_text: str, exit_code: int, stderr_text: 
         return decision
     seen = set()
     for dep in deps:
-        name = canonical(dep.get("name", "?"))
+        name = repo.canonical(dep.get("name", "?"))
         seen.add(name)
         version = dep.get("version", pins.get(name, "?"))
         if dep.get("skip_reason") or "vulns" not in dep:
@@ -140,8 +129,6 @@ def explain(decision: dict[str, Any], ours: list[str], mode: str, problems: list
             f"({d['why']}; fixed in: {fix})")
     for d in decision["unaudited"]:
         say(f"    UNAUDITED:         {d['name']}=={d['version']} ({d['reason']})")
-    for p in problems:
-        say(f"error: {p}")
     if decision["unaudited"] and mode == "warn":
         names = ", ".join(d["name"] for d in decision["unaudited"])
         bar = "!" * 78
@@ -150,40 +137,27 @@ def explain(decision: dict[str, Any], ours: list[str], mode: str, problems: list
             f"testpypi and publish refuse this\n!! unless AUDIT=warn is given.\n{bar}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/audit_policy.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requirements", type=Path, required=True)
-    parser.add_argument("--report", type=Path, required=True)
-    parser.add_argument("--exit-code", type=int, required=True)
-    parser.add_argument("--stderr", type=Path)
-    parser.add_argument("--allowlist", type=Path)
-    parser.add_argument("--ours", action="append", default=[])
-    parser.add_argument("--mode", choices=("strict", "warn"), default="strict")
-    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
-    args = parser.parse_args(argv)
-
+def gate(requirements: Path, report: Path, exit_code: int, stderr: Path | None,
+         allowlist: Path | None, ours: list[str], mode: str, today: dt.date,
+         out: Path) -> None:
+    """Decide, explain on stderr, write the decision to out; raise Failure when it fails."""
     def read(path: Path | None) -> str:
         return path.read_text(encoding="utf-8", errors="replace") if path and path.exists() else ""
 
-    allowlist, problems = load_allowlist(args.allowlist)
-    pins = pinned(read(args.requirements).splitlines())
-    decision = decide(pins, read(args.report), args.exit_code, read(args.stderr), allowlist,
-                      args.today)
-    decision["ours"] = args.ours
-    explain(decision, args.ours, args.mode, problems)
-    print(json.dumps(decision, indent=2))
-    failed = bool(decision["vulnerable"] or problems or
-                  (decision["unaudited"] and args.mode == "strict"))
+    entries, problems = load_allowlist(allowlist)
+    decision = decide(pinned(read(requirements).splitlines()), read(report), exit_code,
+                      read(stderr), entries, today)
+    decision["ours"] = ours
+    decision["mode"] = mode
+    explain(decision, ours, mode, problems)
+    repo.atomic_write(out, json.dumps(decision, indent=2, default=str) + "\n")
+    failures = list(problems)
     if decision["vulnerable"]:
-        print("error: known vulnerabilities above; upgrade, or allowlist each with id, reason "
-              "and expires in audit-allowlist.toml", file=sys.stderr)
-    if decision["unaudited"] and args.mode == "strict":
-        print(f"error: {len(decision['unaudited'])} dependencies could not be audited; fix the "
-              "access to the vulnerability service, or accept the risk with AUDIT=warn",
-              file=sys.stderr)
-    return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        failures.append("known vulnerabilities above; upgrade, or allowlist each with id, "
+                        "reason and expires in audit-allowlist.toml")
+    if decision["unaudited"] and mode == "strict":
+        failures.append(f"{len(decision['unaudited'])} dependencies could not be audited; fix "
+                        "the access to the vulnerability service, or accept the risk with "
+                        "AUDIT=warn")
+    if failures:
+        raise Failure("\n".join(failures))

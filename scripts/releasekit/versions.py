@@ -1,38 +1,20 @@
-#!/usr/bin/env python3
-"""Version sites of the repository, for scripts/check-versions and scripts/bump.
+"""Version sites of the repository (check-versions, bump): found, not listed.
 
-Usage: scripts/versions.py COMMAND ...
-  check                  print every version site as a table (FILE LINE KIND VERSION) on
-                         stdout; exit 1 with one line per problem on stderr: a site that
-                         disagrees with .bumpversion.cfg, or a mismatch between the files
-                         bump2version edits and the files holding sites
-  files                  the files `make bump` rewrites: .bumpversion.cfg's [bumpversion:file:]
-                         files, .bumpversion.cfg and CHANGELOG.md
-  next (--version X.Y.Z | --part major|minor|patch)
-                         print the next release version; exit 2 unless it is a final release
-                         X.Y.Z greater than the current one
-  changelog VERSION DATE move CHANGELOG.md's Unreleased section under "## [VERSION] - DATE"
-                         and leave a fresh, empty Unreleased section on top
-
-The sites are found, not listed: for every distribution in PACKAGES ("name=dir", exported by
-the Makefile), `version=` in dir/setup.py, each quoted requirement of a distribution of
-PACKAGES in it (`"<sibling>==X"`; another specifier, or none, is reported as unpinned), and
-`__version__` in each dir/open_finops/*/__init__.py; plus .bumpversion.cfg's current_version.
-Python because the table, the regular expressions and the cross-checks are clumsy in shell.
+For every distribution of the package list, `version=` in dir/setup.py, each quoted
+requirement of a distribution of the list in it (`"<sibling>==X"`; another specifier, or
+none, is reported as unpinned), and `__version__` in each dir/open_finops/*/__init__.py; plus
+.bumpversion.cfg's current_version. Also the next version and CHANGELOG.md's sections.
 """
 from __future__ import annotations
 
-import argparse
 import configparser
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ledger import LedgerError, current_version, packages  # noqa: E402  (scripts/ledger.py)
+from releasekit import repo
+from releasekit.errors import Failure, UsageError
 
-ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ".bumpversion.cfg"
 CHANGELOG = "CHANGELOG.md"
 RELEASE = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
@@ -41,10 +23,6 @@ DUNDER_VERSION = re.compile(r"""^__version__\s*=\s*(["'])(?P<version>[^"']*)\1""
 CONFIG_VERSION = re.compile(r"^current_version\s*=\s*(?P<version>\S*)\s*$")
 FILE_SECTION = re.compile(r"^bumpversion:file(\([^):]*\))?:(?P<path>.+)$")
 PARTS = ("major", "minor", "patch")
-
-
-class UsageError(Exception):
-    """A bad argument: exit 2."""
 
 
 @dataclass(frozen=True)
@@ -74,17 +52,17 @@ NAME_ARGUMENT = re.compile(r"\bname\s*=\s*$")
 UNVERSIONED = "any"
 
 
-def find_sites(root: Path = ROOT) -> list[Site]:
+def find_sites(root: Path = repo.ROOT) -> list[Site]:
     """Every version site, .bumpversion.cfg first, then per distribution in PACKAGES order."""
     sites = []
     config = root / CONFIG
     for number, text in enumerate(config.read_text(encoding="utf-8").splitlines(), 1):
         if m := CONFIG_VERSION.match(text):
             sites.append(Site(CONFIG, number, "current_version", m["version"]))
-    pkgs = packages(root)
-    pins = pin_pattern([name for name, _ in pkgs])
-    for _name, directory in pkgs:
-        base = root / directory
+    pkgs = repo.packages(root)
+    pins = pin_pattern([p.name for p in pkgs])
+    for p in pkgs:
+        base = root / p.directory
         setup = base / "setup.py"
         if setup.is_file():
             for number, text in enumerate(setup.read_text(encoding="utf-8").splitlines(), 1):
@@ -105,7 +83,7 @@ def find_sites(root: Path = ROOT) -> list[Site]:
     return sites
 
 
-def bumped_files(root: Path = ROOT) -> dict[str, str]:
+def bumped_files(root: Path = repo.ROOT) -> dict[str, str]:
     """The files bump2version edits, each with its search pattern."""
     cfg = configparser.ConfigParser(interpolation=None)
     cfg.read(root / CONFIG, encoding="utf-8")
@@ -117,10 +95,10 @@ def bumped_files(root: Path = ROOT) -> dict[str, str]:
     return files
 
 
-def problems(sites: list[Site], root: Path = ROOT) -> list[str]:
+def problems(sites: list[Site], root: Path = repo.ROOT) -> list[str]:
     """One line per problem, each naming the file, the line and the fix."""
     found = []
-    current = current_version(root)
+    current = repo.current_version(root)
     for s in sites:
         if s.kind.startswith("pin ") and not RELEASE.fullmatch(s.version):
             what = "has no version" if s.version == UNVERSIONED else f"is '{s.version}'"
@@ -130,8 +108,8 @@ def problems(sites: list[Site], root: Path = ROOT) -> list[str]:
             found.append(f"{s.file}:{s.line}: {s.kind} is {s.version}, .bumpversion.cfg says "
                          f"{current}; run 'make bump' to change every site at once, or edit "
                          f"this line back to {current}")
-    for _name, directory in packages(root):
-        base = root / directory
+    for p in repo.packages(root):
+        base = root / p.directory
         for init in sorted(base.glob("open_finops/*/__init__.py")):
             if not any(s.file == rel(init, root) for s in sites):
                 found.append(f"{rel(init, root)}:1: no __version__; add "
@@ -206,81 +184,68 @@ def next_version(current: str, version: str | None = None, part: str | None = No
 UNRELEASED = re.compile(r"^## \[Unreleased\]\s*$", re.MULTILINE)
 UNRELEASED_LINK = re.compile(r"^\[Unreleased\]:\s*(?P<base>\S+)/compare/(?P<old>\S+)\.\.\.HEAD\s*$",
                              re.MULTILINE)
+EMPTY_UNRELEASED = ("CHANGELOG.md's Unreleased section is empty: add your changes under "
+                    "## [Unreleased] in CHANGELOG.md first, commit, then run make bump again")
 
 
-def changelog(text: str, version: str, date: str) -> tuple[str, bool]:
-    """CHANGELOG.md with the Unreleased section released as VERSION on DATE; also whether the
-    released section had any content."""
+def unreleased(text: str) -> tuple[int, int, str]:
+    """(start, end, body) of CHANGELOG.md's Unreleased section."""
     m = UNRELEASED.search(text)
     if not m:
-        raise ValueError("CHANGELOG.md has no '## [Unreleased]' section; add one above the "
-                         "latest release")
-    if re.search(rf"^## \[{re.escape(version)}\]", text, re.MULTILINE):
-        raise ValueError(f"CHANGELOG.md already has a section for {version}; remove it or "
-                         "choose another version")
+        raise Failure("CHANGELOG.md has no '## [Unreleased]' section; add one above the "
+                      "latest release")
     start = m.end()
     following = re.search(r"^## |^\[[^\]]+\]:", text[start:], re.MULTILINE)
     end = start + following.start() if following else len(text)
-    body = text[start:end].strip("\n")
-    released = f"## [Unreleased]\n\n## [{version}] - {date}\n"
-    released += f"\n{body}\n\n" if body else "\n"
-    text = text[:m.start()] + released + text[end:]
+    return m.start(), end, text[start:end].strip("\n")
+
+
+def changelog(text: str, version: str, date: str) -> str:
+    """CHANGELOG.md with the Unreleased section released as VERSION on DATE. A release
+    without notes is refused (UsageError): say what changed first."""
+    if re.search(rf"^## \[{re.escape(version)}\]", text, re.MULTILINE):
+        raise Failure(f"CHANGELOG.md already has a section for {version}; remove it or "
+                      "choose another version")
+    begin, end, body = unreleased(text)
+    if not body.strip():
+        raise UsageError(EMPTY_UNRELEASED)
+    released = f"## [Unreleased]\n\n## [{version}] - {date}\n\n{body}\n\n"
+    text = text[:begin] + released + text[end:]
     if link := UNRELEASED_LINK.search(text):
         tag = f"v{version}"
         text = (text[:link.start()]
                 + f"[Unreleased]: {link['base']}/compare/{tag}...HEAD\n"
                 + f"[{version}]: {link['base']}/compare/{link['old']}...{tag}"
                 + text[link.end():])
-    return text, bool(body)
+    return text
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/versions.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("check")
-    sub.add_parser("files")
-    nxt = sub.add_parser("next")
-    nxt.add_argument("--version")
-    nxt.add_argument("--part")
-    log = sub.add_parser("changelog")
-    log.add_argument("version")
-    log.add_argument("date")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "check":
-            sites = find_sites()
-            print(table(sites))
-            found = problems(sites)
-            for line in found:
-                print(f"error: {line}", file=sys.stderr)
-            return 1 if found else 0
-        if args.command == "files":
-            for path in [*bumped_files(), CONFIG, CHANGELOG]:
-                print(path)
-        elif args.command == "next":
-            print(next_version(current_version(), args.version or None, args.part or None))
-        elif args.command == "changelog":
-            parse_release(args.version)
-            path = ROOT / CHANGELOG
-            try:
-                text, has_notes = changelog(path.read_text(encoding="utf-8"), args.version,
-                                            args.date)
-            except FileNotFoundError:
-                raise ValueError("no CHANGELOG.md; create one with a '## [Unreleased]' "
-                                 "section") from None
-            path.write_text(text, encoding="utf-8")
-            if not has_notes:
-                print(f"warning: CHANGELOG.md's Unreleased section was empty; {args.version} "
-                      "is released without notes", file=sys.stderr)
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (ValueError, LedgerError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+def changelog_path(root: Path = repo.ROOT) -> Path:
+    path = root / CHANGELOG
+    if not path.is_file():
+        raise Failure("no CHANGELOG.md; create one with a '## [Unreleased]' section")
+    return path
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def require_notes(root: Path = repo.ROOT) -> None:
+    """The bump's check before any edit: the Unreleased section says what changed."""
+    if not unreleased(changelog_path(root).read_text(encoding="utf-8"))[2].strip():
+        raise UsageError(EMPTY_UNRELEASED)
+
+
+def release_changelog(version: str, date: str, root: Path = repo.ROOT) -> None:
+    parse_release(version)
+    path = changelog_path(root)
+    path.write_text(changelog(path.read_text(encoding="utf-8"), version, date),
+                    encoding="utf-8")
+
+
+def check(root: Path = repo.ROOT) -> tuple[str, list[str]]:
+    """(the table of sites, the problems) of the tree."""
+    sites = find_sites(root)
+    return table(sites), problems(sites, root)
+
+
+def bump_files(root: Path = repo.ROOT) -> list[str]:
+    """The files `make bump` rewrites."""
+    return [*bumped_files(root), CONFIG, CHANGELOG]

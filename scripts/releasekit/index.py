@@ -1,0 +1,243 @@
+"""A package index's simple pages compared with the release ledger, and the propagation
+barrier (standard library only: the publish workflow runs this with a bare python3).
+
+An index's simple page is the only thing trusted to say whether a file of ours is on it:
+PEP 691 JSON when the index serves it (PyPI does), PEP 503 HTML with #sha256= fragments
+otherwise (pypiserver). Each ledger file is then `missing`, `present` (same name, same
+sha256) or `conflict` (same name, other bytes: an index never lets a file name be reused).
+
+Waiting: a 404 or a page that does not list a file yet is propagation, awaited up to the
+deadline; a refused or unresolvable connection is a wrong URL or a dead index, and fails
+after a short grace (INDEX_GRACE seconds, default 60). Every page read and every failure to
+reach the index is recorded for the run's summary (releasekit.observations).
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+from typing import Any
+
+from releasekit import observations, repo
+from releasekit.errors import Failure
+from releasekit.progress import Progress
+
+PEP691 = "application/vnd.pypi.simple.v1+json"
+ACCEPT = f"{PEP691}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
+BUMP = "an index never lets a file name be reused: bump the version (make bump PART=patch)"
+
+
+def timeout() -> float:
+    return float(os.environ.get("INDEX_TIMEOUT", "30"))
+
+
+def grace() -> float:
+    return float(os.environ.get("INDEX_GRACE", "60"))
+
+
+class Unreachable(Failure):
+    """The index did not answer at all (refused, unresolvable, timed out)."""
+
+    def __init__(self, message: str, refused: bool) -> None:
+        super().__init__(message)
+        self.refused = refused
+
+
+class Conflict(Failure):
+    """The index holds one of our file names with other bytes: only a new version helps."""
+
+
+def project_url(index_url: str, project: str) -> str:
+    """PEP 503: the project's page is the normalized name under the index root."""
+    return index_url.rstrip("/") + "/" + repo.canonical(project) + "/"
+
+
+class _Anchors(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self._href: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href = dict(attrs).get("href") or ""
+            self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href is not None:
+            self.links.append((self._href, "".join(self._text).strip()))
+            self._href = None
+
+
+def parse_page(body: bytes, content_type: str, page_url: str) -> dict[str, dict[str, str]]:
+    """{filename: {"sha256": hex or "", "url": absolute URL without fragment}}."""
+    files: dict[str, dict[str, str]] = {}
+    if content_type.split(";")[0].strip() == PEP691:
+        for f in json.loads(body.decode("utf-8")).get("files", []):
+            url = urllib.parse.urljoin(page_url, f["url"]).split("#")[0]
+            files[f["filename"]] = {"sha256": f.get("hashes", {}).get("sha256", ""), "url": url}
+        return files
+    parser = _Anchors()
+    parser.feed(body.decode("utf-8", errors="replace"))
+    for href, text in parser.links:
+        url, _, fragment = urllib.parse.urljoin(page_url, href).partition("#")
+        filename = urllib.parse.unquote(url.rsplit("/", 1)[-1]) or text
+        algo, _, digest = fragment.partition("=")
+        files[filename] = {"sha256": digest if algo == "sha256" else "", "url": url}
+    return files
+
+
+def _refused(exc: BaseException) -> bool:
+    reason = getattr(exc, "reason", exc)
+    return isinstance(reason, (ConnectionRefusedError, socket.gaierror))
+
+
+def fetch(index_url: str, project: str) -> dict[str, dict[str, str]]:
+    """The files the index lists for a project; {} when it does not know the project."""
+    url = project_url(index_url, project)
+    request = urllib.request.Request(url, headers={
+        "Accept": ACCEPT,
+        # PyPI's CDN may serve a page from before our upload; ask for a fresh one.
+        "Cache-Control": "max-age=0",
+        "User-Agent": "open-finops-release-toolkit",
+    })
+    try:
+        with urllib.request.urlopen(request, timeout=timeout()) as response:
+            files = parse_page(response.read(), response.headers.get("Content-Type", ""),
+                               response.geturl())
+    except urllib.error.HTTPError as exc:
+        if exc.code != 404:
+            observations.unreachable(index_url, project, f"HTTP {exc.code}")
+            raise Failure(f"cannot read {url}: HTTP {exc.code} {exc.reason}") from None
+        files = {}
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        observations.unreachable(index_url, project, str(reason))
+        raise Unreachable(f"cannot reach the index at {url}: {reason}", _refused(exc)) from None
+    observations.page(index_url, project, files)
+    return files
+
+
+def state(index_url: str, files: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """(missing|present|conflict, ledger file) for each file, one page per distribution."""
+    pages: dict[str, dict[str, dict[str, str]]] = {}
+    result = []
+    for f in files:
+        dist = f["distribution"]
+        if dist not in pages:
+            pages[dist] = fetch(index_url, dist)
+        listed = pages[dist].get(f["filename"])
+        if listed is None:
+            result.append(("missing", f))
+        elif listed["sha256"] == f["sha256"]:
+            result.append(("present", f))
+        else:
+            result.append(("conflict", f))
+    return result
+
+
+def conflict_message(conflicts: list[dict[str, Any]], index_url: str) -> str:
+    """One line naming every file the index holds with other bytes."""
+    names = ", ".join(f["filename"] for f in conflicts)
+    what = "this file" if len(conflicts) == 1 else f"these {len(conflicts)} files"
+    return f"{index_url} already holds {what} with other bytes than the build: {names}; {BUMP}"
+
+
+def require_no_conflict(states: list[tuple[str, dict[str, Any]]], index_url: str) -> None:
+    conflicts = [f for s, f in states if s == "conflict"]
+    if conflicts:
+        raise Conflict(conflict_message(conflicts, index_url))
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def wait_listed(index_url: str, files: list[dict[str, Any]], deadline: float,
+                what: str) -> None:
+    """Poll with backoff (0.2 s doubling up to 15 s, the last poll at the deadline) until
+    every file is listed with its sha256, saying how it goes at least every 15 s. A conflict
+    fails at once; a refused or unresolvable connection after the grace; anything else (a
+    404, a page without our files, a timeout, a server error) at the deadline."""
+    progress = Progress(what, deadline)
+    delay = 0.2
+    refused_since: float | None = None
+    try:
+        while True:
+            try:
+                states = state(index_url, files)
+            except Unreachable as exc:
+                states, problem = None, str(exc)
+                if exc.refused:
+                    refused_since = refused_since if refused_since is not None else time.monotonic()
+                    if time.monotonic() - refused_since >= min(grace(), deadline):
+                        raise Failure(f"{problem} for {progress.elapsed:.0f}s (INDEX_GRACE="
+                                      f"{grace():g}); check that URL, then run the same target "
+                                      "again: it resumes") from None
+            except Failure as exc:
+                states, problem = None, str(exc)
+            if states is not None:
+                refused_since = None
+                require_no_conflict(states, index_url)
+                waiting = [f["filename"] for s, f in states if s != "present"]
+                if not waiting:
+                    return
+                problem = f"not yet listed: {', '.join(waiting)}"
+            left = deadline - progress.elapsed
+            if left <= 0:
+                raise Failure(f"{what}: gave up after {deadline:g}s; {problem}. Run the same "
+                              "target again later: it resumes where it stopped")
+            progress.say(problem)
+            progress.sleep(min(delay, left), problem)
+            delay = min(delay * 2, 15.0)
+    finally:
+        progress.done()
+
+
+# --- the embedded pypiserver ------------------------------------------------------------
+
+def answers(base_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(base_url.rstrip("/") + "/simple/", timeout=2) as response:
+            return response.status == 200
+    except Exception:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_htpasswd(path: str) -> None:
+    """The upload account TWINE_USERNAME/TWINE_PASSWORD, read from the environment (never an
+    argument), or, without one, an account nobody knows the password of (read-only)."""
+    import secrets
+    import sys
+
+    from passlib.apache import HtpasswdFile, htpasswd_context
+
+    # SHA-256 crypt at 5000 rounds: the password is random and lives for one run, so a slower
+    # hash would only slow every upload down.
+    context = htpasswd_context.copy(default="sha256_crypt", sha256_crypt__default_rounds=5000)
+    htpasswd = HtpasswdFile(path, new=True, context=context)
+    username, password = os.environ.get("TWINE_USERNAME"), os.environ.get("TWINE_PASSWORD")
+    if not (username and password):
+        print("==> no TWINE_USERNAME and TWINE_PASSWORD: the index is read-only",
+              file=sys.stderr)
+        username, password = "read-only", secrets.token_urlsafe(32)
+    htpasswd.set_password(username, password)
+    htpasswd.save()
+    os.chmod(path, 0o600)

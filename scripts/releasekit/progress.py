@@ -1,0 +1,52 @@
+"""Progress lines for every wait: what is awaited, how long so far, the deadline. At least one
+line every 15 s on stderr; on a terminal the line is redrawn in place, elsewhere (CI, logs)
+each is a line of its own."""
+from __future__ import annotations
+
+import sys
+import time
+
+EVERY = 15.0
+
+
+class Progress:
+    def __init__(self, what: str, deadline: float, every: float = EVERY) -> None:
+        self.what = what
+        self.deadline = deadline
+        self.every = every
+        self.started = time.monotonic()
+        self.last = float("-inf")
+        self.tty = sys.stderr.isatty()
+        self.drawn = False
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def say(self, status: str = "", force: bool = False) -> None:
+        """A line now if force or if the last one is `every` seconds old."""
+        now = time.monotonic()
+        if not force and now - self.last < self.every:
+            return
+        self.last = now
+        line = (f"==> waiting for {self.what}: {self.elapsed:.0f}s so far, deadline "
+                f"{self.deadline:g}s" + (f"; {status}" if status else ""))
+        if self.tty:
+            sys.stderr.write("\r\033[K" + line)
+            self.drawn = True
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def sleep(self, seconds: float, status: str = "") -> None:
+        """Sleep, still saying a line every `every` seconds."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, max(0.05, self.last + self.every - time.monotonic())))
+            self.say(status)
+
+    def done(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self.drawn = False
