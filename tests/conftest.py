@@ -12,7 +12,7 @@ import pytest
 
 # Fixtures of the release-pipeline tests (built_copy, local_index...) and of the aws tests
 # (workdir, finops), loaded as plugins so that their modules can also import the helpers.
-pytest_plugins = ["releasekit", "awskit"]
+pytest_plugins = ["indexkit", "awskit"]
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"

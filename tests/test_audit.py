@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, VENV, VERSION, run
-from releasekit import MAKE, toolkit_env
+from indexkit import MAKE, toolkit_env
 
 POLICY = REPO / "scripts" / "audit_policy.py"
 PINS = "six==1.17.0\nurllib3==2.8.0\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run
-from releasekit import (
+from indexkit import (
     LocalIndex,
     all_process_args,
     ledger,

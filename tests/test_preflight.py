@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import VERSION, run
-from releasekit import MAKE, git, publish, uploaded_names
+from indexkit import MAKE, git, publish, uploaded_names
 
 
 def _dirty(repo: Path) -> str:

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from conftest import VERSION, run
-from releasekit import MAKE, Watch, ledger, ledger_files, publish, uploaded_names
+from indexkit import MAKE, Watch, ledger, ledger_files, publish, uploaded_names
 
 
 def summary_where(repo) -> dict[str, str]:

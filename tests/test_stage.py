@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run
-from releasekit import (
+from indexkit import (
     MAKE,
     STEPS,
     Watch,

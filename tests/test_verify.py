@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from conftest import VENV, VERSION, run
-from releasekit import MAKE, LocalIndex, ledger, toolkit_env
+from indexkit import MAKE, LocalIndex, ledger, toolkit_env
 
 SPECS = ["open-finops", "open-finops[aws]", "open-finops[docker]", "open-finops[all]"]
 

@@ -51,8 +51,8 @@ setup(
     ],
 )
 '''
-PYPROJECT = '''# Only the build system lives here: metadata is in setup.py, so that a [project] table can
-# never silently override it.
+PYPROJECT = '''# Only the build system lives here: metadata is in setup.py, so that a [project]
+# table can never silently override it.
 [build-system]
 requires = ["setuptools>=77", "wheel"]
 build-backend = "setuptools.build_meta"
