@@ -129,3 +129,13 @@ def work_copy(tmp_path) -> Path:
 
 
 PYTHON = sys.executable
+
+
+def releasekit(*args: str, repo: Path = REPO, env: dict[str, str] | None = None,
+               check: bool | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """`python -m releasekit ARGS` of a tree's scripts/ (the real checkout's by default), run
+    from that tree with the toolkit's interpreter, as scripts/lib.sh runs it."""
+    env = dict(env if env is not None else base_env())
+    env["PYTHONPATH"] = str(repo / "scripts")
+    return run([str(VENV / "bin" / "python"), "-m", "releasekit", *args], cwd=repo, env=env,
+               check=check, timeout=timeout)

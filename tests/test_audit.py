@@ -1,4 +1,4 @@
-"""The audit gate: decisions of scripts/audit_policy.py on pip-audit's real JSON shapes, and
+"""The audit gate: decisions of releasekit.audit on pip-audit's real JSON shapes, and
 real runs of pip-audit and of `make audit` (which cannot reach vulnerability data here, so
 everything must come out UNAUDITED, never clean)."""
 from __future__ import annotations
@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, VENV, VERSION, run
+from conftest import REPO, VENV, VERSION, releasekit, run
 from indexkit import MAKE, toolkit_env
 
-POLICY = REPO / "scripts" / "audit_policy.py"
 PINS = "six==1.17.0\nurllib3==2.8.0\n"
 
 # Captured from pip-audit 2.10 on this machine (PyPI service, no access to its JSON API):
@@ -46,15 +45,17 @@ def decide(tmp_path: Path, report: str, exit_code: int, stderr: str = "",
     (tmp_path / "req.txt").write_text(pins)
     (tmp_path / "report.json").write_text(report)
     (tmp_path / "stderr.txt").write_text(stderr)
-    args = [str(VENV / "bin" / "python"), str(POLICY), "--requirements", str(tmp_path / "req.txt"),
+    out = tmp_path / "decision.json"
+    out.unlink(missing_ok=True)
+    args = ["audit", "--requirements", str(tmp_path / "req.txt"),
             "--report", str(tmp_path / "report.json"), "--exit-code", str(exit_code),
             "--stderr", str(tmp_path / "stderr.txt"), "--mode", mode, "--today", today,
-            "--ours", "open-finops-core==0.3.0"]
+            "--ours", "open-finops-core==0.3.0", "--out", str(out)]
     if allowlist is not None:
         (tmp_path / "allow.toml").write_text(allowlist)
         args += ["--allowlist", str(tmp_path / "allow.toml")]
-    proc = run(args)
-    decision = json.loads(proc.stdout) if proc.stdout.strip() else None
+    proc = releasekit(*args)
+    decision = json.loads(out.read_text()) if out.exists() else None
     return proc, decision
 
 

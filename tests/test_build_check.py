@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, VENV, VERSION, base_env, make_work_copy, run
+from conftest import REPO, VERSION, base_env, make_work_copy, releasekit, run
 from release_tools import MAKE, NEXT_PATCH, error_lines, git
 
 DISTS = [("open-finops-core", "core", "open_finops_core"),
@@ -287,7 +287,7 @@ def rewrite_wheel(path: Path, extra: dict[str, bytes]) -> None:
 
 
 def record_in_ledger(repo: Path) -> None:
-    run([str(VENV / "bin/python"), "scripts/ledger.py", "write"], cwd=repo, check=True)
+    releasekit("ledger", "write", repo=repo, check=True)
 
 
 def test_check_names_files_outside_the_package_in_a_rewritten_wheel(copy, built):

@@ -1,5 +1,6 @@
-"""The embedded index (scripts/index) and the reading of simple pages (scripts/index_page.py):
-a real pypiserver, PEP 503 HTML and PEP 691 JSON, and the propagation barrier."""
+"""The embedded index (scripts/index) and the reading of simple pages (releasekit.index):
+a real pypiserver, PEP 503 HTML and PEP 691 JSON, the propagation barrier, its progress and
+its fast failure on a dead index."""
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run
+from conftest import REPO, base_env, releasekit, run
 from indexkit import (
     LocalIndex,
     all_process_args,
@@ -22,8 +23,7 @@ from indexkit import (
 )
 
 OWN_SCRIPTS = ["index", "upload", "preflight", "audit", "verify", "stage", "release", "bench",
-               "wheelhouse", "index_page.py", "audit_policy.py", "closure.py",
-               "install_check.py", "summary.py"]
+               "wheelhouse"]
 
 
 @pytest.mark.parametrize("script", OWN_SCRIPTS)
@@ -68,8 +68,8 @@ def test_index_without_an_account_is_read_only(built_template, tmp_path, home):
     index.url = proc.stdout.strip()
     try:
         assert "read-only" in proc.stderr
-        listed = run([str(REPO / "scripts" / "index_page.py"), "--index", index.index_url,
-                      "files", "open-finops-core"], check=True)
+        listed = releasekit("--index", index.index_url, "index", "files", "open-finops-core",
+                            check=True)
         assert listed.stdout.split("\t")[:2] == [wheel.name, sha256(wheel)]
         sdist = next((built_template / "core" / "dist").glob("*.tar.gz"))
         for user in ("read-only", "stage", "release"):
@@ -88,17 +88,16 @@ def test_pep503_html_page_of_pypiserver(built_template, local_index):
     local_index.packages.mkdir(parents=True, exist_ok=True)
     sdist = local_index.packages / "open_finops_core-9.9.9.tar.gz"
     sdist.write_bytes(b"sdist bytes")
-    proc = run([str(REPO / "scripts" / "index_page.py"), "--index", local_index.index_url,
-                "files", "open_finops.core"], check=True)
+    proc = releasekit("--index", local_index.index_url, "index", "files", "open_finops.core",
+                      check=True)
     name, digest, url = proc.stdout.strip().split("\t")
     assert (name, digest) == (sdist.name, sha256(sdist))
     assert url == f"{local_index.url}/packages/{sdist.name}"
     # The wheelhouse is the second root: third-party wheels are served too.
-    six = run([str(REPO / "scripts" / "index_page.py"), "--index", local_index.index_url,
-               "files", "six"], check=True)
+    six = releasekit("--index", local_index.index_url, "index", "files", "six", check=True)
     assert ".whl\t" in six.stdout
-    missing = run([str(REPO / "scripts" / "index_page.py"), "--index", local_index.index_url,
-                   "files", "no-such-project"], check=True)
+    missing = releasekit("--index", local_index.index_url, "index", "files", "no-such-project",
+                         check=True)
     assert missing.stdout == ""
 
 
@@ -129,8 +128,7 @@ def test_pep691_json_page():
     thread.start()
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}/simple/"
-        proc = run([str(REPO / "scripts" / "index_page.py"), "--index", base, "files",
-                    "Open_Finops-Core"], check=True)
+        proc = releasekit("--index", base, "index", "files", "Open_Finops-Core", check=True)
     finally:
         server.shutdown()
     rows = [line.split("\t") for line in proc.stdout.splitlines()]
@@ -142,17 +140,17 @@ def test_pep691_json_page():
 
 
 def test_unreachable_index_is_one_clear_line(tmp_path):
-    proc = run([str(REPO / "scripts" / "index_page.py"), "--index", "http://127.0.0.1:9/simple/",
-                "files", "open-finops"])
+    proc = releasekit("--index", "http://127.0.0.1:9/simple/", "index", "files", "open-finops")
     assert proc.returncode == 1
     assert proc.stderr.startswith("error: cannot reach the index at http://127.0.0.1:9/")
     assert "Traceback" not in proc.stderr
 
 
-def _wait(repo: Path, index: LocalIndex, deadline: str, *extra: str):
-    return run([str(repo / "scripts" / "index_page.py"), "--index", index.index_url, "wait",
-                "--distribution", "open-finops-core", "--repository", index.repository_url,
-                "--deadline", deadline, *extra], cwd=repo, env=toolkit_env(index.home))
+def _wait(repo: Path, index: LocalIndex, deadline: str, *extra: str, **env: str):
+    return releasekit("--index", index.index_url, "index", "wait",
+                      "--distribution", "open-finops-core", "--repository", index.repository_url,
+                      "--deadline", deadline, *extra, repo=repo,
+                      env=toolkit_env(index.home, **env))
 
 
 def _core_files(repo: Path) -> list[Path]:
@@ -219,3 +217,36 @@ def test_stop_is_idempotent(tmp_path, home):
     index.stop()
     assert running_servers(str(index.state)) == []
     assert not (index.state / "pid").exists()
+
+
+def test_barrier_says_what_it_awaits_how_long_so_far_and_its_deadline(built_copy, local_index):
+    """One line at least every PROGRESS_EVERY seconds (15 by default); here every second."""
+    proc = _wait(built_copy, local_index, "4", PROGRESS_EVERY="1")
+    assert proc.returncode == 1, proc.explain
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("==> waiting for")]
+    assert len(lines) >= 3, proc.explain
+    assert all(f"{local_index.index_url} to list open-finops-core" in line
+               and "s so far, deadline 4s" in line for line in lines), proc.explain
+    assert "not yet listed: open_finops_core-" in lines[-1]
+
+
+def test_a_refused_connection_fails_after_the_grace_naming_the_url(built_copy, home):
+    """A dead index is not propagation: INDEX_GRACE seconds, not the 600 s deadline."""
+    dead = "http://127.0.0.1:9/simple/"
+    began = time.monotonic()
+    proc = releasekit("--index", dead, "index", "wait", "--distribution", "open-finops-core",
+                      "--repository", "http://127.0.0.1:9/", "--deadline", "600",
+                      repo=built_copy, env=toolkit_env(home, INDEX_GRACE="2"))
+    assert proc.returncode == 1, proc.explain
+    assert time.monotonic() - began < 30
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "http://127.0.0.1:9/simple/open-finops-core/" in errors[0], \
+        proc.explain
+    assert "INDEX_GRACE=2" in errors[0] and "Traceback" not in proc.stderr
+
+
+def test_cli_usage_errors_exit_2():
+    for args in ([], ["index"], ["index", "wait"], ["frobnicate"]):
+        proc = releasekit(*args, env=base_env())
+        assert proc.returncode == 2, proc.explain
+        assert proc.stderr.startswith("error: releasekit") and "Traceback" not in proc.stderr

@@ -1,17 +1,18 @@
-"""scripts/ledger.py: the release ledger's module and CLI, on a fake tree of built files."""
+"""releasekit.ledger: the release ledger's module and CLI, on a fake tree of built files."""
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO, VENV, base_env, run
-from release_tools import load_script_module
+from releasekit import ledger, repo
+from releasekit.errors import Failure
 
 PACKAGES = "open-finops-core=core open-finops-aws=vendors/aws open-finops=."
-ledger = load_script_module("ledger")
 
 
 @pytest.fixture
@@ -29,15 +30,20 @@ def tree(tmp_path, monkeypatch) -> Path:
 
 
 def cli(tree: Path, *args: str, check: bool | None = True):
-    """The CLI of a copy of ledger.py placed in the fake tree (it finds its root itself)."""
-    (tree / "scripts").mkdir(exist_ok=True)
-    (tree / "scripts" / "ledger.py").write_text((REPO / "scripts" / "ledger.py").read_text())
-    return run([str(VENV / "bin" / "python"), "scripts/ledger.py", *args], cwd=tree,
-               env=base_env(PACKAGES=PACKAGES), check=check)
+    """`releasekit ledger ARGS` of a copy of the package placed in the fake tree (it finds
+    its root itself); a leading --version X goes before the command, as releasekit takes it."""
+    if not (tree / "scripts" / "releasekit").exists():
+        shutil.copytree(REPO / "scripts" / "releasekit", tree / "scripts" / "releasekit",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    top = list(args[:2]) if args[:1] == ("--version",) else []
+    rest = list(args[len(top):])
+    return run([str(VENV / "bin" / "python"), "-m", "releasekit", *top, "ledger", *rest],
+               cwd=tree, env=base_env(PACKAGES=PACKAGES, PYTHONPATH=str(tree / "scripts")),
+               check=check)
 
 
 def test_write_discovers_every_file_in_packages_order(tree):
-    path = ledger.ledger_path("1.2.3", tree)
+    path = ledger.path_for("1.2.3", tree)
     built = ledger.discover("1.2.3", tree)
     data = ledger.write(path, "1.2.3", built, "abc", 1764000000, tree)
     assert [f["path"] for f in data["files"]] == [
@@ -60,7 +66,7 @@ def test_write_discovers_every_file_in_packages_order(tree):
 
 
 def test_rewrite_keeps_uploads_and_replaces_files(tree):
-    path = ledger.ledger_path("1.2.3", tree)
+    path = ledger.path_for("1.2.3", tree)
     ledger.write(path, "1.2.3", ledger.discover("1.2.3", tree), None, None, tree)
     with ledger.update(path) as data:
         data["uploads"]["testpypi"] = {"open_finops_core-1.2.3.tar.gz": {"sha256": "x"}}
@@ -73,7 +79,7 @@ def test_rewrite_keeps_uploads_and_replaces_files(tree):
 
 
 def test_update_is_serialised_between_threads(tree):
-    path = ledger.ledger_path("1.2.3", tree)
+    path = ledger.path_for("1.2.3", tree)
     ledger.write(path, "1.2.3", ledger.discover("1.2.3", tree), None, None, tree)
 
     def record(n: int) -> None:
@@ -92,14 +98,14 @@ def test_update_is_serialised_between_threads(tree):
 def test_discover_fails_on_missing_or_ambiguous_files(tree):
     (tree / "core/dist/open_finops_core-1.2.3.tar.gz").unlink()
     (tree / "dist/open_finops-1.2.3-py3-none-macosx_11_0_arm64.whl").write_bytes(b"x")
-    with pytest.raises(ledger.LedgerError) as err:
+    with pytest.raises(Failure) as err:
         ledger.discover("1.2.3", tree)
     assert "core/dist: expected one sdist" in str(err.value)
     assert "dist: expected one wheel" in str(err.value)
 
 
 def test_verify_names_changed_missing_and_stray_files(tree):
-    path = ledger.ledger_path("1.2.3", tree)
+    path = ledger.path_for("1.2.3", tree)
     data = ledger.write(path, "1.2.3", ledger.discover("1.2.3", tree), None, None, tree)
     assert ledger.verify(data, root=tree) == []
     (tree / "core/dist/open_finops_core-1.2.3-py3-none-any.whl").write_bytes(b"tampered")
@@ -114,28 +120,29 @@ def test_verify_names_changed_missing_and_stray_files(tree):
 
 
 def test_save_is_atomic_and_leaves_no_temporary_file(tree, monkeypatch):
-    path = ledger.ledger_path("1.2.3", tree)
+    path = ledger.path_for("1.2.3", tree)
     ledger.save(path, {"version": "old"})
 
-    def broken_dump(*args, **kwargs):
+    def broken_fsync(fd):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ledger.json, "dump", broken_dump)
+    monkeypatch.setattr(repo.os, "fsync", broken_fsync)
     with pytest.raises(RuntimeError):
         ledger.save(path, {"version": "new"})
     assert json.loads(path.read_text()) == {"version": "old"}
-    assert sorted(p.name for p in path.parent.iterdir() if p.name.startswith(".")) == []
+    assert sorted(p.name for p in path.parent.iterdir()
+                  if p.name.startswith(".") and "sha256-cache" not in p.name) == []
 
 
 def test_load_rejects_what_is_not_a_ledger(tree):
     path = tree / "dist" / "release-1.2.3.json"
-    with pytest.raises(ledger.LedgerError, match="no release ledger"):
+    with pytest.raises(Failure, match="no release ledger"):
         ledger.load(path)
     path.write_text("{not json")
-    with pytest.raises(ledger.LedgerError, match="not valid JSON"):
+    with pytest.raises(Failure, match="not valid JSON"):
         ledger.load(path)
     path.write_text('{"version": "1.2.3"}')
-    with pytest.raises(ledger.LedgerError, match="not a release ledger"):
+    with pytest.raises(Failure, match="not a release ledger"):
         ledger.load(path)
 
 
@@ -182,6 +189,7 @@ def test_cli_errors(tree, args, code):
 
 
 def test_cli_help():
-    proc = run([str(VENV / "bin" / "python"), "scripts/ledger.py", "--help"], check=True)
+    proc = run([str(VENV / "bin" / "python"), "-m", "releasekit", "ledger", "--help"],
+               env=base_env(PYTHONPATH=str(REPO / "scripts")), check=True)
     for command in ("write", "files", "verify", "path"):
         assert command in proc.stdout

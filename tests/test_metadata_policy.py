@@ -1,4 +1,4 @@
-"""scripts/metadata_policy.py rule by rule, on small synthetic wheels and sdists: a good set
+"""releasekit.policy rule by rule, on small synthetic wheels and sdists: a good set
 passes, and each mistake is named with its file (the black-box tests rebuild real ones)."""
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from release_tools import load_script_module
-
-policy = load_script_module("metadata_policy")
-ledger = policy.ledger
+from releasekit import ledger, policy, repo
 V = "1.0.0"
 PACKAGES = "open-finops-core=core open-finops-aws=vendors/aws open-finops=."
 META_REQUIRES = [
@@ -32,7 +29,7 @@ def metadata(name: str, requires: list[str], extras: list[str]) -> str:
 
 def spec(name: str) -> dict:
     """The contents of a good wheel and sdist of one distribution."""
-    module = policy.module_of(name)
+    module = repo.Package(name, '.' if name == 'open-finops' else 'x').module
     files = {}
     if module:
         files = {f"open_finops/{module}/__init__.py": "", f"open_finops/{module}/plugin.py": ""}
@@ -100,9 +97,9 @@ def check(tree: Path, **changes) -> str:
         write_wheel(dist / f"{stem}-py3-none-any.whl", s)
         write_sdist(dist / f"{stem}.tar.gz", s)
         built += [(name, dist / f"{stem}-py3-none-any.whl"), (name, dist / f"{stem}.tar.gz")]
-    path = ledger.ledger_path(V, tree)
+    path = ledger.path_for(V, tree)
     data = ledger.write(path, V, built, None, None, tree)
-    errors = policy.Policy(tree, V, ledger.packages(tree)).check(data)
+    errors = policy.Policy(tree, V, repo.packages(tree)).check(data)
     return "\n".join(errors)
 
 

@@ -1,5 +1,5 @@
 """make check-versions: every version site found from PACKAGES and the files, printed as a
-table, and each disagreement named by file and line; plus scripts/versions.py's pieces."""
+table, and each disagreement named by file and line; plus releasekit.versions' pieces."""
 from __future__ import annotations
 
 import re
@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, VERSION, base_env, run
-from release_tools import MAKE, OTHER, error_lines, load_script_module
+from release_tools import MAKE, OTHER, error_lines
+from releasekit import versions
+from releasekit.errors import Failure, UsageError
 
-versions = load_script_module("versions")
 SITES = versions.find_sites(REPO)
 
 
@@ -176,7 +177,7 @@ def test_next_version(current, version, part, expected):
     ("0.3.1", "minor"), (None, None), (None, "micro"),
 ])
 def test_next_version_refuses(version, part):
-    with pytest.raises(versions.UsageError):
+    with pytest.raises(UsageError):
         versions.next_version("0.3.0", version, part)
 
 
@@ -200,8 +201,7 @@ Intro.
 
 
 def test_changelog_moves_unreleased_under_the_version():
-    text, had_notes = versions.changelog(CHANGELOG, "0.3.1", "2026-12-01")
-    assert had_notes
+    text = versions.changelog(CHANGELOG, "0.3.1", "2026-12-01")
     assert text == CHANGELOG.replace(
         "## [Unreleased]\n\n### Fixed",
         "## [Unreleased]\n\n## [0.3.1] - 2026-12-01\n\n### Fixed",
@@ -213,10 +213,14 @@ def test_changelog_moves_unreleased_under_the_version():
 
 
 def test_changelog_refusals():
-    with pytest.raises(ValueError, match="no '## \\[Unreleased\\]' section"):
+    with pytest.raises(Failure, match="no '## \\[Unreleased\\]' section"):
         versions.changelog("# Changelog\n", "0.3.1", "2026-12-01")
-    with pytest.raises(ValueError, match="already has a section for 0.3.0"):
+    with pytest.raises(Failure, match="already has a section for 0.3.0"):
         versions.changelog(CHANGELOG, "0.3.0", "2026-12-01")
+    empty = CHANGELOG.replace("### Fixed\n- a bug\n", "")
+    with pytest.raises(UsageError, match="add your changes under ## \\[Unreleased\\] in "
+                                         "CHANGELOG.md first"):
+        versions.changelog(empty, "0.3.1", "2026-12-01")
 
 
 def test_changelog_of_the_repository_has_unreleased_and_the_first_release():

@@ -88,15 +88,18 @@ def read_sdist(distribution: str, path: Path, rel: str = "") -> Built:
 
 
 @functools.cache
-def _read(distribution: str, path: Path, rel: str) -> Built:
+def _read(distribution: str, path: Path, rel: str, stat: tuple[int, ...]) -> Built:
     reader = read_wheel if path.name.endswith(".whl") else read_sdist
     return reader(distribution, path, rel)
 
 
 def read(distribution: str, path: Path, rel: str = "") -> Built:
-    """A wheel or an sdist, by its name; each file is read once per process."""
+    """A wheel or an sdist, by its name; each file (as long as it is unchanged) is read once
+    per process."""
     try:
-        return _read(distribution, path, rel)
+        st = path.stat()
+        return _read(distribution, path, rel,
+                     (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
     except UNREADABLE as exc:
         kind = "wheel" if path.name.endswith(".whl") else "sdist"
         raise Failure(f"{rel or path}: cannot be read as a {kind} ({exc}); run make build") \

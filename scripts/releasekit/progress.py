@@ -3,10 +3,12 @@ line every 15 s on stderr; on a terminal the line is redrawn in place, elsewhere
 each is a line of its own."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 
-EVERY = 15.0
+#: Seconds between two lines: 15, or PROGRESS_EVERY (for tests and impatient people).
+EVERY = float(os.environ.get("PROGRESS_EVERY", "15"))
 
 
 class Progress:
