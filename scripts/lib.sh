@@ -105,19 +105,19 @@ seconds_since() {
   printf '%d.%02d\n' $(((now - $1) / 1000000)) $((((now - $1) % 1000000) / 10000))
 }
 
-# ticking WHAT COMMAND...: run COMMAND, saying at least every 15 s what is awaited and for
-# how long (one line each time: it must read well in CI logs too).
+# ticking WHAT COMMAND...: run COMMAND, saying at least every PROGRESS_EVERY seconds (15)
+# what is awaited and for how long (one line each time: it must read well in CI logs too).
 ticking() {
-  local what=$1 began=$SECONDS pid rc=0 i
+  local what=$1 every=${PROGRESS_EVERY:-15} began=$SECONDS pid rc=0 i
   shift
   "$@" &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
-    for ((i = 0; i < 15; i++)); do
+    for ((i = 0; i < every; i++)); do
       sleep 1
       kill -0 "$pid" 2>/dev/null || break 2
     done
-    log "still $what: $((SECONDS - began))s so far"
+    log "still $what: $((SECONDS - began))s so far (no deadline of ours; pip retries by itself)"
   done
   wait "$pid" || rc=$?
   return "$rc"
@@ -129,16 +129,26 @@ handle_interrupts() {
   if [[ -z "${RELEASEKIT_OUTER:-}" ]]; then
     RELEASEKIT_OUTER=$$
     export RELEASEKIT_OUTER
+    # The trap may run while a command's stderr is redirected (to a log): keep the real one.
+    exec {INTERRUPT_FD}>&2
   fi
   trap on_interrupt INT
   trap 'exit 143' TERM
 }
+# Background jobs of a non-interactive shell ignore SIGINT, so Ctrl-C alone would leave
+# parallel builds and installs running: the outermost verb ends every process of its group
+# (it ignores the TERM itself), then its EXIT trap cleans up (stops the index).
+# A verb run by another dies of SIGINT itself (its EXIT trap still cleans up), so that its
+# caller knows it was interrupted: a shell takes a child's plain exit as "handled".
 on_interrupt() {
   trap - INT
   if [[ "${RELEASEKIT_OUTER:-}" == "$$" ]]; then
-    printf 'interrupted; nothing more was uploaded\n' >&2
+    trap '' TERM
+    kill -TERM 0 2>/dev/null || true
+    printf 'interrupted; nothing more was uploaded\n' >&"${INTERRUPT_FD:-2}"
+    exit 130
   fi
-  exit 130
+  kill -INT $$
 }
 
 # debug_trace: DEBUG=1 turns on tracing.

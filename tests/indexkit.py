@@ -213,7 +213,8 @@ def env_of_processes(variable: str, marker: str) -> set[str]:
     return values
 
 
-STEPS = ["check-versions", "build", "preflight", "check", "audit", "upload", "verify"]
+STEPS = ["check-versions", "preflight", "build", "index-check", "check", "audit", "upload",
+         "verify"]
 
 
 def publish(repo: Path, env: dict[str, str], **extra: str):

@@ -193,3 +193,35 @@ def test_cli_help():
                env=base_env(PYTHONPATH=str(REPO / "scripts")), check=True)
     for command in ("write", "files", "verify", "path"):
         assert command in proc.stdout
+
+
+def test_each_file_is_hashed_once_until_it_changes(tree, monkeypatch):
+    """The build hashes each file; every later step of the run reads that digest back (also
+    from another process, through dist/.sha256-cache.json) while the file's inode, size,
+    mtime and ctime are unchanged. Any change to the file, even one that restores its size
+    and mtime, changes its ctime and so is hashed again."""
+    import hashlib
+    import os
+
+    path = ledger.path_for("1.2.3", tree)
+    ledger.write(path, "1.2.3", ledger.discover("1.2.3", tree), None, None, tree)
+    wheel = tree / "core/dist/open_finops_core-1.2.3-py3-none-any.whl"
+    counted = []
+    real = hashlib.sha256
+
+    def counting(*args):
+        counted.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(ledger.hashlib, "sha256", counting)
+    ledger._memo.clear()  # a new process: only the cache file remembers
+    data = ledger.load(path)
+    assert ledger.verify(data, root=tree) == [] and counted == []
+    stat = wheel.stat()
+    wheel.write_bytes(b"wheel open-finops-cor3")  # same size
+    os.utime(wheel, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same mtime
+    problems = ledger.verify(data, root=tree)
+    assert len(counted) == 1
+    assert problems == ["core/dist/open_finops_core-1.2.3-py3-none-any.whl: changed since the "
+                        "build (sha256 differs from the ledger); run 'make build' again, never "
+                        "edit built files"]

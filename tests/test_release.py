@@ -12,7 +12,7 @@ import re
 import pytest
 
 from conftest import VERSION, run
-from indexkit import MAKE, Watch, ledger, ledger_files, publish, uploaded_names
+from indexkit import MAKE, LocalIndex, Watch, ledger, ledger_files, publish, uploaded_names
 
 
 def summary_where(repo) -> dict[str, str]:
@@ -92,7 +92,7 @@ def test_other_bytes_under_our_name_refuse_everything(built_copy, local_index):
     proc = publish(built_copy, local_index.env())
     assert proc.returncode != 0, proc.explain
     assert squatted in proc.stderr and "bump the version" in proc.stderr, proc.explain
-    assert "nothing was uploaded" in proc.stderr
+    assert "nothing was uploaded" in proc.stderr and "it resumes" not in proc.stderr
     assert local_index.files() == before
     assert uploaded_names(proc.stderr) == []
 
@@ -117,6 +117,63 @@ def test_no_credentials_is_a_clear_error(built_copy, local_index):
     assert "error: no credentials for " in proc.stderr, proc.explain
     assert "TWINE_USERNAME/TWINE_PASSWORD, ~/.pypirc or keyring" in proc.stderr
     assert local_index.files() == {}
+
+
+def test_publish_without_credentials_refuses_before_building(built_copy, local_index):
+    env = local_index.env(AUDIT="warn", CONFIRM="yes")
+    del env["TWINE_PASSWORD"]
+    for built in (built_copy / "dist").glob("*.json"):
+        built.unlink()
+    proc = run([*MAKE, "publish"], cwd=built_copy, env=env, timeout=120)
+    assert proc.returncode != 0, proc.explain
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: no credentials for {local_index.repository_url}: set "
+                      "TWINE_USERNAME=__token__ and TWINE_PASSWORD to an API token, or store it "
+                      "in keyring; nothing was built or uploaded"], proc.explain
+    assert "step " not in proc.stderr and not list((built_copy / "dist").glob("*.json"))
+    assert local_index.files() == {}
+
+
+def test_summary_when_the_index_cannot_be_reached(built_copy, local_index):
+    """The ledger remembers an earlier upload; the summary must not: it says what the index
+    served in this run, and here it served nothing."""
+    assert publish(built_copy, local_index.env()).returncode == 0
+    local_index.stop()
+    proc = publish(built_copy, local_index.env(INDEX_GRACE="1"))
+    assert proc.returncode != 0, proc.explain
+    assert set(summary_where(built_copy).values()) == {
+        "unknown: the index could not be reached"}, proc.stderr
+    assert "already there" not in proc.stderr
+
+
+def test_summary_on_a_fresh_empty_index_at_the_same_url(built_copy, local_index):
+    assert publish(built_copy, local_index.env()).returncode == 0
+    local_index.stop()
+    for path in local_index.packages.iterdir():
+        path.unlink()
+    local_index.start()  # same URL, nothing on it
+    proc = publish(built_copy, local_index.env())
+    assert proc.returncode == 0, proc.explain
+    assert set(summary_where(built_copy).values()) == {"uploaded"}, proc.stderr
+    assert sorted(uploaded_names(proc.stderr)) == sorted(ledger_files(built_copy))
+
+
+def test_summary_after_the_confirmation_wait_failed(built_copy, local_index, tmp_path):
+    """twine puts core's files up, but INDEX_URL (another, empty index here) never lists
+    them: the barrier gives up, and the summary says they were sent and not yet listed,
+    never "not uploaded" nor "uploaded"."""
+    other = LocalIndex(tmp_path / "other", local_index.home).start()
+    try:
+        env = local_index.env(INDEX_URL=other.index_url, UPLOAD_DEADLINE="2")
+        proc = publish(built_copy, env)
+    finally:
+        other.stop()
+    assert proc.returncode != 0, proc.explain
+    where = summary_where(built_copy)
+    core = {n for n in ledger_files(built_copy) if n.startswith("open_finops_core-")}
+    assert set(local_index.files()) == core
+    assert {where[n] for n in core} == {"sent, not yet listed"}, proc.stderr
+    assert {w for n, w in where.items() if n not in core} == {"not on the index"}, proc.stderr
 
 
 def test_publish_without_a_terminal_needs_confirm(built_copy, local_index):
@@ -174,5 +231,7 @@ def test_testpypi_fails_on_unaudited_dependencies_unless_audit_warn(built_copy, 
     env = {**local_index.env(), "EXTRA_INDEX_URL": local_index.index_url}
     proc = run([*MAKE, "testpypi"], cwd=built_copy, env=env, timeout=600)
     assert proc.returncode != 0, proc.explain
-    assert "step audit failed" in proc.stderr and "could not be audited" in proc.stderr
+    assert "stopped at step audit" in proc.stderr and "could not be audited" in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "AUDIT=warn" in errors[0], proc.explain
     assert local_index.files() == {}

@@ -164,10 +164,14 @@ def test_a_fresh_clone_bootstraps_its_venv_on_first_need(tmp_path):
     repo = make_work_copy(tmp_path / "repo")
     passed = {k: os.environ[k] for k in ("PIP_CERT", "SSL_CERT_FILE") if k in os.environ}
     env = base_env(PATH="/usr/local/bin:/usr/bin:/bin", PIP_CACHE_DIR=str(REPO / ".cache/pip"),
-                   **passed)
+                   PROGRESS_EVERY="2", **passed)
     del env["VENV"]  # the clone's own .venv
     first = run(["make", "check-versions"], cwd=repo, env=env, check=True, timeout=900)
     assert "==> creating" in first.stderr and (repo / ".venv/.stamp").is_file(), first.explain
+    # The bootstrap talks while pip works (a line every PROGRESS_EVERY seconds, 15 by default).
+    assert re.search(r"==> still installing requirements-dev.txt into \S+: \d+s so far",
+                     first.stderr), first.explain
+    assert "is ready" in first.stderr
     assert "Editable installation" not in first.stderr, first.explain  # no setuptools banner
     where = run([str(repo / ".venv/bin/python"), "-c",
                  "import open_finops.aws, open_finops.core, open_finops.docker as d;"

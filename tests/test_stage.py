@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -60,6 +61,11 @@ def test_stage_end_to_end_then_verify_alone(built_copy, home):
     for spec in ("open-finops[aws]", "open-finops[all]"):
         assert f"{spec} -> ok" in proc.stderr
     assert "WARNING" in proc.stderr and "NOT audited" in proc.stderr  # stage warns, goes on
+    # ... and its last word says that publish would not go the same way.
+    closing = [line for line in proc.stderr.splitlines() if "rehearsal of" in line]
+    assert closing and "make testpypi and make publish would refuse the audit unless " \
+        "AUDIT=warn" in closing[-1], proc.explain
+    assert "every step above would publish the same way" not in proc.stderr
 
     # Stopped on success.
     assert running_servers(env["TMPDIR"]) == []
@@ -105,14 +111,17 @@ def group_members(pgid: int) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("moment", ["==> index at ", "==> installing "])
+@pytest.mark.parametrize("moment", ["==> index at ", "==> building ", "==> uploading ",
+                                    "==> installing "])
 def test_stage_stops_the_index_on_ctrl_c(built_copy, home, tmp_path, moment):
-    """Ctrl-C once the index runs, and in the middle of the parallel verification: the
-    index stops, nothing of the run is left running, its temporary folders are gone."""
+    """Ctrl-C once the index runs, during the build, the upload and the parallel
+    verification: the index stops, nothing of the run is left running, its temporary
+    folders are gone, and the run ends with one line and exit 130, no traceback, no
+    misleading step failure."""
     env = toolkit_env(home)
     log = tmp_path / "stage.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([*MAKE, "stage"], cwd=built_copy, env=env,
+        proc = subprocess.Popen([str(built_copy / "scripts" / "stage")], cwd=built_copy, env=env,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:
@@ -132,7 +141,12 @@ def test_stage_stops_the_index_on_ctrl_c(built_copy, home, tmp_path, moment):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     out = log.read_text()
-    assert proc.returncode != 0, out
+    assert proc.returncode == 130, out
+    assert out.count("interrupted; nothing more was uploaded") == 1, out
+    assert out.rstrip().endswith("interrupted; nothing more was uploaded"), out
+    misleading = re.search(r"step [\w-]+ failed|^error:|Traceback|cannot resolve|stopped at",
+                           out, re.M)
+    assert misleading is None, out
     assert running_servers(env["TMPDIR"]) == [], out
     assert list(Path(env["TMPDIR"]).iterdir()) == [], out
     assert "No such file or directory" not in out

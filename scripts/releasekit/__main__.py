@@ -386,7 +386,12 @@ def main(argv: list[str] | None = None) -> int:
         error(str(exc))
         return exc.code
     except KeyboardInterrupt:
-        return 130  # the verb that was interrupted says so, once
+        # Die of SIGINT, as an interrupted program must, so that the shell verb that ran
+        # this knows (and says so, once); no traceback.
+        import signal
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+        return 130
     except BrokenPipeError:
         # The reader went away (`| head`): nothing more to say to it.
         sys.stderr.close()

@@ -51,7 +51,7 @@ def require(repository_url: str, section: str | None) -> None:
         username = username or file_user
     if _keyring(repository_url, username or "__token__"):
         return
-    where = f"a password in the [{section}] section of ~/.pypirc, " if section else ""
+    pypirc = f", put a password in the [{section}] section of ~/.pypirc" if section else ""
     raise Failure(f"no credentials for {repository_url}: set TWINE_USERNAME=__token__ and "
-                  f"TWINE_PASSWORD to an API token, or put {where}or in keyring; nothing was "
-                  "built or uploaded")
+                  f"TWINE_PASSWORD to an API token{pypirc}, or store it in keyring; nothing "
+                  "was built or uploaded")

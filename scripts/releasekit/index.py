@@ -196,7 +196,7 @@ def wait_listed(index_url: str, files: list[dict[str, Any]], deadline: float,
                 problem = f"not yet listed: {', '.join(waiting)}"
             left = deadline - progress.elapsed
             if left <= 0:
-                raise Failure(f"{what}: gave up after {deadline:g}s; {problem}. Run the same "
+                raise Failure(f"{what}: gave up after {deadline:g}s; {problem}; run the same "
                               "target again later: it resumes where it stopped")
             progress.say(problem)
             progress.sleep(min(delay, left), problem)

@@ -224,8 +224,9 @@ def create(name: str, root: Path = repo.ROOT) -> list[Path]:
                 path.write_bytes(data)
         for directory in sorted({p.parent for p in files if before[p] is None}, reverse=True):
             for d in [directory, *directory.parents]:
-                if d == root or not d.is_relative_to(root) or any(d.iterdir()):
+                if d == root or not d.is_relative_to(root):
                     break
-                d.rmdir()
+                if d.is_dir() and not any(d.iterdir()):
+                    d.rmdir()
         raise
     return sorted(files)

@@ -1,0 +1,114 @@
+"""`make new-vendor NAME=x`: one command scaffolds a vendor distribution and registers it
+everywhere; the release path then builds, checks, stages and verifies five distributions
+(ten files) with no other edit, `pip install 'open-finops[x]'` gives `finops x --help`, and
+the publish workflow's three upload layers still hold. Bad or taken names change nothing;
+check-versions names each place a hand-made vendor forgot."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from conftest import VERSION, releasekit, run
+from indexkit import MAKE, copy_repo, toolkit_env
+from release_tools import error_lines, snapshot
+
+
+@pytest.fixture
+def repo(tmp_path):
+    return copy_repo(tmp_path / "repo")
+
+
+def test_new_vendor_is_released_with_the_others(repo, home):
+    env = toolkit_env(home)
+    made = run([*MAKE, "-s", "new-vendor", "NAME=gcp"], cwd=repo, env=env, check=True)
+    written = set(made.stdout.split())
+    assert {"vendors/gcp/setup.py", "vendors/gcp/pyproject.toml", "vendors/gcp/README.md",
+            "vendors/gcp/open_finops/gcp/__init__.py", "vendors/gcp/open_finops/gcp/plugin.py",
+            "tests/test_gcp_plugin.py", "Makefile", ".bumpversion.cfg", "setup.py",
+            "core/open_finops/core/plugins.py", "CHANGELOG.md"} <= written, made.explain
+    setup = (repo / "vendors/gcp/setup.py").read_text()
+    assert f'version="{VERSION}"' in setup and f'"open-finops-core=={VERSION}"' in setup
+    assert (repo / "vendors/gcp/pyproject.toml").read_text().count("[") == 1  # build-system
+    packages = run(["make", "-s", "print-packages"], cwd=repo, env=env, check=True).stdout.split()
+    assert packages[-2:] == ["open-finops-gcp=vendors/gcp", "open-finops=."]
+    run([*MAKE, "-s", "check-versions"], cwd=repo, env=env, check=True)
+    run(["git", "add", "-A"], cwd=repo, env=env, check=True)
+    run(["git", "commit", "-qm", "gcp"], cwd=repo, env=env, check=True)
+
+    stage = run([*MAKE, "stage"], cwd=repo, env=env, timeout=900)
+    assert stage.returncode == 0, stage.explain
+    summary = json.loads((repo / "dist" / "stage-summary.json").read_text())
+    assert len(summary["files"]) == 10 and {f["where"] for f in summary["files"]} == {"uploaded"}
+    assert {f["distribution"] for f in summary["files"]} >= {"open-finops-gcp"}
+    results = {r["spec"]: r["result"] for r in summary["install"]}
+    assert results["open-finops[gcp]"] == "ok" and results["open-finops[all]"] == "ok", \
+        stage.explain
+    assert set(results.values()) == {"ok"}, stage.explain
+
+    # The publish workflow takes its upload layers from the built wheels and has one job per
+    # layer: the new vendor joins the middle layer, so the workflow needs no edit.
+    layers = json.loads(releasekit("closure", "layers", repo=repo, env=env, check=True).stdout)
+    assert [[d["distribution"] for d in layer] for layer in layers] == [
+        ["open-finops-core"], ["open-finops-aws", "open-finops-docker", "open-finops-gcp"],
+        ["open-finops"]]
+    workflow = (repo / ".github/workflows/publish.yml").read_text()
+    assert len(re.findall(r"^  publish-layer-\d+:", workflow, re.M)) == len(layers)
+
+
+@pytest.mark.parametrize("name, says", [
+    ("Gcp", "is not a vendor name"),
+    ("g", "is not a vendor name"),
+    ("my-cloud", "is not a vendor name"),
+    ("class", "is not a vendor name"),
+    ("aws", "is taken"),
+    ("docker", "is taken"),
+    ("plugins", "is taken"),
+    ("", "set NAME"),
+])
+def test_bad_or_taken_names_change_nothing(repo, home, name, says):
+    before = snapshot(repo)
+    proc = run([*MAKE, "new-vendor", f"NAME={name}"], cwd=repo, env=toolkit_env(home))
+    assert proc.returncode != 0, proc.explain
+    errors = error_lines(proc.stderr)
+    assert len(errors) == 1 and says in errors[0], proc.explain
+    assert snapshot(repo) == before
+
+
+def test_a_failure_after_writing_puts_every_file_back(repo, home):
+    """The scaffold checks every registration once it has written them: here core names a
+    vendor that does not exist, so the check fails, and every file, new or edited, goes back."""
+    plugins = repo / "core/open_finops/core/plugins.py"
+    plugins.write_text(plugins.read_text().replace('    "aws": "aws",\n',
+                                                   '    "aws": "aws",\n    "ghost": "ghost",\n'))
+    run(["git", "commit", "-qam", "ghost"], cwd=repo, env=toolkit_env(home), check=True)
+    before = snapshot(repo)
+    proc = run([*MAKE, "new-vendor", "NAME=gcp"], cwd=repo, env=toolkit_env(home))
+    assert proc.returncode != 0, proc.explain
+    assert error_lines(proc.stderr) == [
+        'error: core/open_finops/core/plugins.py:28: KNOWN_VENDORS names "ghost", which is not '
+        'in PACKAGES; remove it'], proc.explain
+    assert snapshot(repo) == before
+    assert not (repo / "vendors" / "gcp").exists()
+
+
+def test_check_versions_names_each_registration_a_hand_made_vendor_lacks(repo, home):
+    """A vendor directory added by hand, with PACKAGES and nothing else: every place that
+    must know it is named with the file, the line and what to add."""
+    env = toolkit_env(home)
+    run([*MAKE, "-s", "new-vendor", "NAME=gcp"], cwd=repo, env=env, check=True)
+    for rel in ("core/open_finops/core/plugins.py", "setup.py"):
+        run(["git", "checkout", "--", rel], cwd=repo, env=env, check=True)
+    proc = run([*MAKE, "check-versions"], cwd=repo, env=env)
+    assert proc.returncode != 0, proc.explain
+    errors = "\n".join(error_lines(proc.stderr))
+    assert re.search(r'core/open_finops/core/plugins\.py:\d+: KNOWN_VENDORS lacks "gcp": "gcp"',
+                     errors), proc.explain
+    assert re.search(r'setup\.py:\d+: extras_require lacks "gcp": \["open-finops-gcp==', errors)
+    assert re.search(r'setup\.py:\d+: extras_require\'s "all" lacks open-finops-gcp', errors)
+
+    run(["git", "checkout", "--", "Makefile"], cwd=repo, env=env, check=True)
+    proc = run([*MAKE, "check-versions"], cwd=repo, env=env)
+    assert re.search(r"Makefile:\d+: PACKAGES lacks vendors/gcp; add "
+                     r"open-finops-gcp=vendors/gcp", proc.stderr), proc.explain
