@@ -22,8 +22,9 @@ from conftest import REPO, VENV, VERSION, make_work_copy, run
 from indexkit import MAKE, ledger, sha256, toolkit_env
 
 WORKFLOW = REPO / ".github" / "workflows" / "publish.yml"
-#: What GitHub runs for `shell: bash` (the docs' "bash --noprofile --norc -eo pipefail {0}").
-BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
+#: What a Linux runner runs a step with: for `shell: bash` "bash --noprofile --norc -eo
+#: pipefail {0}", with no shell given "bash -e {0}" (GitHub's documentation of `shell`).
+SHELLS = {"bash": ["bash", "--noprofile", "--norc", "-eo", "pipefail"], None: ["bash", "-e"]}
 PUBLISH_ACTION = "pypa/gh-action-pypi-publish@"
 EXPRESSION = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
 #: A pipe between commands: one "|" that is not half of "||".
@@ -76,7 +77,7 @@ def bare_python3(tmp_path_factory) -> Path:
     bin_dir = tmp_path_factory.mktemp("bare-python") / "bin"
     bin_dir.mkdir()
     shim = bin_dir / "python3"
-    base = Path(sys.base_prefix) / "bin" / "python3"
+    base = getattr(sys, "_base_executable", "") or Path(sys.base_prefix) / "bin" / "python3"
     shim.write_text(f'#!/bin/sh\nexec "{base}" -S "$@"\n')
     shim.chmod(0o755)
     return bin_dir
@@ -94,7 +95,9 @@ def run_step(wf: dict, job_name: str, step: dict, cwd: Path, home: Path, path: s
     full.update(env)
     script = home / "step.sh"
     script.write_text(step["run"], encoding="utf-8")
-    proc = run([*BASH, str(script)], cwd=cwd, env=full, check=check, timeout=300)
+    shell = (step.get("shell") or job.get("defaults", {}).get("run", {}).get("shell")
+             or wf.get("defaults", {}).get("run", {}).get("shell"))
+    proc = run([*SHELLS[shell], str(script)], cwd=cwd, env=full, check=check, timeout=300)
     return proc, read_outputs(outputs)
 
 
