@@ -8,6 +8,7 @@ library only. The one thing that cannot run here, pypa/gh-action-pypi-publish, i
 for by the venv's twine uploading the same upload/ directory."""
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -29,6 +30,7 @@ PUBLISH_ACTION = "pypa/gh-action-pypi-publish@"
 EXPRESSION = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
 #: A pipe between commands: one "|" that is not half of "||".
 PIPE = re.compile(r"(?<!\|)\|(?!\|)")
+_STEP_RUNS = itertools.count()
 
 
 def workflow() -> dict:
@@ -87,7 +89,7 @@ def run_step(wf: dict, job_name: str, step: dict, cwd: Path, home: Path, path: s
              values: dict[str, str], check: bool | None = None, **env: str):
     """Run one step's script as the runner would; returns (process, its GITHUB_OUTPUT)."""
     job = wf["jobs"][job_name]
-    outputs = home / f"output-{step.get('id', 'step')}-{len(list(home.iterdir()))}"
+    outputs = home / f"github-output-{next(_STEP_RUNS)}"
     settings = {**wf.get("env", {}), **job.get("env", {}), **step.get("env", {})}
     full = toolkit_env(home, PATH=path, GITHUB_OUTPUT=str(outputs),
                        **{k: expand(v, values) for k, v in settings.items()})
