@@ -146,6 +146,10 @@ def test_disagreeing_sites_are_refused_before_any_edit(work_copy):
     proc = bump(work_copy, VERSION=NEXT)
     assert_refused(work_copy, before, proc)
     assert "docker/open_finops/docker/__init__.py" in proc.stderr
+    # The advice, typed: `make check-versions` shows the site to fix.
+    assert "run make check-versions and fix them first" in proc.stderr, proc.explain
+    shown = run([*MAKE, "check-versions"], cwd=work_copy, check=False)
+    assert "docker/open_finops/docker/__init__.py" in shown.stderr + shown.stdout, shown.explain
 
 
 def hook(repo, name, body):
