@@ -71,6 +71,7 @@ def test_bump_version_changes_every_site_commits_and_tags(work_copy):
 @pytest.mark.parametrize("part, expected", [("minor", NEXT_MINOR), ("major", NEXT_MAJOR),
                                             ("patch", NEXT_PATCH)])
 def test_bump_part(work_copy, part, expected):
+    add_release_notes(work_copy)
     proc = bump(work_copy, check=True, PART=part)
     assert proc.stdout.strip() == expected
     assert f"current_version = {expected}" in (work_copy / ".bumpversion.cfg").read_text()
@@ -145,6 +146,10 @@ def test_disagreeing_sites_are_refused_before_any_edit(work_copy):
     proc = bump(work_copy, VERSION=NEXT)
     assert_refused(work_copy, before, proc)
     assert "docker/open_finops/docker/__init__.py" in proc.stderr
+    # The advice, typed: `make check-versions` shows the site to fix.
+    assert "run make check-versions and fix them first" in proc.stderr, proc.explain
+    shown = run([*MAKE, "check-versions"], cwd=work_copy, check=False)
+    assert "docker/open_finops/docker/__init__.py" in shown.stderr + shown.stdout, shown.explain
 
 
 def hook(repo, name, body):
@@ -156,16 +161,18 @@ def hook(repo, name, body):
 @pytest.mark.parametrize("failure", ["pre-commit", "post-commit", "changelog"])
 def test_failure_after_the_files_were_edited_restores_everything(work_copy, failure):
     """Forced failures late in the bump: the commit refused by a hook; the tag refused after
-    the commit was made (a post-commit hook holds the tag's ref lock); CHANGELOG.md without an
-    Unreleased section (found after bump2version edited every site)."""
+    the commit was made (a post-commit hook holds the tag's ref lock); CHANGELOG.md with a
+    section for the new version already (found after bump2version edited every site)."""
+    add_release_notes(work_copy)
     if failure == "pre-commit":
         hook(work_copy, "pre-commit", "echo 'error: refused by the hook' >&2; exit 1")
     elif failure == "post-commit":
         hook(work_copy, "post-commit", f"touch .git/refs/tags/v{NEXT}.lock")
     else:
         changelog = work_copy / "CHANGELOG.md"
-        changelog.write_text(changelog.read_text().replace("## [Unreleased]\n", ""))
-        git(work_copy, "commit", "-qam", "no unreleased section")
+        changelog.write_text(changelog.read_text().replace(
+            f"## [{VERSION}]", f"## [{NEXT}] - 2026-01-01\n\n- by hand\n\n## [{VERSION}]", 1))
+        git(work_copy, "commit", "-qam", "a section for the next version by hand")
     before = snapshot(work_copy)
     proc = bump(work_copy, VERSION=NEXT)
     if failure == "post-commit":
@@ -174,3 +181,68 @@ def test_failure_after_the_files_were_edited_restores_everything(work_copy, fail
     assert f"==> bumping {VERSION} -> {NEXT}" in proc.stderr, proc.explain  # it got that far
     assert "nothing changed" in proc.stderr
     assert git(work_copy, "tag", "-l", f"v{NEXT}") == ""
+    if failure == "changelog":
+        assert f"CHANGELOG.md already has a section for {NEXT}" in proc.stderr, proc.explain
+
+
+def empty_unreleased(repo, body):
+    """CHANGELOG.md's Unreleased section made to hold only `body` (committed)."""
+    changelog = repo / "CHANGELOG.md"
+    text = re.sub(r"(?ms)^## \[Unreleased\]\n.*?(?=^## )", f"## [Unreleased]\n{body}",
+                  changelog.read_text(), count=1)
+    changelog.write_text(text)
+    git(repo, "commit", "-qam", "no notes", "--allow-empty")
+
+
+EMPTY = "add your changes under ## [Unreleased] in CHANGELOG.md first"
+
+
+@pytest.mark.parametrize("body", ["\n", "\n  \n\n\t\n"], ids=["empty", "blank lines"])
+def test_empty_unreleased_section_is_refused_before_any_edit(work_copy, body):
+    """Exit 2 (a usage error: say what changed first), one line, nothing changed, no tag:
+    never a release that publish would then refuse."""
+    empty_unreleased(work_copy, body)
+    before = snapshot(work_copy)
+    proc = run([str(work_copy / "scripts/bump")], cwd=work_copy,
+               env=base_env(VERSION=NEXT), check=False)
+    assert_refused(work_copy, before, proc, code=2)
+    assert EMPTY in error_lines(proc.stderr)[0], proc.explain
+    assert "==> bumping" not in proc.stderr, proc.explain  # refused before the first edit
+    proc = bump(work_copy, PART="patch")
+    assert_refused(work_copy, before, proc)
+    assert EMPTY in proc.stderr and git(work_copy, "tag", "-l", f"v{NEXT}") == ""
+
+    # The advice, followed as written: add the changes, commit, run the same command again.
+    add_release_notes(work_copy)
+    assert bump(work_copy, check=True, PART="patch").stdout.strip() == NEXT
+
+
+def suggested(stderr):
+    """The commands a message tells the user to type: the quoted 'git ...' and 'make ...'."""
+    return re.findall(r"'((?:git|make) [^']+)'", stderr)
+
+
+@pytest.mark.parametrize("remote", ["upstream", "origin", "none"])
+def test_the_commands_bump_suggests_next_work_when_typed(work_copy, tmp_path, remote):
+    """After the bump it says what to type next: `make publish` (a public target), and a push
+    that sends the commit and the tag, spelled so that it works in this clone."""
+    if remote != "none":
+        origin = tmp_path / "origin.git"
+        git(tmp_path, "init", "-q", "--bare", str(origin))
+        git(work_copy, "remote", "add", "origin", str(origin))
+        if remote == "upstream":
+            git(work_copy, "push", "-q", "-u", "origin", "HEAD")
+    add_release_notes(work_copy)
+    proc = bump(work_copy, check=True, VERSION=NEXT)
+    commands = suggested(proc.stderr)
+    assert commands[0] == "make publish", proc.explain
+    targets = re.findall(r"^  (\S+) ", run([*MAKE, "help"], cwd=work_copy, check=True).stdout,
+                         re.M)
+    assert "publish" in targets
+    if remote == "none":
+        assert commands == ["make publish"], proc.explain
+        return
+    assert len(commands) == 2 and commands[1].startswith("git push --follow-tags"), proc.explain
+    run(commands[1], cwd=work_copy, env=base_env(), check=True)
+    assert git(origin, "rev-parse", f"refs/tags/v{NEXT}^{{commit}}") == \
+        git(work_copy, "rev-parse", "HEAD")
