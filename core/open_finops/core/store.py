@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -116,23 +117,28 @@ def connect(path: Path, read_only: bool = False) -> Any:
 def publish(con: Any, database: Path) -> Path:
     """Copy the committed state of ``con`` (the working database ``database``, opened for
     writing, so no other import runs meanwhile) to :func:`published_path` for the readers:
-    written beside it in :data:`STORAGE_VERSION` under a temporary name, flushed, then
-    renamed over the old copy. A reader's open connection keeps the old file; its next one
-    opens the new file. A process killed at any point leaves the old copy whole (and a
-    temporary file the next publish removes). Returns the published path."""
+    written beside it under a temporary name, flushed, then renamed over the old copy. A
+    reader's open connection keeps the old file; its next one opens the new file. A process
+    killed at any point leaves the old copy whole (and a temporary file that the next publish
+    removes). Returns the published path.
+
+    A working file in a storage format the reader reads (every file this module created, and
+    those of DuckDB 1.x) is checkpointed and copied byte for byte; one that a DuckDB 2.x
+    created before the contract existed is rewritten in :data:`STORAGE_VERSION`
+    (``COPY FROM DATABASE``), which costs about as much as importing it again."""
     import duckdb
 
     target = published_path(database)
     _remove_leftovers(target)
     staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        catalog = con.execute("SELECT current_database()").fetchone()[0]
-        con.execute(f"ATTACH {_literal(str(staging))} AS {_ALIAS} "
-                    f"(STORAGE_VERSION {_literal(STORAGE_VERSION)})")
-        try:
-            con.execute(f"COPY FROM DATABASE {_identifier(catalog)} TO {_ALIAS}")
-        finally:
-            con.execute(f"DETACH {_ALIAS}")
+        version = con.execute(
+            "SELECT tags['storage_version'] FROM duckdb_databases() "
+            "WHERE database_name = current_database()").fetchone()[0]
+        if _version(version) <= _version(STORAGE_VERSION):
+            copy_file(con, database, staging)
+        else:
+            rewrite(con, staging)
         _fsync(staging)
         os.replace(staging, target)
         _fsync(target.parent)
@@ -142,6 +148,29 @@ def publish(con: Any, database: Path) -> Path:
         raise FinopsError(f"cannot publish {target} for Metabase: {reason}; the copy it"
                           " reads is unchanged, the next import publishes again") from None
     return target
+
+
+def copy_file(con: Any, database: Path, staging: Path) -> None:
+    """The working file, checkpointed (its WAL folded in), byte for byte."""
+    con.execute("CHECKPOINT")
+    shutil.copyfile(database, staging)
+
+
+def rewrite(con: Any, staging: Path) -> None:
+    """The working database's catalog and data, written anew in :data:`STORAGE_VERSION`."""
+    catalog = con.execute("SELECT current_database()").fetchone()[0]
+    con.execute(f"ATTACH {_literal(str(staging))} AS {_ALIAS} "
+                f"(STORAGE_VERSION {_literal(STORAGE_VERSION)})")
+    try:
+        con.execute(f"COPY FROM DATABASE {_identifier(catalog)} TO {_ALIAS}")
+    finally:
+        con.execute(f"DETACH {_ALIAS}")
+
+
+def _version(storage_version: str | None) -> tuple[int, ...]:
+    """'v1.5.0+' -> (1, 5, 0); unknown (None) counts as newer than any."""
+    numbers = re.findall(r"\d+", storage_version or "")
+    return tuple(int(n) for n in numbers) if numbers else (999,)
 
 
 def _remove_leftovers(target: Path) -> None:
