@@ -54,6 +54,9 @@ def probes(*specifiers: SpecifierSet) -> list[Version]:
 
 
 def wheel_problems(wheel: Path, writer: SpecifierSet) -> list[str]:
+    # A built wheel sits in <package>/dist/, beside the setup.py that declares its needs.
+    setup = wheel.parent.parent / "setup.py"
+    fix = setup if setup.is_file() else "the package's setup.py"
     with zipfile.ZipFile(wheel) as archive:
         name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
         metadata = archive.read(name).decode("utf-8")
@@ -70,7 +73,7 @@ def wheel_problems(wheel: Path, writer: SpecifierSet) -> list[str]:
             problems.append(
                 f"{wheel}: requires {requirement}, which admits DuckDB {outside[0]}; the"
                 f" contract ({CONTRACT}: WRITER_DUCKDB) admits duckdb{writer} only: require"
-                f" exactly that in the package's setup.py")
+                f" exactly that in {fix}")
     return problems
 
 
