@@ -35,19 +35,25 @@ A file keeps the storage version it was created with when a newer DuckDB writes 
 an old working database stays readable by old writers; but a working database created by
 DuckDB 2.x (what ``duckdb>=1.1`` of release 0.3.0 resolves today) is storage 999, which no
 1.x writer can open. Pinning the writers to the reader's line (``<1.6``) alone would lock
-those users out of their own database, so the writers admit 2.0.x too and the contract is
-enforced where the reader looks: :func:`publish` writes the copy Metabase reads with
-``ATTACH ... (STORAGE_VERSION 'v1.5.0')`` and ``COPY FROM DATABASE``, whatever the working
-file's format. The lower bound 1.5 is the first release that knows that storage version; the
-upper bound stops at the releases measured (a 2.1 must be measured before it is admitted).
-Views are copied as SQL and bound by the reader when it runs them, so a view that uses a
+those users out of their own database; so both: the writers admit 2.0.x too, every database
+the stack creates is in :data:`STORAGE_VERSION` (``storage_compatibility_version``, so 2.0.1
+writes storage 68), and the contract is enforced where the reader looks, by :func:`publish`:
+a working file the reader can read is checkpointed and copied as it is; one it cannot (a 2.x
+file of 0.3.0) is written anew with ``ATTACH ... (STORAGE_VERSION 'v1.5.0')`` and ``COPY FROM
+DATABASE``. The lower bound 1.5 is the first release that knows that storage version
+(1.4.4: "The version string 'v1.5.0' is not a known DuckDB version"); the upper bound stops
+at the releases measured (a 2.1 must be measured before it is admitted).
+
+Views are stored as SQL and bound by the reader when it runs them, so a view that uses a
 function the reader lacks fails in the reader: the tests run ``focus`` and ``aws_cur`` in the
 reader's DuckDB over every database the import tests write. DuckDB 1.1.3, for one, cannot
 bind a view written by 1.4.4 that extracts from a MAP (its ``map['k']`` returns a list):
-"Contents of view were altered: types don't match".
+"Contents of view were altered: types don't match". The views of this stack use nothing
+1.5.4 lacks (measured with writers 1.4.4, 1.5.4, 1.5.6 and 2.0.1).
 
-Publishing, measured by ``benchmarks/publish.py``: see docker/README.md for the numbers on
-a database of a million line items.
+Publishing, measured by ``benchmarks/publish.py`` on a million line items (2 shared cores):
+the import 19.9 s, publishing by copy 0.11 s, by rewrite 14.7 s; the copy is as large as the
+database (73 MiB), and a temporary second one exists while it is written.
 """
 from __future__ import annotations
 
