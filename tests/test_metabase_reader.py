@@ -16,6 +16,7 @@ import time
 from io import BytesIO
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import REPO, VENV
 from curgen import CurBucket, Delivery
@@ -69,6 +70,13 @@ def test_an_import_while_a_reader_holds_the_published_copy(finops, bucket, workd
         finops(*import_args(bucket))  # exit 0: the reader's connection locks nothing it needs
         assert_sees(reader.totals(), jan)  # its open connection: the old copy, whole
         assert_sees(reader.reconnect(), jan, feb)  # its next connection: the new data
+    # Both files are in the contract's storage format, whatever the writer's default.
+    for path in (workdir / "data" / "finops.duckdb", published):
+        con = duckdb.connect(str(path), read_only=True)
+        assert con.execute("SELECT tags['storage_version'] FROM duckdb_databases() WHERE"
+                           " database_name = current_database()").fetchone()[0] == (
+            f"{store.STORAGE_VERSION}+"), path
+        con.close()
     # `finops docker init` serves that very file to Metabase.
     finops("docker", "init", "deploy")
     env = read_env(workdir / "deploy" / ".env")
