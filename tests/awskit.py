@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from open_finops.core.cli import main
+from readerkit import check_published
 
 
 @dataclass
@@ -34,7 +35,9 @@ def workdir(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def finops(workdir, capsys):
-    """Run `finops ARGS...` in-process; assert the exit code, show the output on failure."""
+    """Run `finops ARGS...` in-process; assert the exit code, show the output on failure.
+    Afterwards, the reader's DuckDB opens the copy of the default database the imports
+    published (tests/readerkit.py)."""
 
     def run_finops(*argv: str, code: int = 0) -> Run:
         result = main(list(argv))
@@ -43,4 +46,6 @@ def finops(workdir, capsys):
                                 f"\n--- stderr\n{err}")
         return Run(result, out, err)
 
-    return run_finops
+    yield run_finops
+    # Whatever the test imported, Metabase's DuckDB reads it from the published copy.
+    check_published(workdir / "data" / "finops.duckdb")

@@ -13,8 +13,9 @@ import pytest
 import yaml
 from conftest import VENV, base_env, run
 
-from open_finops.core import cli
+from open_finops.core import cli, store
 from open_finops.core.plugins import Discovery, LoadedPlugin
+from open_finops.docker import pins
 from open_finops.docker.commands import read_env
 from open_finops.docker.plugin import PLUGIN
 
@@ -101,7 +102,8 @@ def test_init_writes_files_for_the_configured_database(tmp_path, capsys):
         assert (tmp_path / directory / name).is_file()
     env = read_env(tmp_path / directory / ".env")
     assert env["FINOPS_DATA_DIR"] == str(tmp_path / "store")
-    assert env["FINOPS_DATABASE"] == "/data/costs.duckdb"
+    # Metabase reads the copy that imports publish beside the database, never the database.
+    assert env["FINOPS_DATABASE"] == "/data/costs.published.duckdb"
     assert (env["METABASE_BIND"], env["METABASE_PORT"]) == ("127.0.0.1", "3000")
     assert (tmp_path / "store").is_dir()  # the bind mount's source exists
 
@@ -231,6 +233,9 @@ def test_up_warns_when_the_database_does_not_exist_yet(fake_docker, tmp_path, ca
     assert "does not exist yet" in capsys.readouterr().err
     (tmp_path / "data" / "finops.duckdb").write_bytes(b"")
     assert finops("docker", "up") == 0
+    assert "finops.published.duckdb" in capsys.readouterr().err  # not published yet
+    (tmp_path / "data" / "finops.published.duckdb").write_bytes(b"")
+    assert finops("docker", "up") == 0
     assert capsys.readouterr().err == ""
 
 
@@ -316,3 +321,27 @@ def test_env_written_by_init_feeds_every_compose_variable(tmp_path):
     text = TEMPLATES.joinpath("compose.yaml").read_text("utf-8")
     used = set(re.findall(r"\$\{(\w+)", text))
     assert used and used <= set(env), used - set(env)
+
+
+def test_compose_dockerfile_pins_and_the_duckdb_contract_agree():
+    """One pair, pinned in pins.py: compose.yaml builds it and tags it, the Dockerfile's
+    defaults are the same, and the driver embeds the DuckDB the contract reads with."""
+    metabase = compose()["services"]["metabase"]
+    args = metabase["build"]["args"]
+    assert (args["METABASE_VERSION"], args["DUCKDB_DRIVER_VERSION"]) == (
+        pins.METABASE_VERSION, pins.DUCKDB_DRIVER_VERSION)
+    assert metabase["image"] == pins.IMAGE
+    dockerfile = TEMPLATES.joinpath("Dockerfile").read_text("utf-8")
+    defaults = dict(re.findall(r'^ARG (\w+_VERSION)="([^"]*)"', dockerfile, flags=re.MULTILINE))
+    assert defaults == {"METABASE_VERSION": pins.METABASE_VERSION,
+                        "DUCKDB_DRIVER_VERSION": pins.DUCKDB_DRIVER_VERSION}, defaults
+    assert pins.embedded_duckdb() == store.READER_DUCKDB
+
+
+def test_the_pair_is_one_the_driver_makers_released_together():
+    """Driver 1.5.4.0 is "Metabase 62 + DuckDB 1.5.4" and 1.5.5.0 "Metabase 63 + DuckDB 1.5.5"
+    (the driver's release notes): the Metabase major is the driver's. 0.58.9 with 1.5.5.0,
+    which shipped before, fails here."""
+    majors = {"1.5.3.0": 59, "1.5.4.0": 62, "1.5.5.0": 63}
+    assert pins.DUCKDB_DRIVER_VERSION in majors
+    assert int(pins.METABASE_VERSION.split(".")[1]) == majors[pins.DUCKDB_DRIVER_VERSION]

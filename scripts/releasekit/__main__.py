@@ -183,6 +183,11 @@ def cmd_policy(args: argparse.Namespace) -> None:
     policy.check()
 
 
+def cmd_contract(args: argparse.Namespace) -> None:
+    from releasekit import contract
+    contract.check()
+
+
 def cmd_sdist(args: argparse.Namespace) -> None:
     from releasekit import sdist
     sdist.normalize_all(args.sdists, args.epoch)
@@ -330,6 +335,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("version")
     p.add_argument("date")
     command("policy", cmd_policy, "our policy over the built metadata")
+    command("contract", cmd_contract, "the built wheels and docker pins against the DuckDB "
+            "contract")
     p = command("sdist", cmd_sdist, "make sdists reproducible")
     p.add_argument("--epoch", type=int, required=True)
     p.add_argument("sdists", nargs="+", type=Path)

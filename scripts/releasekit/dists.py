@@ -104,3 +104,10 @@ def read(distribution: str, path: Path, rel: str = "") -> Built:
         kind = "wheel" if path.name.endswith(".whl") else "sdist"
         raise Failure(f"{rel or path}: cannot be read as a {kind} ({exc}); run make build") \
             from None
+
+
+def texts(wheel: Path, prefix: str) -> dict[str, str]:
+    """{file name: text} of the wheel's members under prefix (package data)."""
+    with zipfile.ZipFile(wheel) as archive:
+        return {Path(n).name: archive.read(n).decode("utf-8") for n in archive.namelist()
+                if n.startswith(prefix) and not n.endswith("/")}

@@ -24,7 +24,8 @@ setup(
     python_requires=">=3.10",
     install_requires=[
         "open-finops-core==0.3.0",
-        "duckdb>=1.1",
+        # The DuckDB contract: WRITER_DUCKDB of open_finops/core/store.py.
+        "duckdb>=1.5,<2.1",
         "boto3>=1.34",
     ],
     entry_points={"open_finops.vendors": ["aws = open_finops.aws.plugin:PLUGIN"]},

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from open_finops.core.config import Config
 from open_finops.core.errors import FinopsError
+from open_finops.core.store import published_path
 
 DEFAULT_DIR = "open-finops-docker"
 COMPOSE_FILE = "compose.yaml"
@@ -37,6 +38,12 @@ def _quote(name: str, value: str) -> str:
     return f"{name}='{value}'"
 
 
+def served_file(config: Config) -> str:
+    """The file Metabase opens, as the container sees it: the copy of the configured
+    database that every import publishes beside it (open_finops.core.store)."""
+    return f"{CONTAINER_DATA_DIR}/{published_path(config.database).name}"
+
+
 def render_env(config: Config) -> str:
     """The .env file: the configured database and the port Metabase listens on."""
     database = config.database
@@ -45,8 +52,9 @@ def render_env(config: Config) -> str:
         "# `finops docker init --force` writes it again.",
         "# The directory of the database, mounted read-only at /data in the container.",
         _quote("FINOPS_DATA_DIR", str(database.parent)),
-        "# In Metabase, add a DuckDB database with this file, read-only connection on.",
-        _quote("FINOPS_DATABASE", f"{CONTAINER_DATA_DIR}/{database.name}"),
+        "# In Metabase, add a DuckDB database with this file, read-only connection on: the",
+        f"# copy of {database.name} that every import publishes (imports never lock it).",
+        _quote("FINOPS_DATABASE", served_file(config)),
         _quote("METABASE_BIND", str(config.get("docker", "bind"))),
         _quote("METABASE_PORT", str(config.get("docker", "port"))),
         "# sha256 of metabase.jar and duckdb.metabase-driver.jar at the versions of",
@@ -96,7 +104,7 @@ def init(args: argparse.Namespace, config: Config) -> int:
         raise FinopsError(f"cannot write {where}: {exc.strerror or exc}; choose another"
                           " directory or fix its permissions") from None
     print(f"finops: next: finops docker up, then add the DuckDB database"
-          f" {CONTAINER_DATA_DIR}/{database.name} (read-only) in Metabase at"
+          f" {served_file(config)} (read-only) in Metabase at"
           f" http://{config.get('docker', 'bind')}:{config.get('docker', 'port')}",
           file=sys.stderr)
     return 0
@@ -142,9 +150,10 @@ def _check_database(directory: Path, config: Config) -> None:
         print(f"finops: warning: {env_path} serves {served}, not the configured database"
               f" {database}; run 'finops docker init {directory} --force' to switch",
               file=sys.stderr)
-    elif not database.exists():
-        print(f"finops: warning: the database {database} does not exist yet: import data"
-              " first (e.g. finops aws import)", file=sys.stderr)
+    elif not published_path(database).exists():
+        print(f"finops: warning: {published_path(database)}, the copy of the database"
+              f" Metabase reads, does not exist yet: import data first (e.g. finops aws"
+              " import-cur), every import publishes it", file=sys.stderr)
 
 
 def up(args: argparse.Namespace, config: Config) -> int:

@@ -104,6 +104,7 @@ def import_cur(source: Source, export_name: str, database: Path, *, cur_version:
                                       have.row_count, have.file_count))
                 continue
             results.append(_import_period(con, source, manifest, workdir, log))
+        store.publish(con, database)
     finally:
         con.close()
         cleanup(workdir)

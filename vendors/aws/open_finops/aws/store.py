@@ -14,6 +14,9 @@ Layout (everything internal lives in the schema ``open_finops_aws``):
 * views ``main.aws_cur`` (every loaded line item of every export, the tables combined
   ``UNION ALL BY NAME`` so columns that come and go between periods line up by name) and
   ``main.focus`` (FOCUS columns over ``aws_cur``), recreated with each import.
+
+The connection is core's (open_finops.core.store: the DuckDB contract with Metabase's
+driver), and every import ends by publishing the copy Metabase reads (:func:`publish`).
 """
 from __future__ import annotations
 
@@ -28,10 +31,10 @@ from typing import Any
 from open_finops.aws.columns import literal, quote
 from open_finops.aws.errors import AwsError, UsageError, one_line
 from open_finops.aws.focus import focus_sql
+from open_finops.core import store as core_store
 
 SCHEMA = "open_finops_aws"
 logger = logging.getLogger(__name__)
-_LOCK_PID = re.compile(r"\(PID (\d+)\)")
 
 _DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
@@ -103,31 +106,15 @@ def now() -> datetime:
 
 
 def connect(path: Path, read_only: bool = False, memory_limit: str | None = None) -> Any:
-    """A connection to the store at ``path`` (created unless ``read_only``)."""
+    """A connection to the store at ``path`` (created unless ``read_only``), opened by core's
+    store as the DuckDB contract with Metabase says (open_finops.core.store)."""
     import duckdb
 
     path = Path(path)
     if read_only and not path.exists():
         raise AwsError(f"no database at {path}: load a report first with "
                        "'finops aws import-cur'")
-    if not read_only:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise AwsError(f"cannot create the folder of database {path}: "
-                           f"{exc.strerror}") from None
-    # Nothing may be downloaded at run time: the parquet and json readers are built in.
-    config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    try:
-        con = duckdb.connect(str(path), read_only=read_only, config=config)
-    except duckdb.Error as exc:
-        message = one_line(exc)
-        if "lock" in message.lower():
-            pid = _LOCK_PID.search(str(exc))
-            holder = f" (PID {pid.group(1)})" if pid else ""
-            raise AwsError(f"database {path} is locked by another process{holder}; "
-                           "retry when it has finished") from None
-        raise AwsError(f"cannot open database {path}: {message}") from None
+    con = core_store.connect(path, read_only=read_only)
     try:
         con.execute("SET TimeZone = 'UTC'")
         # DuckDB draws its progress bar on stdout, which carries only data.
@@ -152,6 +139,11 @@ def connect(path: Path, read_only: bool = False, memory_limit: str | None = None
         con.close()
         raise
     return con
+
+
+def publish(con: Any, database: Path) -> Path:
+    """At the end of an import: the copy Metabase reads (core's store publishes it)."""
+    return core_store.publish(con, database)
 
 
 def _set_memory_limit(con: Any, memory_limit: str) -> None:

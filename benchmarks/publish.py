@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Benchmark what publishing the copy Metabase reads costs, in time and disk.
+
+Summary: writes one billing period of a legacy CUR (gzip CSV, ~90 columns) with
+tests/curgen.py, imports it once into a fresh database (``import_cur`` without its publish
+step), then times, each ``--repeat`` times on that same database:
+
+* copy: what open_finops.core.store.publish does for every working file the stack creates
+  (``CHECKPOINT``, a byte copy, fsync, rename);
+* rewrite: what it does for a working file a DuckDB 2.x created before the contract (``ATTACH``
+  in the contract's storage version, ``COPY FROM DATABASE``, fsync, rename);
+
+and prints the seconds of each against the import's own (the baseline), and the sizes of the
+working database and of the published copy (the disk the design adds; while it publishes, a
+temporary second copy exists beside the first). A measurement, not a test.
+
+Usage: .venv/bin/python benchmarks/publish.py [--rows 1000000] [--chunks 8] [--repeat 3]
+       [--workdir DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+import curgen  # noqa: E402
+
+from open_finops.aws import loader, store  # noqa: E402
+from open_finops.aws.sources import open_source  # noqa: E402
+from open_finops.core import store as core_store  # noqa: E402
+
+
+DESIGNS = {
+    "copy": lambda con, database, staging: core_store.copy_file(con, database, staging),
+    "rewrite": lambda con, database, staging: core_store.rewrite(con, staging),
+}
+
+
+def by(design):
+    """A publish that writes the copy with ``design``, then flushes and renames it."""
+
+    def publish(con, database: Path) -> None:
+        target = core_store.published_path(database)
+        staging = target.with_name(f".{target.name}.bench.tmp")
+        design(con, database, staging)
+        with open(staging, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(staging, target)
+
+    return publish
+
+
+def timed(function, *args, **kwargs) -> float:
+    started = time.perf_counter()
+    function(*args, **kwargs)
+    return time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--chunks", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workdir", type=Path)
+    args = parser.parse_args(argv)
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="publish-bench-"))
+    try:
+        bucket = curgen.CurBucket(work / "bucket")
+        bucket.legacy("bench", "2024-01", rows=args.rows, chunks=args.chunks)
+        database = work / "data" / "finops.duckdb"
+        publish = store.publish
+        store.publish = lambda con, database: None  # the import alone, then each way apart
+        try:
+            seconds_import = timed(loader.import_cur, open_source(str(bucket.source)), "bench",
+                                   database, log=lambda message: None)
+        finally:
+            store.publish = publish
+        con = store.connect(database)
+        try:
+            rows = con.execute("SELECT count(*) FROM aws_cur").fetchone()[0]
+            designs = {name: by(design) for name, design in DESIGNS.items()}
+            seconds = {name: [] for name in designs}
+            sizes = {}
+            for _ in range(args.repeat):
+                for name, design in designs.items():
+                    seconds[name].append(timed(design, con, database))
+                    sizes[name] = core_store.published_path(database).stat().st_size
+            working_size = database.stat().st_size
+        finally:
+            con.close()
+        print(f"rows: {rows:,}; import without publishing (the baseline):"
+              f" {seconds_import:.1f} s; working database {working_size / 2**20:.0f} MiB")
+        for name, times in seconds.items():
+            median = statistics.median(times)
+            print(f"publish by {name}: median {median:.2f} s of {args.repeat}"
+                  f" ({', '.join(f'{t:.2f}' for t in times)}), {median / seconds_import:.3f}"
+                  f" of the import; published copy {sizes[name] / 2**20:.0f} MiB")
+        print("disk: the published copy beside the working database, and while publishing a"
+              " temporary second copy")
+    finally:
+        if not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
