@@ -78,10 +78,16 @@ use_venv() {
   export PATH
 }
 
-# Never let this machine's global pip configuration leak into what we install or verify.
+# Never let this machine's global pip or uv configuration leak into what we install or
+# verify: no pip.conf, no uv.toml, no UV_* setting but where uv keeps its cache.
 isolate_pip() {
   export PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
   unset PIP_FIND_LINKS PIP_EXTRA_INDEX_URL PIP_INDEX_URL PIP_CONSTRAINT PIP_REQUIRE_VIRTUALENV
+  local name
+  for name in "${!UV_@}"; do
+    [[ "$name" == UV_CACHE_DIR ]] || unset "$name"
+  done
+  export UV_NO_CONFIG=1
 }
 
 # releasekit COMMAND...: the toolkit's Python (scripts/releasekit), with the interpreter on

@@ -236,6 +236,12 @@ def cmd_install_report(args: argparse.Namespace) -> None:
     install.check_report(ledger.load(_ledger(args)), args.spec, args.report, _index_url(args))
 
 
+def cmd_install_venv(args: argparse.Namespace) -> None:
+    from releasekit import install
+    install.install_spec(ledger.load(_ledger(args)), args.spec, args.python, args.dir,
+                         _index_url(args), os.environ.get("EXTRA_INDEX_URL", ""))
+
+
 def cmd_install_results(args: argparse.Namespace) -> None:
     from releasekit import install
     data = ledger.load(_ledger(args))
@@ -355,11 +361,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=("strict", "warn"), default="strict")
     p.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
     p.add_argument("--out", type=Path, required=True)
-    g = group("install", "install specs and the checks of a pip --report")
+    g = group("install", "install specs, the checks of a resolution, the install of a spec")
     command("specs", cmd_install_specs, "the install specs", g)
     p = command("report", cmd_install_report, "check one pip install --report", g)
     p.add_argument("--spec", required=True)
     p.add_argument("--report", type=Path, required=True)
+    p = command("venv", cmd_install_venv,
+                "resolve a spec with uv, check our files, install them into a venv", g)
+    p.add_argument("--spec", required=True)
+    p.add_argument("--python", required=True, help="the venv's interpreter")
+    p.add_argument("--dir", type=Path, required=True, help="for the lock and the log")
     p = command("results", cmd_install_results, "write dist/verify-V.json", g)
     p.add_argument("tsv", type=Path)
     p.add_argument("out", type=Path)
