@@ -183,6 +183,12 @@ def cmd_policy(args: argparse.Namespace) -> None:
     policy.check()
 
 
+def cmd_build(args: argparse.Namespace) -> None:
+    from releasekit import builder
+    for path in builder.build_package(args.srcdir, args.outdir, args.epoch):
+        print(path)
+
+
 def cmd_sdist(args: argparse.Namespace) -> None:
     from releasekit import sdist
     sdist.normalize_all(args.sdists, args.epoch)
@@ -336,6 +342,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("version")
     p.add_argument("date")
     command("policy", cmd_policy, "our policy over the built metadata")
+    p = command("build", cmd_build, "build one sdist, then its wheel from it, in one process")
+    p.add_argument("--outdir", type=Path, required=True)
+    p.add_argument("--epoch", type=int, required=True, help="SOURCE_DATE_EPOCH of the sdist")
+    p.add_argument("srcdir", type=Path)
     p = command("sdist", cmd_sdist, "make sdists reproducible")
     p.add_argument("--epoch", type=int, required=True)
     p.add_argument("sdists", nargs="+", type=Path)
