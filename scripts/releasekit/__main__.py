@@ -178,6 +178,11 @@ def cmd_versions_changelog(args: argparse.Namespace) -> None:
     versions.release_changelog(args.version, args.date)
 
 
+def cmd_check(args: argparse.Namespace) -> None:
+    from releasekit import checks
+    print("\n".join(checks.run(args.version or repo.current_version())))
+
+
 def cmd_policy(args: argparse.Namespace) -> None:
     from releasekit import policy
     policy.check()
@@ -341,6 +346,7 @@ def parser() -> argparse.ArgumentParser:
     p = command("changelog", cmd_versions_changelog, "release the Unreleased section", g)
     p.add_argument("version")
     p.add_argument("date")
+    command("check", cmd_check, "twine check, check-wheel-contents and our policy, at once")
     command("policy", cmd_policy, "our policy over the built metadata")
     p = command("build", cmd_build, "build one sdist, then its wheel from it, in one process")
     p.add_argument("--outdir", type=Path, required=True)
