@@ -177,3 +177,26 @@ def test_uv_pip_check_fails_where_pip_check_does(built_copy, local_index, tmp_pa
     assert proc.returncode != 0, proc.explain
     for missing in ("open-finops-core", "duckdb", "boto3"):
         assert missing in proc.stdout + proc.stderr, proc.explain
+
+
+def test_the_audit_closure_is_the_one_pip_resolves(built_copy, home, tmp_path):
+    """scripts/audit's closure (uv, offline, from the built wheels and the wheelhouse): the
+    same pins as pip's own resolution of the same input."""
+    env = toolkit_env(home, PYTHONPATH=str(built_copy / "scripts"), UV_NO_CONFIG="1")
+    releasekit = [str(VENV / "bin" / "python"), "-m", "releasekit"]
+    third_party = tmp_path / "third-party.in"
+    third_party.write_text(run([*releasekit, "closure", "requirements"], cwd=built_copy,
+                               env=env, check=True).stdout)
+    wheels = [str(built_copy / f["path"]) for f in ledger(built_copy)["files"]
+              if f["filename"].endswith(".whl")]
+    report = tmp_path / "report.json"
+    run([str(VENV / "bin" / "pip"), "install", "--quiet", "--dry-run", "--ignore-installed",
+         "--no-index", "--find-links", env["WHEELHOUSE"], "--report", str(report), *wheels,
+         "-r", str(third_party)], cwd=tmp_path, env=env, check=True, timeout=300)
+    pip = {f"{canonical(i['metadata']['name'])}=={i['metadata']['version']}"
+           for i in json.loads(report.read_text())["install"]}
+    (tmp_path / "uv").mkdir()
+    proc = run([*releasekit, "closure", "resolve", "--wheelhouse", env["WHEELHOUSE"],
+                "--dir", str(tmp_path / "uv")], cwd=built_copy, env=env, check=True)
+    uv = {line.split("\t")[1] for line in proc.stdout.splitlines()}
+    assert uv == pip and len(pip) > len(wheels), proc.explain

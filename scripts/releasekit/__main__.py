@@ -226,6 +226,12 @@ def cmd_closure_pins(args: argparse.Namespace) -> None:
         print(f"{kind}\t{pin}")
 
 
+def cmd_closure_resolve(args: argparse.Namespace) -> None:
+    from releasekit import closure
+    for kind, pin in closure.resolve(args.wheelhouse, args.dir):
+        print(f"{kind}\t{pin}")
+
+
 def cmd_closure_layers(args: argparse.Namespace) -> None:
     from releasekit import closure
     print(json.dumps(closure.layers(ledger.load(_ledger(args)))))
@@ -366,6 +372,9 @@ def parser() -> argparse.ArgumentParser:
         .add_argument("--with-platform", action="store_true")
     command("pins", cmd_closure_pins, "pins of a pip --report", g) \
         .add_argument("report", type=Path)
+    p = command("resolve", cmd_closure_resolve, "pins of the closure, resolved offline", g)
+    p.add_argument("--wheelhouse", type=Path, required=True)
+    p.add_argument("--dir", type=Path, required=True, help="for the resolver's input and lock")
     command("layers", cmd_closure_layers, "the upload layers as JSON", g)
     p = command("audit", cmd_audit, "the audit gate over pip-audit's output")
     p.add_argument("--requirements", type=Path, required=True)
