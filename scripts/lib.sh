@@ -78,6 +78,9 @@ use_venv() {
   export PATH
 }
 
+# uv_cache_dir: where uv keeps what it downloaded (UV_CACHE_DIR, default .cache/uv).
+uv_cache_dir() { printf '%s\n' "${UV_CACHE_DIR:-$(repo_root)/.cache/uv}"; }
+
 # Never let this machine's global pip or uv configuration leak into what we install or
 # verify: no pip.conf, no uv.toml, no UV_* setting but where uv keeps its cache.
 isolate_pip() {

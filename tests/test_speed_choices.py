@@ -200,3 +200,18 @@ def test_the_audit_closure_is_the_one_pip_resolves(built_copy, home, tmp_path):
                 "--dir", str(tmp_path / "uv")], cwd=built_copy, env=env, check=True)
     uv = {line.split("\t")[1] for line in proc.stdout.splitlines()}
     assert uv == pip and len(pip) > len(wheels), proc.explain
+
+
+def test_free_port_takes_the_preferred_port_only_when_free():
+    """make stage prefers one port per uv cache (a warm cache); a taken port is never used."""
+    import socket
+
+    from releasekit import index
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        taken = listener.getsockname()[1]
+        other = index.free_port(prefer=taken)
+        assert other != taken
+    assert index.free_port(prefer=taken) == taken  # free again once the listener is gone

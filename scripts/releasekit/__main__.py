@@ -122,7 +122,7 @@ def cmd_index_answers(args: argparse.Namespace) -> int:
 
 def cmd_index_free_port(args: argparse.Namespace) -> None:
     from releasekit import index
-    print(index.free_port())
+    print(index.free_port(args.prefer))
 
 
 def cmd_index_htpasswd(args: argparse.Namespace) -> None:
@@ -333,7 +333,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+")
     command("answers", cmd_index_answers, "exit 0 when URL/simple/ answers", g) \
         .add_argument("url")
-    command("free-port", cmd_index_free_port, "a free port on 127.0.0.1", g)
+    command("free-port", cmd_index_free_port, "a free port on 127.0.0.1", g) \
+        .add_argument("--prefer", type=int, help="this port, when it is free")
     command("htpasswd", cmd_index_htpasswd, "the upload account's htpasswd file", g) \
         .add_argument("file")
 
