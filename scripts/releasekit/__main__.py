@@ -122,7 +122,7 @@ def cmd_index_answers(args: argparse.Namespace) -> int:
 
 def cmd_index_free_port(args: argparse.Namespace) -> None:
     from releasekit import index
-    print(index.free_port())
+    print(index.free_port(args.prefer))
 
 
 def cmd_index_htpasswd(args: argparse.Namespace) -> None:
@@ -178,6 +178,11 @@ def cmd_versions_changelog(args: argparse.Namespace) -> None:
     versions.release_changelog(args.version, args.date)
 
 
+def cmd_check(args: argparse.Namespace) -> None:
+    from releasekit import checks
+    print("\n".join(checks.run(args.version or repo.current_version())))
+
+
 def cmd_policy(args: argparse.Namespace) -> None:
     from releasekit import policy
     policy.check()
@@ -186,6 +191,12 @@ def cmd_policy(args: argparse.Namespace) -> None:
 def cmd_contract(args: argparse.Namespace) -> None:
     from releasekit import contract
     contract.check()
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    from releasekit import builder
+    for path in builder.build_package(args.srcdir, args.outdir, args.epoch):
+        print(path)
 
 
 def cmd_sdist(args: argparse.Namespace) -> None:
@@ -220,6 +231,12 @@ def cmd_closure_pins(args: argparse.Namespace) -> None:
         print(f"{kind}\t{pin}")
 
 
+def cmd_closure_resolve(args: argparse.Namespace) -> None:
+    from releasekit import closure
+    for kind, pin in closure.resolve(args.wheelhouse, args.dir):
+        print(f"{kind}\t{pin}")
+
+
 def cmd_closure_layers(args: argparse.Namespace) -> None:
     from releasekit import closure
     print(json.dumps(closure.layers(ledger.load(_ledger(args)))))
@@ -239,6 +256,12 @@ def cmd_install_specs(args: argparse.Namespace) -> None:
 def cmd_install_report(args: argparse.Namespace) -> None:
     from releasekit import install
     install.check_report(ledger.load(_ledger(args)), args.spec, args.report, _index_url(args))
+
+
+def cmd_install_venv(args: argparse.Namespace) -> None:
+    from releasekit import install
+    install.install_spec(ledger.load(_ledger(args)), args.spec, args.python, args.dir,
+                         _index_url(args), os.environ.get("EXTRA_INDEX_URL", ""))
 
 
 def cmd_install_results(args: argparse.Namespace) -> None:
@@ -315,7 +338,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+")
     command("answers", cmd_index_answers, "exit 0 when URL/simple/ answers", g) \
         .add_argument("url")
-    command("free-port", cmd_index_free_port, "a free port on 127.0.0.1", g)
+    command("free-port", cmd_index_free_port, "a free port on 127.0.0.1", g) \
+        .add_argument("--prefer", type=int, help="this port, when it is free")
     command("htpasswd", cmd_index_htpasswd, "the upload account's htpasswd file", g) \
         .add_argument("file")
 
@@ -334,9 +358,14 @@ def parser() -> argparse.ArgumentParser:
     p = command("changelog", cmd_versions_changelog, "release the Unreleased section", g)
     p.add_argument("version")
     p.add_argument("date")
+    command("check", cmd_check, "twine check, check-wheel-contents and our policy, at once")
     command("policy", cmd_policy, "our policy over the built metadata")
     command("contract", cmd_contract, "the built wheels and docker pins against the DuckDB "
             "contract")
+    p = command("build", cmd_build, "build one sdist, then its wheel from it, in one process")
+    p.add_argument("--outdir", type=Path, required=True)
+    p.add_argument("--epoch", type=int, required=True, help="SOURCE_DATE_EPOCH of the sdist")
+    p.add_argument("srcdir", type=Path)
     p = command("sdist", cmd_sdist, "make sdists reproducible")
     p.add_argument("--epoch", type=int, required=True)
     p.add_argument("sdists", nargs="+", type=Path)
@@ -351,6 +380,9 @@ def parser() -> argparse.ArgumentParser:
         .add_argument("--with-platform", action="store_true")
     command("pins", cmd_closure_pins, "pins of a pip --report", g) \
         .add_argument("report", type=Path)
+    p = command("resolve", cmd_closure_resolve, "pins of the closure, resolved offline", g)
+    p.add_argument("--wheelhouse", type=Path, required=True)
+    p.add_argument("--dir", type=Path, required=True, help="for the resolver's input and lock")
     command("layers", cmd_closure_layers, "the upload layers as JSON", g)
     p = command("audit", cmd_audit, "the audit gate over pip-audit's output")
     p.add_argument("--requirements", type=Path, required=True)
@@ -362,11 +394,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=("strict", "warn"), default="strict")
     p.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
     p.add_argument("--out", type=Path, required=True)
-    g = group("install", "install specs and the checks of a pip --report")
+    g = group("install", "install specs, the checks of a resolution, the install of a spec")
     command("specs", cmd_install_specs, "the install specs", g)
     p = command("report", cmd_install_report, "check one pip install --report", g)
     p.add_argument("--spec", required=True)
     p.add_argument("--report", type=Path, required=True)
+    p = command("venv", cmd_install_venv,
+                "resolve a spec with uv, check our files, install them into a venv", g)
+    p.add_argument("--spec", required=True)
+    p.add_argument("--python", required=True, help="the venv's interpreter")
+    p.add_argument("--dir", type=Path, required=True, help="for the lock and the log")
     p = command("results", cmd_install_results, "write dist/verify-V.json", g)
     p.add_argument("tsv", type=Path)
     p.add_argument("out", type=Path)

@@ -2,6 +2,9 @@
 audit, and the upload layers. Our own distributions (the package list) are left out by name."""
 from __future__ import annotations
 
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -79,3 +82,26 @@ def pins(report: dict[str, Any], root: Path = repo.ROOT) -> list[tuple[str, str]
         kind = "ours" if repo.canonical(meta["name"]) in own else "third-party"
         result.append((kind, f"{repo.canonical(meta['name'])}=={meta['version']}"))
     return sorted(result)
+
+
+def resolve(wheelhouse: Path, workdir: Path, root: Path = repo.ROOT) -> list[tuple[str, str]]:
+    """The pins of the install closure of every built wheel plus every third-party requirement
+    (any extra), for this interpreter, offline: from the built wheels and the wheelhouse only.
+    uv resolves it (`uv pip compile`, as `pip install --dry-run --no-index --find-links` did;
+    tests/test_speed_choices.py shows the same pins)."""
+    data = ledger.load(ledger.current_path(root))
+    wanted = [*(str(root / f["path"]) for f in data["files"] if f["filename"].endswith(".whl")),
+              *requirements(root)]
+    (workdir / "closure.in").write_text("\n".join(wanted) + "\n", encoding="utf-8")
+    lock = workdir / "pylock.toml"
+    proc = subprocess.run(
+        ["uv", "pip", "compile", "--quiet", "--no-config", "--no-index", "--find-links",
+         str(wheelhouse), "--python", sys.executable, "--format", "pylock.toml", "-o", str(lock),
+         str(workdir / "closure.in")], stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        raise Failure(f"cannot resolve the dependency closure of the built wheels from "
+                      f"{wheelhouse}")
+    packages = tomllib.loads(lock.read_text(encoding="utf-8")).get("packages", [])
+    return pins({"install": [{"metadata": {"name": p["name"], "version": p["version"]}}
+                             for p in packages]}, root)

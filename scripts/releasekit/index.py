@@ -215,10 +215,19 @@ def answers(base_url: str) -> bool:
         return False
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(prefer: int | None = None) -> int:
+    """A port on 127.0.0.1 that is free now: `prefer` when it is, else any. A port whose last
+    connections linger in TIME_WAIT is free for the server, which binds with SO_REUSEADDR as
+    HTTP servers do; so does this probe."""
+    for port in ([prefer] if prefer else []) + [0]:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise Failure("no free port on 127.0.0.1")
 
 
 def write_htpasswd(path: str) -> None:

@@ -1,15 +1,22 @@
-"""The install specs of a release and the checks of one `pip install --report` made by
-scripts/verify: the guard against a broken release and against dependency confusion.
+"""The install specs of a release, and how scripts/verify installs each one: the guard
+against a broken release and against dependency confusion.
 
-A report passes when every open-finops distribution the spec needs was installed, every one of
-ours that was installed is at exactly the ledger's version, and each of our files came from
-INDEX_URL: its URL is one that INDEX_URL's simple page lists for the project, and its sha256
-is the ledger's for that file name.
+A resolution passes when every open-finops distribution the spec needs is in it, every one of
+ours in it is at exactly the ledger's version, and each of our files comes from INDEX_URL: its
+URL is one that INDEX_URL's simple page lists for the project, and its sha256 is the ledger's
+for that file name. The resolution is a `pip install --report` (:func:`check_report`) or, as
+verify makes it, uv's (:func:`install_spec`): `uv pip compile --format pylock.toml` resolves
+the spec for the venv's interpreter from the same indexes, the lock's files are checked as a
+report's are, and `uv pip install --require-hashes --no-deps` installs exactly the locked
+files (uv refuses any other bytes). tests/test_speed_choices.py shows that uv picks the same
+files as pip for every spec.
 """
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +107,88 @@ def check(data: dict[str, Any], spec: str, report: dict[str, Any], index_url: st
             problems.append(f"{name}: {filename} has sha256 {report_sha256(item)[:12]}..., "
                             f"the ledger says {built['sha256'][:12]}...")
     return problems
+
+
+def uv_index_args(index_url: str, extra_index_url: str = "") -> list[str]:
+    """uv's arguments for pip's view of the indexes: with a second index (third-party
+    dependencies from PyPI beside TestPyPI), pip merges every version of every name from both
+    and takes the best; uv's own default would take a name from one index only. Our files are
+    checked to come from INDEX_URL either way."""
+    args = ["--index-url", index_url]
+    if extra_index_url:
+        args += ["--extra-index-url", extra_index_url, "--index-strategy", "unsafe-best-match"]
+    return args
+
+
+def lock_report(lock: dict[str, Any], ours: set[str]) -> dict[str, Any]:
+    """Our distributions in a pylock.toml as the part of a pip --report that check() reads:
+    each with the file that will be installed: its wheel (a pure wheel, the only one we
+    build), else its sdist. :func:`lock_requirements` pins exactly that file."""
+    items = []
+    for package in lock.get("packages", []):
+        if repo.canonical(package["name"]) not in ours:
+            continue
+        artifact = (package.get("wheels") or [package.get("sdist") or {}])[0]
+        items.append({
+            "metadata": {"name": package["name"], "version": package.get("version", "")},
+            "download_info": {"url": artifact.get("url", ""), "archive_info": {
+                "hashes": {"sha256": artifact.get("hashes", {}).get("sha256", "")}}},
+        })
+    return {"install": items}
+
+
+def lock_requirements(lock: dict[str, Any], ours: set[str]) -> str:
+    """The lock as hashed pins for `uv pip install --require-hashes --no-deps`: a third-party
+    package may be installed from any file the lock lists for it (uv then picks as it would
+    have); one of ours only from the file :func:`lock_report` checked."""
+    lines = []
+    for package in lock.get("packages", []):
+        artifacts = [*package.get("wheels", []), *([package["sdist"]] if "sdist" in package
+                                                   else [])]
+        if repo.canonical(package["name"]) in ours:
+            artifacts = artifacts[:1]
+        hashes = [a["hashes"]["sha256"] for a in artifacts if a.get("hashes", {}).get("sha256")]
+        if not hashes:
+            raise Failure(f"uv's lock has no sha256 for {package['name']}; cannot pin it")
+        lines.append(" ".join([f"{package['name']}=={package['version']}",
+                               *(f"--hash=sha256:{h}" for h in hashes)]))
+    return "\n".join(lines) + "\n"
+
+
+def _uv(args: list[str], log: Path) -> None:
+    """Run uv (the toolkit's), its output appended to log; a failure is one line."""
+    with log.open("a", encoding="utf-8") as out:
+        proc = subprocess.run(["uv", *args, "--no-config"], stdin=subprocess.DEVNULL,
+                              stdout=out, stderr=subprocess.PIPE, text=True)
+        out.write(proc.stderr)
+    if proc.returncode != 0:
+        lines = [line.strip(" ×╰─▶") for line in proc.stderr.splitlines()]
+        reason = next((line for line in lines if line.startswith(("error:", "Because"))),
+                      lines[-1] if lines else f"exit {proc.returncode}")
+        raise Failure(f"uv pip {args[1]} failed: {reason.removeprefix('error: ')}")
+
+
+def install_spec(data: dict[str, Any], spec: str, python: str, workdir: Path, index_url: str,
+                 extra_index_url: str = "") -> None:
+    """Install SPEC at the ledger's version into the venv of PYTHON as verify does: resolve
+    with uv into workdir/pylock.toml, check our files in it (:func:`check`), then install
+    exactly the locked files. Our distributions are always fetched anew (--refresh-package):
+    uv's cache never stands in for what INDEX_URL serves now."""
+    ours = closure.ours()
+    refresh = [arg for name in sorted(ours) for arg in ("--refresh-package", name)]
+    indexes = uv_index_args(index_url, extra_index_url)
+    log = workdir / "log"
+    (workdir / "spec.in").write_text(f"{spec}=={data['version']}\n", encoding="utf-8")
+    _uv(["pip", "compile", "--quiet", "--python", python, *indexes, *refresh,
+         "--format", "pylock.toml", "-o", str(workdir / "pylock.toml"),
+         str(workdir / "spec.in")], log)
+    lock = tomllib.loads((workdir / "pylock.toml").read_text(encoding="utf-8"))
+    problems = check(data, spec, lock_report(lock, ours), index_url)
+    if problems:
+        raise Failure("\n".join(problems))
+    (workdir / "requirements.txt").write_text(lock_requirements(lock, ours), encoding="utf-8")
+    _uv(["pip", "install", "--quiet", "--python", python, *indexes, *refresh,
+         "--no-deps", "--require-hashes", "-r", str(workdir / "requirements.txt")], log)
 
 
 def check_report(data: dict[str, Any], spec: str, report: Path, index_url: str) -> None:

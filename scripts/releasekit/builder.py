@@ -1,0 +1,78 @@
+"""One distribution built as `python -m build --no-isolation` builds it: the sdist, then the
+wheel from that sdist, with pypa/build's ProjectBuilder (the pyproject's own backend and
+build requirements, its dependency check) and the toolkit venv's pinned setuptools. The one
+difference: build runs each backend hook in a new interpreter (five per distribution, each
+importing setuptools again); here every hook runs in this process, one after the other, with
+its working directory, environment, argv and sys.path as the hook's own process would have
+them, and all restored afterwards. Same frontend, backend and inputs: the same bytes (the
+reproducibility tests compare two builds byte for byte). The sdist is then made
+reproducible (releasekit.sdist).
+"""
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+import tarfile
+import tempfile
+import traceback
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from releasekit import sdist
+from releasekit.errors import Failure
+
+
+def run_hook_here(cmd: Sequence[str], cwd: str | None = None,
+                  extra_environ: Mapping[str, str] | None = None) -> None:
+    """A pyproject_hooks runner: `cmd` is [python, _in_process.py, hook, control_dir]; run
+    that script as __main__ in this process instead of a subprocess."""
+    script = cmd[1]
+    saved_cwd, saved_argv, saved_path = os.getcwd(), sys.argv[:], sys.path[:]
+    saved_environ = dict(os.environ)
+    try:
+        if cwd:
+            os.chdir(cwd)
+        os.environ.update(extra_environ or {})
+        sys.argv = list(cmd[1:])
+        # The hook's process would start with its script's directory first on sys.path.
+        sys.path.insert(0, os.path.dirname(script))
+        runpy.run_path(script, run_name="__main__")
+    finally:
+        os.chdir(saved_cwd)
+        sys.argv, sys.path[:] = saved_argv, saved_path
+        os.environ.clear()
+        os.environ.update(saved_environ)
+
+
+def _build(srcdir: Path, distribution: str, outdir: Path) -> Path:
+    import build
+
+    builder = build.ProjectBuilder(srcdir, runner=run_hook_here)
+    try:
+        missing = builder.check_dependencies(distribution)
+        if missing:
+            unmet = ", ".join(sorted(" -> ".join(chain) for chain in missing))
+            raise Failure(f"{srcdir}: the toolkit's venv lacks build requirements ({unmet}); "
+                          "run 'make dev'")
+        return Path(builder.build(distribution, outdir))
+    except build.BuildBackendException as exc:
+        # As `python -m build` shows it: the backend's last frame, in the build log.
+        traceback.print_exception(exc.exception, limit=-1, file=sys.stderr)
+        raise Failure(f"{srcdir}: building the {distribution} failed: {exc.exception!r}") \
+            from None
+    except build.BuildException as exc:
+        raise Failure(f"{srcdir}: building the {distribution} failed: {exc}") from None
+
+
+def build_package(srcdir: Path, outdir: Path, epoch: int) -> list[Path]:
+    """srcdir's wheel (built from its sdist) and its reproducible sdist, in outdir."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    built_sdist = _build(srcdir.resolve(), "sdist", outdir)
+    with tempfile.TemporaryDirectory(prefix="build-via-sdist-") as tmp:
+        with tarfile.open(built_sdist) as tar:
+            tar.extractall(tmp, filter="data")
+        top = built_sdist.name.removesuffix(".tar.gz")
+        wheel = _build(Path(tmp) / top, "wheel", outdir)
+    sdist.normalize_all([built_sdist], epoch)
+    return [wheel, built_sdist]
