@@ -98,9 +98,12 @@ isolate_pip() {
 }
 
 # releasekit COMMAND...: the toolkit's Python (scripts/releasekit), with the interpreter on
-# PATH (the toolkit's venv after use_venv). `releasekit --help` lists the commands.
+# PATH (the toolkit's venv after use_venv). `releasekit --help` lists the commands. -S: the
+# site-packages are added by releasekit itself, under its Ctrl-C handling, so that a Ctrl-C
+# while Python starts ends it quietly too (a KeyboardInterrupt in `site` is a fatal error
+# with a traceback).
 releasekit() {
-  PYTHONPATH="$LIB_DIR${PYTHONPATH:+:$PYTHONPATH}" python -m releasekit "$@"
+  PYTHONPATH="$LIB_DIR${PYTHONPATH:+:$PYTHONPATH}" python -S -m releasekit "$@"
 }
 
 # default_url pypi|testpypi upload|index: the URL that twine (uploads) and pip (the simple

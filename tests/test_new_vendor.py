@@ -30,7 +30,8 @@ def test_new_vendor_is_released_with_the_others(repo, home):
             "core/open_finops/core/plugins.py", "CHANGELOG.md"} <= written, made.explain
     setup = (repo / "vendors/gcp/setup.py").read_text()
     assert f'version="{VERSION}"' in setup and f'"open-finops-core=={VERSION}"' in setup
-    assert (repo / "vendors/gcp/pyproject.toml").read_text().count("[") == 1  # build-system
+    pyproject = (repo / "vendors/gcp/pyproject.toml").read_text().splitlines()
+    assert [line for line in pyproject if line.startswith("[")] == ["[build-system]"]
     packages = run(["make", "-s", "print-packages"], cwd=repo, env=env, check=True).stdout.split()
     assert packages[-2:] == ["open-finops-gcp=vendors/gcp", "open-finops=."]
     run([*MAKE, "-s", "check-versions"], cwd=repo, env=env, check=True)

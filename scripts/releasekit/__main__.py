@@ -424,6 +424,9 @@ def error(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        if sys.flags.no_site:  # `python -S -m releasekit` (scripts/lib.sh): the venv's packages
+            import site
+            site.main()
         args = parser().parse_args(sys.argv[1:] if argv is None else argv)
         return args.func(args) or 0
     except Failure as exc:
