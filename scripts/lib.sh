@@ -164,6 +164,10 @@ on_interrupt() {
     printf 'interrupted; nothing more was uploaded\n' >&"${INTERRUPT_FD:-2}"
     exit 130
   fi
+  local jobs
+  jobs=$(jobs -p)
+  # shellcheck disable=SC2086 # one word per job
+  [[ -z "$jobs" ]] || kill -TERM $jobs 2>/dev/null || true
   kill -INT $$
 }
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from releasekit import credentials, progress, registry, summary
-from releasekit.__main__ import main
+from releasekit.cli import main
 from releasekit.errors import Failure
 
 from conftest import REPO

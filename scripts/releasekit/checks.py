@@ -38,11 +38,11 @@ def _check_wheel_contents(args: list[str]) -> bool:
 
 
 def _ours(check) -> bool:
-    from releasekit import __main__
+    from releasekit import cli
     try:
         check()
     except Failure as exc:
-        __main__.error(str(exc))
+        cli.error(str(exc))
         return False
     return True
 

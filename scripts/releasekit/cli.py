@@ -1,0 +1,451 @@
+"""The one command line of the toolkit's Python (python -m releasekit COMMAND), and the one
+place where its exceptions become messages and exit codes (0 ok, 1 a failed check, 2 usage,
+130 interrupted). Each command is a thin function over a module; scripts/<verb> call them.
+Modules are imported by the command that needs them, so the ones the publish workflow runs
+(ledger, index) need nothing but the standard library."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from releasekit import ledger, repo
+from releasekit.errors import Failure, UsageError
+
+
+def _ledger(args: argparse.Namespace) -> Path:
+    return args.ledger or ledger.path_for(args.version or repo.current_version())
+
+
+# --- ledger ------------------------------------------------------------------------------
+
+def cmd_ledger_write(args: argparse.Namespace) -> None:
+    built = []
+    for word in args.built:
+        dist, sep, file = word.partition("=")
+        if not sep or not dist or not file:
+            raise UsageError(f"{word!r} is not DIST=PATH (see --help)")
+        if not Path(file).is_file():
+            raise Failure(f"{file}: no such built file; run 'make build'")
+        built.append((dist, Path(file).resolve()))
+    version = args.version or repo.current_version()
+    built = built or ledger.discover(version)
+    epoch = args.source_date_epoch
+    if epoch is None and os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+        epoch = int(os.environ["SOURCE_DATE_EPOCH"])
+    commit = args.commit or repo.git(repo.ROOT, "rev-parse", "HEAD")
+    path = _ledger(args)
+    ledger.write(path, version, built, commit, epoch)
+    print(path)
+
+
+def cmd_ledger_files(args: argparse.Namespace) -> None:
+    for f in ledger.files(ledger.load(_ledger(args)), args.distribution):
+        print(f"{f['path']}\t{f['sha256']}")
+
+
+def cmd_ledger_verify(args: argparse.Namespace) -> None:
+    ledger.require_verified(ledger.load(_ledger(args)), args.distribution)
+
+
+def cmd_ledger_path(args: argparse.Namespace) -> None:
+    print(_ledger(args))
+
+
+def cmd_ledger_commit(args: argparse.Namespace) -> None:
+    print(ledger.load(_ledger(args))["commit"] or "")
+
+
+def cmd_ledger_forget(args: argparse.Namespace) -> None:
+    ledger.forget(_ledger(args), args.prefix, args.keep)
+
+
+# --- index -------------------------------------------------------------------------------
+
+def _index_url(args: argparse.Namespace) -> str:
+    if not args.index:
+        raise UsageError("no index: set INDEX_URL or pass --index")
+    return args.index
+
+
+def cmd_index_files(args: argparse.Namespace) -> None:
+    from releasekit import index
+    for project in args.projects:
+        for name, f in index.fetch(_index_url(args), project).items():
+            print(f"{name}\t{f['sha256']}\t{f['url']}")
+
+
+def cmd_index_state(args: argparse.Namespace) -> None:
+    """state<TAB>filename<TAB>distribution<TAB>path per ledger file; a conflict fails, one
+    line naming every such file (with --fail-on-conflict)."""
+    from releasekit import index
+    data = ledger.load(_ledger(args))
+    chosen = [f for d in (args.distribution or [None]) for f in ledger.files(data, d)]
+    states = index.state(_index_url(args), chosen)
+    for s, f in states:
+        print(f"{s}\t{f['filename']}\t{f['distribution']}\t{f['path']}")
+    sys.stdout.flush()
+    if args.fail_on_conflict:
+        index.require_no_conflict(states, _index_url(args))
+
+
+def cmd_index_wait(args: argparse.Namespace) -> None:
+    from releasekit import index
+    path = _ledger(args)
+    files = ledger.files(ledger.load(path), args.distribution)
+    url = _index_url(args)
+    index.wait_listed(url, files, args.deadline, f"{url} to list {args.distribution}")
+    ledger.record_upload(path, args.repository, url, files, set(args.uploaded), index.now())
+
+
+def cmd_index_await_version(args: argparse.Namespace) -> None:
+    from releasekit import index
+    data = ledger.load(_ledger(args))
+    url = _index_url(args)
+    index.wait_listed(url, data["files"], args.deadline,
+                      f"{url} to serve every file of {data['version']}")
+
+
+def cmd_index_sent(args: argparse.Namespace) -> None:
+    from releasekit import observations
+    observations.sent(args.repository, args.files)
+
+
+def cmd_index_answers(args: argparse.Namespace) -> int:
+    from releasekit import index
+    return 0 if index.answers(args.url) else 1
+
+
+def cmd_index_free_port(args: argparse.Namespace) -> None:
+    from releasekit import index
+    print(index.free_port(args.prefer))
+
+
+def cmd_index_htpasswd(args: argparse.Namespace) -> None:
+    from releasekit import index
+    index.write_htpasswd(args.file)
+
+
+def cmd_token(args: argparse.Namespace) -> None:
+    import secrets
+    print(secrets.token_urlsafe(32))
+
+
+def cmd_default_url(args: argparse.Namespace) -> None:
+    """The URLs twine (uploads) and pip (the simple index) themselves use for an index."""
+    if args.kind == "upload":
+        import twine.utils
+        print({"pypi": twine.utils.DEFAULT_REPOSITORY,
+               "testpypi": twine.utils.TEST_REPOSITORY}[args.name])
+    else:
+        from pip._internal.models.index import PyPI, TestPyPI
+        print({"pypi": PyPI, "testpypi": TestPyPI}[args.name].simple_url.rstrip("/") + "/")
+
+
+# --- versions, registrations, policy ---------------------------------------------------
+
+def cmd_check_versions(args: argparse.Namespace) -> None:
+    from releasekit import registry, versions
+    table, found = versions.check()
+    print(table)
+    found += registry.problems()
+    if found:
+        raise Failure("\n".join(found))
+
+
+def cmd_versions_files(args: argparse.Namespace) -> None:
+    from releasekit import versions
+    print("\n".join(versions.bump_files()))
+
+
+def cmd_versions_next(args: argparse.Namespace) -> None:
+    from releasekit import versions
+    print(versions.next_version(repo.current_version(), args.version or None,
+                                args.part or None))
+
+
+def cmd_versions_notes(args: argparse.Namespace) -> None:
+    from releasekit import versions
+    versions.require_notes()
+
+
+def cmd_versions_changelog(args: argparse.Namespace) -> None:
+    from releasekit import versions
+    versions.release_changelog(args.version, args.date)
+
+
+def cmd_check(args: argparse.Namespace) -> None:
+    from releasekit import checks
+    print("\n".join(checks.run(args.version or repo.current_version())))
+
+
+def cmd_policy(args: argparse.Namespace) -> None:
+    from releasekit import policy
+    policy.check()
+
+
+def cmd_contract(args: argparse.Namespace) -> None:
+    from releasekit import contract
+    contract.check()
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    from releasekit import builder
+    for path in builder.build_package(args.srcdir, args.outdir, args.epoch):
+        print(path)
+
+
+def cmd_sdist(args: argparse.Namespace) -> None:
+    from releasekit import sdist
+    sdist.normalize_all(args.sdists, args.epoch)
+
+
+def cmd_new_vendor(args: argparse.Namespace) -> None:
+    from releasekit import scaffold
+    for path in scaffold.create(args.name):
+        print(path.relative_to(repo.ROOT))
+
+
+def cmd_credentials(args: argparse.Namespace) -> None:
+    from releasekit import credentials
+    credentials.require(args.repository_url, args.section or None)
+
+
+# --- closure, audit, install, summary ---------------------------------------------------
+
+def cmd_closure_requirements(args: argparse.Namespace) -> None:
+    from releasekit import closure
+    print("\n".join(closure.requirements()))
+    if args.with_platform:  # what the wheelhouse's wheels were chosen for
+        import sysconfig
+        print("#", sys.implementation.cache_tag, sysconfig.get_platform())
+
+
+def cmd_closure_pins(args: argparse.Namespace) -> None:
+    from releasekit import closure
+    for kind, pin in closure.pins(json.loads(args.report.read_text(encoding="utf-8"))):
+        print(f"{kind}\t{pin}")
+
+
+def cmd_closure_resolve(args: argparse.Namespace) -> None:
+    from releasekit import closure
+    for kind, pin in closure.resolve(args.wheelhouse, args.dir):
+        print(f"{kind}\t{pin}")
+
+
+def cmd_closure_layers(args: argparse.Namespace) -> None:
+    from releasekit import closure
+    print(json.dumps(closure.layers(ledger.load(_ledger(args)))))
+
+
+def cmd_audit(args: argparse.Namespace) -> None:
+    from releasekit import audit
+    audit.gate(args.requirements, args.report, args.exit_code, args.stderr, args.allowlist,
+               args.ours, args.mode, args.today, args.out)
+
+
+def cmd_install_specs(args: argparse.Namespace) -> None:
+    from releasekit import install
+    print("\n".join(install.specs(ledger.load(_ledger(args)))))
+
+
+def cmd_install_report(args: argparse.Namespace) -> None:
+    from releasekit import install
+    install.check_report(ledger.load(_ledger(args)), args.spec, args.report, _index_url(args))
+
+
+def cmd_install_venv(args: argparse.Namespace) -> None:
+    from releasekit import install
+    install.install_spec(ledger.load(_ledger(args)), args.spec, args.python, args.dir,
+                         _index_url(args), os.environ.get("EXTRA_INDEX_URL", ""))
+
+
+def cmd_install_results(args: argparse.Namespace) -> None:
+    from releasekit import install
+    data = ledger.load(_ledger(args))
+    install.write_results(args.tsv, args.out, _index_url(args), data["version"])
+
+
+def cmd_summary(args: argparse.Namespace) -> None:
+    from releasekit import summary
+    print(summary.write(args.target, args.status, args.run, args.out,
+                        os.environ.get("REPOSITORY_URL", ""), os.environ.get("INDEX_URL", "")),
+          file=sys.stderr)
+
+
+def cmd_steps(args: argparse.Namespace) -> None:
+    for step in json.loads(args.summary.read_text(encoding="utf-8"))["steps"]:
+        print(f"  {step['step']:<34} {step['seconds']:6.1f}s")
+
+
+# --- the tree --------------------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors: one line, exit 2
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = _Parser(prog="releasekit", description=__doc__)
+    top.add_argument("--ledger", type=Path, help="ledger file (default dist/release-V.json)")
+    top.add_argument("--version", help="release version (default: .bumpversion.cfg)")
+    top.add_argument("--index", default=os.environ.get("INDEX_URL"),
+                     help="simple index URL (default: $INDEX_URL)")
+    sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name: str, func, help: str, parent=sub) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    def group(name: str, help: str):
+        p = sub.add_parser(name, help=help, description=help)
+        return p.add_subparsers(dest="subcommand", required=True, parser_class=_Parser)
+
+    g = group("ledger", "the release ledger")
+    p = command("write", cmd_ledger_write, "record the built files; print the ledger's path", g)
+    p.add_argument("--commit")
+    p.add_argument("--source-date-epoch", type=int)
+    p.add_argument("built", nargs="*", metavar="DIST=PATH")
+    for name, func, help in (("files", cmd_ledger_files, "path<TAB>sha256 of each file"),
+                             ("verify", cmd_ledger_verify, "every file on disk, unchanged")):
+        command(name, func, help, g).add_argument("--distribution", metavar="NAME")
+    command("path", cmd_ledger_path, "the ledger's path", g)
+    command("commit", cmd_ledger_commit, "the commit the files were built from", g)
+    p = command("forget", cmd_ledger_forget, "drop upload records of old repositories", g)
+    p.add_argument("--prefix", required=True)
+    p.add_argument("--keep", default="")
+
+    g = group("index", "simple pages, the index state of our files, the barrier")
+    command("files", cmd_index_files, "filename<TAB>sha256<TAB>url of projects", g) \
+        .add_argument("projects", nargs="+")
+    p = command("state", cmd_index_state, "missing|present|conflict of each ledger file", g)
+    p.add_argument("--distribution", action="append", default=[])
+    p.add_argument("--fail-on-conflict", action="store_true")
+    p = command("wait", cmd_index_wait, "the propagation barrier for one distribution", g)
+    p.add_argument("--distribution", required=True)
+    p.add_argument("--repository", required=True)
+    p.add_argument("--uploaded", action="append", default=[])
+    p.add_argument("--deadline", type=float, default=600.0)
+    command("await-version", cmd_index_await_version, "wait until every file is listed", g) \
+        .add_argument("--deadline", type=float, default=600.0)
+    p = command("sent", cmd_index_sent, "record files twine accepted (for the summary)", g)
+    p.add_argument("--repository", required=True)
+    p.add_argument("files", nargs="+")
+    command("answers", cmd_index_answers, "exit 0 when URL/simple/ answers", g) \
+        .add_argument("url")
+    command("free-port", cmd_index_free_port, "a free port on 127.0.0.1", g) \
+        .add_argument("--prefer", type=int, help="this port, when it is free")
+    command("htpasswd", cmd_index_htpasswd, "the upload account's htpasswd file", g) \
+        .add_argument("file")
+
+    command("token", cmd_token, "a random password for one run")
+    p = command("default-url", cmd_default_url, "twine's or pip's own URL of an index")
+    p.add_argument("name", choices=("pypi", "testpypi"))
+    p.add_argument("kind", choices=("upload", "index"))
+    command("check-versions", cmd_check_versions,
+            "every version site as a table; fail on a disagreement or a missing registration")
+    g = group("versions", "the bump's helpers")
+    command("files", cmd_versions_files, "the files make bump rewrites", g)
+    p = command("next", cmd_versions_next, "the next release version", g)
+    p.add_argument("--version", dest="version")
+    p.add_argument("--part")
+    command("notes", cmd_versions_notes, "fail unless CHANGELOG.md's Unreleased has notes", g)
+    p = command("changelog", cmd_versions_changelog, "release the Unreleased section", g)
+    p.add_argument("version")
+    p.add_argument("date")
+    command("check", cmd_check, "twine check, check-wheel-contents and our policy, at once")
+    command("policy", cmd_policy, "our policy over the built metadata")
+    command("contract", cmd_contract, "the built wheels and docker pins against the DuckDB "
+            "contract")
+    p = command("build", cmd_build, "build one sdist, then its wheel from it, in one process")
+    p.add_argument("--outdir", type=Path, required=True)
+    p.add_argument("--epoch", type=int, required=True, help="SOURCE_DATE_EPOCH of the sdist")
+    p.add_argument("srcdir", type=Path)
+    p = command("sdist", cmd_sdist, "make sdists reproducible")
+    p.add_argument("--epoch", type=int, required=True)
+    p.add_argument("sdists", nargs="+", type=Path)
+    command("new-vendor", cmd_new_vendor, "scaffold vendors/NAME and register it") \
+        .add_argument("name")
+    p = command("credentials", cmd_credentials, "fail unless twine will find credentials")
+    p.add_argument("--repository-url", required=True)
+    p.add_argument("--section", default="")
+
+    g = group("closure", "the third-party closure and the upload layers")
+    command("requirements", cmd_closure_requirements, "third-party requirements", g) \
+        .add_argument("--with-platform", action="store_true")
+    command("pins", cmd_closure_pins, "pins of a pip --report", g) \
+        .add_argument("report", type=Path)
+    p = command("resolve", cmd_closure_resolve, "pins of the closure, resolved offline", g)
+    p.add_argument("--wheelhouse", type=Path, required=True)
+    p.add_argument("--dir", type=Path, required=True, help="for the resolver's input and lock")
+    command("layers", cmd_closure_layers, "the upload layers as JSON", g)
+    p = command("audit", cmd_audit, "the audit gate over pip-audit's output")
+    p.add_argument("--requirements", type=Path, required=True)
+    p.add_argument("--report", type=Path, required=True)
+    p.add_argument("--exit-code", type=int, required=True)
+    p.add_argument("--stderr", type=Path)
+    p.add_argument("--allowlist", type=Path)
+    p.add_argument("--ours", action="append", default=[])
+    p.add_argument("--mode", choices=("strict", "warn"), default="strict")
+    p.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
+    p.add_argument("--out", type=Path, required=True)
+    g = group("install", "install specs, the checks of a resolution, the install of a spec")
+    command("specs", cmd_install_specs, "the install specs", g)
+    p = command("report", cmd_install_report, "check one pip install --report", g)
+    p.add_argument("--spec", required=True)
+    p.add_argument("--report", type=Path, required=True)
+    p = command("venv", cmd_install_venv,
+                "resolve a spec with uv, check our files, install them into a venv", g)
+    p.add_argument("--spec", required=True)
+    p.add_argument("--python", required=True, help="the venv's interpreter")
+    p.add_argument("--dir", type=Path, required=True, help="for the lock and the log")
+    p = command("results", cmd_install_results, "write dist/verify-V.json", g)
+    p.add_argument("tsv", type=Path)
+    p.add_argument("out", type=Path)
+    p = command("summary", cmd_summary, "the release run's summary")
+    p.add_argument("--target", required=True)
+    p.add_argument("--status", choices=("ok", "failed"), required=True)
+    p.add_argument("--run", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    command("steps", cmd_steps, "the step table of a summary JSON") \
+        .add_argument("summary", type=Path)
+    return top
+
+
+def error(message: str) -> None:
+    for line in message.splitlines():
+        print(f"error: {line}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        if sys.flags.no_site:  # `python -S -m releasekit` (scripts/lib.sh): the venv's packages
+            import site
+            site.main()
+        args = parser().parse_args(sys.argv[1:] if argv is None else argv)
+        return args.func(args) or 0
+    except Failure as exc:
+        error(str(exc))
+        return exc.code
+    except KeyboardInterrupt:
+        # Die of SIGINT, as an interrupted program must, so that the shell verb that ran
+        # this knows (and says so, once); no traceback.
+        import signal
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing more to say to it.
+        sys.stderr.close()
+        return 0
+    except Exception as exc:  # a bug: one line; the traceback behind DEBUG=1
+        if os.environ.get("DEBUG") == "1":
+            traceback.print_exc()
+        error(f"releasekit failed unexpectedly ({type(exc).__name__}: {exc}); run again with "
+              "DEBUG=1 for the traceback")
+        return 1
