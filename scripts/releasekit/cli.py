@@ -84,6 +84,9 @@ def cmd_index_state(args: argparse.Namespace) -> None:
     line naming every such file (with --fail-on-conflict)."""
     from releasekit import index
     data = ledger.load(_ledger(args))
+    if args.verify:  # the built files first: exactly the ledger's bytes, nothing stray
+        for d in args.distribution or [None]:
+            ledger.require_verified(data, d)
     chosen = [f for d in (args.distribution or [None]) for f in ledger.files(data, d)]
     states = index.state(_index_url(args), chosen)
     for s, f in states:
@@ -94,10 +97,12 @@ def cmd_index_state(args: argparse.Namespace) -> None:
 
 
 def cmd_index_wait(args: argparse.Namespace) -> None:
-    from releasekit import index
+    from releasekit import index, observations
     path = _ledger(args)
     files = ledger.files(ledger.load(path), args.distribution)
     url = _index_url(args)
+    if args.uploaded:  # what twine accepted, for the summary
+        observations.sent(args.repository, args.uploaded)
     index.wait_listed(url, files, args.deadline, f"{url} to list {args.distribution}")
     ledger.record_upload(path, args.repository, url, files, set(args.uploaded), index.now())
 
@@ -108,11 +113,6 @@ def cmd_index_await_version(args: argparse.Namespace) -> None:
     url = _index_url(args)
     index.wait_listed(url, data["files"], args.deadline,
                       f"{url} to serve every file of {data['version']}")
-
-
-def cmd_index_sent(args: argparse.Namespace) -> None:
-    from releasekit import observations
-    observations.sent(args.repository, args.files)
 
 
 def cmd_index_answers(args: argparse.Namespace) -> int:
@@ -326,16 +326,16 @@ def parser() -> argparse.ArgumentParser:
     p = command("state", cmd_index_state, "missing|present|conflict of each ledger file", g)
     p.add_argument("--distribution", action="append", default=[])
     p.add_argument("--fail-on-conflict", action="store_true")
+    p.add_argument("--verify", action="store_true", help="first check the built files against "
+                   "the ledger")
     p = command("wait", cmd_index_wait, "the propagation barrier for one distribution", g)
     p.add_argument("--distribution", required=True)
     p.add_argument("--repository", required=True)
-    p.add_argument("--uploaded", action="append", default=[])
+    p.add_argument("--uploaded", action="append", default=[],
+                   help="a file this run sent (twine accepted it)")
     p.add_argument("--deadline", type=float, default=600.0)
     command("await-version", cmd_index_await_version, "wait until every file is listed", g) \
         .add_argument("--deadline", type=float, default=600.0)
-    p = command("sent", cmd_index_sent, "record files twine accepted (for the summary)", g)
-    p.add_argument("--repository", required=True)
-    p.add_argument("files", nargs="+")
     command("answers", cmd_index_answers, "exit 0 when URL/simple/ answers", g) \
         .add_argument("url")
     command("free-port", cmd_index_free_port, "a free port on 127.0.0.1", g) \
