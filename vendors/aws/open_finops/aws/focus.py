@@ -1,21 +1,52 @@
-"""The ``focus`` view: FOCUS 1.x columns over ``aws_cur``.
+"""The ``focus`` view: a FOCUS 1.2 Cost and Usage dataset over ``aws_cur``.
 
-The mapping follows the FinOps Foundation's CUR-to-FOCUS converters
-(finopsfoundation/focus_converters, conversion_configs/aws): EffectiveCost is the amortized
-cost by line item type (the Reserved Instance or Savings Plan effective cost of covered usage,
-zero for Savings Plan negations, upfront fees and RI upfront fees, the unused part of
-recurring fees, the unblended cost otherwise); ChargeCategory is derived from the line item
-type as the converters do (discounts lower the price of usage, so they are Usage; refunds are
-Adjustment), except that credits are Credit, the category FOCUS 1.0 added after the converters
-were written. BilledCost is the unblended cost, so that it sums to the invoice with discounts
-on lines of their own (the converters take the net unblended cost when there is one; that is
-ContractedCost here). The view is generated from the columns that exist, because a report
-only has the reservation, Savings Plans, product or tag columns its usage produced: a column
-that no loaded report has reads as NULL.
+The view is generated from the columns that exist, because a report only has the
+reservation, Savings Plans, product or tag columns its usage produced: a column that no loaded
+report has reads as NULL. Where the FOCUS 1.2 text and the mapping of the FinOps Foundation's
+converters (finopsfoundation/focus_converters) differ, the text wins.
+
+Costs:
+
+* BilledCost is the unblended cost, so that it sums to the invoice with discounts on lines of
+  their own; ContractedCost the net unblended cost, falling back to the unblended cost.
+* EffectiveCost is the amortized cost: the Reserved Instance or Savings Plan effective cost of
+  covered usage (falling back to the unblended cost when the report has no such column), zero
+  for Savings Plan negations and for every purchase of a commitment (RI fees, RI upfront fees,
+  Savings Plan recurring and upfront fees: FOCUS 1.2 "EffectiveCost MUST be 0 when
+  ChargeCategory is "Purchase" and the purchase is intended to cover future eligible
+  charges"), the unblended cost otherwise.
+* The unused part of a commitment (``reservation_unused_amortized_upfront_fee_for_billing_
+  period`` + ``reservation_unused_recurring_fee`` on an RIFee line,
+  ``savings_plan_total_commitment_to_date`` - ``savings_plan_used_commitment`` on a
+  SavingsPlanRecurringFee line) is a row of its own, as FOCUS 1.2 prescribes ("These rows
+  MUST be represented with CommitmentDiscountStatus set to "Unused" and ChargeCategory set to
+  "Usage""): ChargeCategory Usage, CommitmentDiscountStatus Unused, BilledCost 0,
+  EffectiveCost the unused amount, ``x_UnusedCommitment`` true. That row is not a CUR line
+  item; every other row is exactly one. Totals by line item type are those of the CUR.
+* ListCost is the public on-demand cost, falling back to the public on-demand rate times the
+  usage amount, then to the unblended cost (taxes, credits, fees without a list price).
+
+Values: date-times are TIMESTAMP WITH TIME ZONE in UTC whatever the session's time zone;
+units are FOCUS UnitFormat (``Hrs`` -> ``Hours``, ``GB-Mo`` -> ``GB-Months``: FOCUS writes the
+time unit of ``<unit>-<time>`` in the plural); ProviderName and InvoiceIssuerName are "AWS"
+when an AWS entity (a name starting with "Amazon" or "AWS") invoices, that entity being kept
+in ``x_InvoicingEntity``; PublisherName is the seller (``lineItem/LegalEntity``, "AWS" for AWS
+entities), so Marketplace rows name their vendor. ChargeClass is "Correction" for refunds
+(line item type or bill type Refund). Taxes have no PricingQuantity, PricingUnit, SKU or
+prices. Tags is one JSON object per row: user tags by their key without a prefix, AWS tags
+with ``aws:``, from the legacy ``resource_tags_*`` columns and CUR 2.0's ``resource_tags``
+map, keys as AWS's Parquet and CUR 2.0 spell them (``user:Cost Center`` -> ``cost_center``).
+ServiceCategory and ServiceSubcategory come from ``data/service_categories.csv`` (AWS product
+code -> FOCUS values; "Other" for a code it does not list, such as Marketplace products).
 """
 from __future__ import annotations
 
+import csv
+import io
+import re
 from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
 
 from open_finops.aws.columns import literal, quote
 
@@ -25,6 +56,72 @@ _USAGE_TYPES = _CONSUMPTION_TYPES + (
     "SavingsPlanNegation", "BundledDiscount", "Discount", "EdpDiscount", "PrivateRateDiscount",
     "DistributorDiscount", "SppDiscount", "RiVolumeDiscount")
 _PURCHASE_TYPES = ("Fee", "RIFee", "SavingsPlanRecurringFee", "SavingsPlanUpfrontFee")
+_RESERVATION_TYPES = ("DiscountedUsage", "RIFee", "Fee")
+_SAVINGS_PLAN_TYPES = ("SavingsPlanCoveredUsage", "SavingsPlanNegation",
+                       "SavingsPlanRecurringFee", "SavingsPlanUpfrontFee")
+#: Line items whose commitment can be partly unused (a row of its own in FOCUS).
+_RECURRING_COMMITMENT_TYPES = ("RIFee", "SavingsPlanRecurringFee")
+_TIME_UNITS = "Years|Months|Weeks|Days|Hours|Minutes|Seconds"
+#: AWS pricing units that the general rules below do not turn into FOCUS UnitFormat.
+_UNITS = {"Hrs": "Hours", "Hr": "Hours", "hours": "Hours", "Lambda-GB-Second": "GB-Seconds",
+          "Lambda-GB-Second-ARM": "GB-Seconds", "Mo": "Months", "ByteHrs": "Byte-Hours",
+          "GB-Mo": "GB-Months", "GB-month": "GB-Months", "IOPS-Mo": "IOPS-Months"}
+#: The FOCUS columns in the order of the view, with their DuckDB types (x_ columns follow).
+FOCUS_COLUMNS = {
+    "AvailabilityZone": "VARCHAR", "BilledCost": "DOUBLE", "BillingAccountId": "VARCHAR",
+    "BillingAccountName": "VARCHAR", "BillingAccountType": "VARCHAR",
+    "BillingCurrency": "VARCHAR", "BillingPeriodEnd": "TIMESTAMP WITH TIME ZONE",
+    "BillingPeriodStart": "TIMESTAMP WITH TIME ZONE", "CapacityReservationId": "VARCHAR",
+    "CapacityReservationStatus": "VARCHAR", "ChargeCategory": "VARCHAR",
+    "ChargeClass": "VARCHAR", "ChargeDescription": "VARCHAR", "ChargeFrequency": "VARCHAR",
+    "ChargePeriodEnd": "TIMESTAMP WITH TIME ZONE",
+    "ChargePeriodStart": "TIMESTAMP WITH TIME ZONE",
+    "CommitmentDiscountCategory": "VARCHAR", "CommitmentDiscountId": "VARCHAR",
+    "CommitmentDiscountName": "VARCHAR", "CommitmentDiscountQuantity": "DOUBLE",
+    "CommitmentDiscountStatus": "VARCHAR", "CommitmentDiscountType": "VARCHAR",
+    "CommitmentDiscountUnit": "VARCHAR", "ConsumedQuantity": "DOUBLE",
+    "ConsumedUnit": "VARCHAR", "ContractedCost": "DOUBLE", "ContractedUnitPrice": "DOUBLE",
+    "EffectiveCost": "DOUBLE", "InvoiceId": "VARCHAR", "InvoiceIssuerName": "VARCHAR",
+    "ListCost": "DOUBLE", "ListUnitPrice": "DOUBLE", "PricingCategory": "VARCHAR",
+    "PricingCurrency": "VARCHAR", "PricingQuantity": "DOUBLE", "PricingUnit": "VARCHAR",
+    "ProviderName": "VARCHAR", "PublisherName": "VARCHAR", "RegionId": "VARCHAR",
+    "RegionName": "VARCHAR", "ResourceId": "VARCHAR", "ResourceName": "VARCHAR",
+    "ResourceType": "VARCHAR", "ServiceCategory": "VARCHAR", "ServiceName": "VARCHAR",
+    "ServiceSubcategory": "VARCHAR", "SkuId": "VARCHAR", "SkuMeter": "VARCHAR",
+    "SkuPriceDetails": "VARCHAR", "SkuPriceId": "VARCHAR", "SubAccountId": "VARCHAR",
+    "SubAccountName": "VARCHAR", "SubAccountType": "VARCHAR", "Tags": "VARCHAR",
+}
+X_COLUMNS = {
+    "x_ExportName": "VARCHAR", "x_BillingPeriod": "VARCHAR", "x_LineItemType": "VARCHAR",
+    "x_UsageType": "VARCHAR", "x_Operation": "VARCHAR", "x_ServiceCode": "VARCHAR",
+    "x_InvoicingEntity": "VARCHAR", "x_UnusedCommitment": "BOOLEAN",
+}
+_TAG_COLUMN = re.compile(r"^resource_tags_(user|aws)_(.+)$")
+
+
+@lru_cache(maxsize=1)
+def service_categories() -> dict[str, tuple[str, str]]:
+    """AWS product code -> (ServiceCategory, ServiceSubcategory), from the package's data."""
+    text = resources.files("open_finops.aws").joinpath("data/service_categories.csv") \
+        .read_text(encoding="utf-8")
+    return {row["product_code"]: (row["service_category"], row["service_subcategory"])
+            for row in csv.DictReader(io.StringIO(text))}
+
+
+def unit_sql(expr: str) -> str:
+    """SQL turning an AWS pricing unit into FOCUS UnitFormat: the table above, then
+    ``<unit>-Mo``/``-Hrs``/``-Second`` -> ``-Months``/``-Hours``/``-Seconds``, and a hyphen
+    that does not introduce the time unit becomes a space (``Requests-Tier1``)."""
+    special = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in _UNITS.items())
+    timed = expr
+    for pattern, plural in (("Mo|Mos|Month|month", "Months"), ("Hrs|Hr|Hour|hour", "Hours"),
+                            ("Second|Sec|Secs", "Seconds"), ("Day", "Days"),
+                            ("Minute|Min|Mins", "Minutes")):
+        timed = f"regexp_replace({timed}, '-({pattern})$', '-{plural}')"
+    general = (f"list_transform([{timed}], __u -> replace(regexp_replace(__u, "
+               f"'-({_TIME_UNITS})$', ''), '-', ' ') || regexp_extract(__u, "
+               f"'-({_TIME_UNITS})$'))[1]")
+    return f"CASE {expr} {special} ELSE {general} END"
 
 
 def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
@@ -32,92 +129,268 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
     ``columns``."""
 
     def col(name: str, sql_type: str = "VARCHAR") -> str:
-        return quote(name) if name in columns else f"CAST(NULL AS {sql_type})"
+        return f"s.{quote(name)}" if name in columns else f"CAST(NULL AS {sql_type})"
 
     def num(name: str) -> str:
         return col(name, "DOUBLE")
 
     def text(name: str) -> str:
-        return f"NULLIF({col(name)}, '')" if name in columns else "CAST(NULL AS VARCHAR)"
+        return f"NULLIF(s.{quote(name)}, '')" if name in columns else "CAST(NULL AS VARCHAR)"
 
     def from_map(map_name: str, key: str) -> str:
         if columns.get(map_name, "").startswith("MAP("):
-            return f"NULLIF({quote(map_name)}[{literal(key)}], '')"
+            return f"NULLIF(element_at(s.{quote(map_name)}, {literal(key)})[1], '')"
         return "CAST(NULL AS VARCHAR)"
 
-    def first(*options: str) -> str:
+    def first(*options: str, sql_type: str = "VARCHAR") -> str:
         real = [o for o in options if not o.startswith("CAST(NULL")]
         if not real:
-            return "CAST(NULL AS VARCHAR)"
+            return f"CAST(NULL AS {sql_type})"
         return real[0] if len(real) == 1 else f"coalesce({', '.join(real)})"
 
-    def one_of(types: tuple[str, ...]) -> str:
-        return f"{item_type} IN ({', '.join(literal(t) for t in types)})"
+    def one_of(expr: str, values: tuple[str, ...]) -> str:
+        return f"{expr} IN ({', '.join(literal(v) for v in values)})"
+
+    def utc(name: str) -> str:
+        # timezone('UTC', TIMESTAMP) reads the value as UTC whatever the session's TimeZone.
+        if name in columns:
+            return f"timezone('UTC', CAST(s.{quote(name)} AS TIMESTAMP))"
+        return "CAST(NULL AS TIMESTAMP WITH TIME ZONE)"
+
+    def aws_or(expr: str) -> str:
+        return (f"CASE WHEN {expr} IS NULL OR regexp_matches({expr}, '^(Amazon|AWS)([^A-Za-z]"
+                f"|$)') THEN 'AWS' ELSE {expr} END")
 
     item_type = col("line_item_line_item_type")
+    unused_row = "__split.unused"
     unblended = num("line_item_unblended_cost")
-    consumption = one_of(_CONSUMPTION_TYPES)
-    effective = f"""CASE {item_type}
-            WHEN 'SavingsPlanCoveredUsage' THEN {num('savings_plan_savings_plan_effective_cost')}
-            WHEN 'SavingsPlanRecurringFee' THEN
-                coalesce({num('savings_plan_total_commitment_to_date')}, 0)
-                - coalesce({num('savings_plan_used_commitment')}, 0)
-            WHEN 'SavingsPlanNegation' THEN 0
-            WHEN 'SavingsPlanUpfrontFee' THEN 0
-            WHEN 'DiscountedUsage' THEN {num('reservation_effective_cost')}
+    usage_amount = num("line_item_usage_amount")
+    ri_arn = text("reservation_reservation_a_r_n")
+    sp_arn = text("savings_plan_savings_plan_a_r_n")
+    consumption = one_of(item_type, _CONSUMPTION_TYPES)
+    reservation = (f"({one_of(item_type, ('DiscountedUsage', 'RIFee'))} OR "
+                   f"({item_type} = 'Fee' AND {ri_arn} IS NOT NULL))")
+    savings_plan = one_of(item_type, _SAVINGS_PLAN_TYPES)
+    commitment_id = f"CASE WHEN {reservation} THEN {ri_arn} WHEN {savings_plan} THEN {sp_arn} END"
+    sp_effective = first(num("savings_plan_savings_plan_effective_cost"), unblended,
+                         sql_type="DOUBLE")
+    ri_effective = first(num("reservation_effective_cost"), unblended, sql_type="DOUBLE")
+    contracted = first(num("line_item_net_unblended_cost"), unblended, sql_type="DOUBLE")
+    unused = f"""CASE {item_type}
             WHEN 'RIFee' THEN
                 coalesce({num('reservation_unused_amortized_upfront_fee_for_billing_period')}, 0)
                 + coalesce({num('reservation_unused_recurring_fee')}, 0)
-            WHEN 'Fee' THEN CASE WHEN {text('reservation_reservation_a_r_n')} IS NOT NULL
-                                 THEN 0 ELSE {unblended} END  -- an RI's upfront fee: amortized
+            WHEN 'SavingsPlanRecurringFee' THEN
+                coalesce({num('savings_plan_total_commitment_to_date')}, 0)
+                - coalesce({num('savings_plan_used_commitment')}, 0)
+        END"""
+    effective = f"""CASE
+            WHEN {unused_row} THEN {unused}
+            WHEN {item_type} = 'SavingsPlanCoveredUsage'
+                THEN {sp_effective}
+            WHEN {item_type} = 'DiscountedUsage'
+                THEN {ri_effective}
+            WHEN {one_of(item_type, _RECURRING_COMMITMENT_TYPES)} THEN 0
+            WHEN {item_type} IN ('SavingsPlanNegation', 'SavingsPlanUpfrontFee') THEN 0
+            WHEN {item_type} = 'Fee' AND {ri_arn} IS NOT NULL THEN 0  -- an RI's upfront fee
             ELSE {unblended}
         END"""
     category = f"""CASE
-            WHEN {one_of(_USAGE_TYPES)} THEN 'Usage'
-            WHEN {one_of(_PURCHASE_TYPES)} THEN 'Purchase'
+            WHEN {unused_row} THEN 'Usage'
+            WHEN {one_of(item_type, _USAGE_TYPES)} THEN 'Usage'
+            WHEN {one_of(item_type, _PURCHASE_TYPES)} THEN 'Purchase'
             WHEN {item_type} = 'Tax' THEN 'Tax'
             WHEN {item_type} = 'Credit' THEN 'Credit'
             ELSE 'Adjustment'
         END"""
+    is_tax = f"{item_type} = 'Tax'"
+    correction = (f"CASE WHEN {item_type} = 'Refund' OR {text('bill_bill_type')} = 'Refund' "
+                  f"THEN 'Correction' END")
+    quantity = f"CASE WHEN {is_tax} THEN NULL ELSE {usage_amount} END"
+    unit = f"CASE WHEN ({quantity}) IS NULL THEN NULL " \
+           f"ELSE coalesce({unit_sql(text('pricing_unit'))}, 'Units') END"
+    public_cost = num("pricing_public_on_demand_cost")
+    public_rate = num("pricing_public_on_demand_rate")
+    list_cost = f"""CASE WHEN {unused_row} THEN 0 ELSE coalesce({public_cost},
+            {public_rate} * {usage_amount}, {unblended}) END"""
+    price = f"CASE WHEN {is_tax} THEN NULL ELSE {{}} END"
+    product_code = first(text("line_item_product_code"), text("product_servicecode"))
+    service_name = first(text("product_product_name"), from_map("product", "product_name"),
+                         text("product_servicename"), product_code)
+    region_id = first(text("product_region_code"), text("product_region"),
+                      from_map("product", "region"))
+    region_name = first(text("product_location"), from_map("product", "location"), region_id)
+    resource_id = text("line_item_resource_id")
+    resource_name = first(text("resource_tags_user_name"), from_map("resource_tags", "user_name"))
+    resource_type = first(text("product_product_family"), from_map("product", "product_family"),
+                          service_name)
+    sku = f"CASE WHEN {is_tax} THEN NULL ELSE {text('product_sku')} END"
+    sku_price_id = f"CASE WHEN {is_tax} THEN NULL ELSE {text('pricing_rate_code')} END"
+    price_details = _json_object({
+        "x_PricingTerm": text("pricing_term"),
+        "x_LeaseContractLength": text("pricing_lease_contract_length"),
+        "x_OfferingClass": text("pricing_offering_class"),
+        "x_PurchaseOption": text("pricing_purchase_option"),
+    })
+    commitment_status = (f"CASE WHEN ({commitment_id}) IS NULL THEN NULL WHEN {unused_row} "
+                         f"THEN 'Unused' WHEN ({category}) = 'Usage' THEN 'Used' END")
+    capacity_id = first(text("capacity_reservation_capacity_reservation_arn"),
+                        text("capacity_reservation_capacity_reservation_a_r_n"))
+    capacity_status = first(text("capacity_reservation_capacity_reservation_status"))
+    invoicing_entity = text("bill_invoicing_entity")
+    pricing_term = text("pricing_term")
     selects = {
-        "BilledCost": unblended,
-        "EffectiveCost": effective,
-        "ListCost": num("pricing_public_on_demand_cost"),
-        "ListUnitPrice": num("pricing_public_on_demand_rate"),
-        "ContractedCost": first(num("line_item_net_unblended_cost"), unblended),
-        "BillingPeriodStart": col("bill_billing_period_start_date", "TIMESTAMP"),
-        "BillingPeriodEnd": col("bill_billing_period_end_date", "TIMESTAMP"),
-        "ChargePeriodStart": col("line_item_usage_start_date", "TIMESTAMP"),
-        "ChargePeriodEnd": col("line_item_usage_end_date", "TIMESTAMP"),
+        "AvailabilityZone": text("line_item_availability_zone"),
+        "BilledCost": f"CASE WHEN {unused_row} THEN 0 ELSE {unblended} END",
         "BillingAccountId": text("bill_payer_account_id"),
         "BillingAccountName": text("bill_payer_account_name"),
+        "BillingAccountType": f"CASE WHEN {text('bill_payer_account_id')} IS NOT NULL "
+                              f"THEN 'Payer Account' END",
+        "BillingCurrency": text("line_item_currency_code"),
+        "BillingPeriodEnd": utc("bill_billing_period_end_date"),
+        "BillingPeriodStart": utc("bill_billing_period_start_date"),
+        "CapacityReservationId": capacity_id,
+        "CapacityReservationStatus": (
+            f"CASE WHEN ({capacity_id}) IS NULL OR ({capacity_status}) IS NULL THEN NULL "
+            f"WHEN lower({capacity_status}) LIKE '%unused%' THEN 'Unused' ELSE 'Used' END"),
+        "ChargeCategory": category,
+        "ChargeClass": correction,
+        "ChargeDescription": text("line_item_line_item_description"),
+        "ChargeFrequency": f"""CASE
+            WHEN {one_of(item_type, _RECURRING_COMMITMENT_TYPES)} THEN 'Recurring'
+            WHEN {item_type} IN ('Fee', 'SavingsPlanUpfrontFee') THEN 'One-Time'
+            ELSE 'Usage-Based' END""",
+        "ChargePeriodEnd": utc("line_item_usage_end_date"),
+        "ChargePeriodStart": utc("line_item_usage_start_date"),
+        "CommitmentDiscountCategory": (f"CASE WHEN ({commitment_id}) IS NULL THEN NULL "
+                                       f"WHEN {reservation} THEN 'Usage' ELSE 'Spend' END"),
+        "CommitmentDiscountId": commitment_id,
+        "CommitmentDiscountName": "CAST(NULL AS VARCHAR)",
+        "CommitmentDiscountQuantity": f"""CASE
+            WHEN ({commitment_id}) IS NULL OR ({category}) NOT IN ('Usage', 'Purchase')
+                THEN NULL
+            WHEN {reservation} THEN coalesce({usage_amount}, 0)
+            WHEN {unused_row} THEN {unused}
+            WHEN {item_type} = 'SavingsPlanCoveredUsage'
+                THEN coalesce({num('savings_plan_savings_plan_effective_cost')}, 0)
+            WHEN {item_type} = 'SavingsPlanRecurringFee'
+                THEN coalesce({num('savings_plan_total_commitment_to_date')}, {unblended})
+            WHEN {item_type} = 'SavingsPlanUpfrontFee' THEN {unblended}
+            ELSE 0 END""",
+        "CommitmentDiscountStatus": commitment_status,
+        "CommitmentDiscountType": (
+            f"CASE WHEN ({commitment_id}) IS NULL THEN NULL WHEN {reservation} "
+            f"THEN 'Reserved Instance' "
+            f"ELSE {first(text('savings_plan_offering_type'), literal('Savings Plan'))} END"),
+        "CommitmentDiscountUnit": (
+            f"CASE WHEN ({commitment_id}) IS NULL OR ({category}) NOT IN ('Usage', 'Purchase') "
+            f"THEN NULL WHEN {reservation} THEN coalesce({unit_sql(text('pricing_unit'))}, "
+            f"'Hours') ELSE {first(text('line_item_currency_code'), literal('USD'))} END"),
+        "ConsumedQuantity": f"CASE WHEN {consumption} AND NOT {unused_row} "
+                            f"THEN {usage_amount} END",
+        "ConsumedUnit": f"CASE WHEN {consumption} AND NOT {unused_row} AND {usage_amount} "
+                        f"IS NOT NULL THEN coalesce({unit_sql(text('pricing_unit'))}, 'Units') "
+                        f"END",
+        "ContractedCost": f"CASE WHEN {unused_row} THEN 0 ELSE "
+                          f"{contracted} END",
+        "ContractedUnitPrice": price.format(first(num("line_item_net_unblended_rate"),
+                                                  num("line_item_unblended_rate"),
+                                                  sql_type="DOUBLE")),
+        "EffectiveCost": effective,
+        "InvoiceId": text("bill_invoice_id"),
+        "InvoiceIssuerName": aws_or(invoicing_entity),
+        "ListCost": list_cost,
+        "ListUnitPrice": price.format(public_rate),
+        "PricingCategory": f"""CASE
+            WHEN ({category}) NOT IN ('Usage', 'Purchase') THEN NULL
+            WHEN ({commitment_id}) IS NOT NULL THEN 'Committed'
+            WHEN {pricing_term} = 'Spot' OR {text('line_item_usage_type')} LIKE '%SpotUsage%'
+                THEN 'Dynamic'
+            WHEN {one_of(item_type, _USAGE_TYPES[len(_CONSUMPTION_TYPES) + 1:])} THEN 'Other'
+            ELSE 'Standard' END""",
+        "PricingCurrency": first(text("pricing_currency"), text("line_item_currency_code")),
+        "PricingQuantity": quantity,
+        "PricingUnit": unit,
+        "ProviderName": "'AWS'",
+        "PublisherName": aws_or(first(text("line_item_legal_entity"),
+                                      text("bill_billing_entity"))),
+        "RegionId": region_id,
+        "RegionName": f"CASE WHEN ({region_id}) IS NOT NULL THEN {region_name} END",
+        "ResourceId": resource_id,
+        "ResourceName": f"CASE WHEN {resource_id} IS NOT NULL THEN {resource_name} END",
+        "ResourceType": f"CASE WHEN {resource_id} IS NOT NULL THEN {resource_type} END",
+        "ServiceCategory": "coalesce(__svc.category, 'Other')",
+        "ServiceName": service_name,
+        "ServiceSubcategory": "coalesce(__svc.subcategory, 'Other (Other)')",
+        "SkuId": sku,
+        "SkuMeter": f"CASE WHEN ({sku}) IS NOT NULL THEN "
+                    f"{first(text('product_usagetype'), text('line_item_usage_type'))} END",
+        "SkuPriceDetails": f"CASE WHEN ({sku_price_id}) IS NOT NULL THEN {price_details} END",
+        "SkuPriceId": sku_price_id,
         "SubAccountId": text("line_item_usage_account_id"),
         "SubAccountName": text("line_item_usage_account_name"),
-        "BillingCurrency": text("line_item_currency_code"),
-        "ProviderName": "'AWS'",
-        "PublisherName": first(text("bill_billing_entity"), "'AWS'"),
-        "InvoiceIssuerName": first(text("bill_invoicing_entity"), "'AWS'"),
-        "InvoiceId": text("bill_invoice_id"),
-        "ServiceName": first(text("product_product_name"),
-                             from_map("product", "product_name"),
-                             text("product_servicename"),
-                             text("line_item_product_code")),
-        "ResourceId": text("line_item_resource_id"),
-        "RegionId": first(text("product_region_code"), text("product_region"),
-                          from_map("product", "region")),
-        "AvailabilityZone": text("line_item_availability_zone"),
-        "ChargeCategory": category,
-        "ChargeDescription": text("line_item_line_item_description"),
-        "ConsumedQuantity": f"CASE WHEN {consumption} THEN {num('line_item_usage_amount')} END",
-        "ConsumedUnit": f"CASE WHEN {consumption} THEN {text('pricing_unit')} END",
-        "PricingQuantity": num("line_item_usage_amount"),
-        "PricingUnit": text("pricing_unit"),
-        "SkuId": text("product_sku"),
+        "SubAccountType": f"CASE WHEN {text('line_item_usage_account_id')} IS NOT NULL "
+                          f"THEN 'Linked Account' END",
+        "Tags": _tags(columns),
         "x_ExportName": col("export_name"),
         "x_BillingPeriod": col("billing_period"),
         "x_LineItemType": item_type,
         "x_UsageType": text("line_item_usage_type"),
         "x_Operation": text("line_item_operation"),
+        "x_ServiceCode": product_code,
+        "x_InvoicingEntity": invoicing_entity,
+        "x_UnusedCommitment": unused_row,
     }
-    body = ",\n    ".join(f"{expr} AS {quote(name)}" for name, expr in selects.items())
-    return f"SELECT\n    {body}\nFROM {source}"
+    types = {**FOCUS_COLUMNS, **X_COLUMNS}
+    body = ",\n    ".join(f"CAST({expr} AS {types[name]}) AS {quote(name)}"
+                          for name, expr in selects.items())
+    mapping = ", ".join(f"({literal(code)}, {literal(cat)}, {literal(sub)})"
+                        for code, (cat, sub) in service_categories().items())
+    return (f"SELECT\n    {body}\nFROM {source} AS s\n"
+            f"CROSS JOIN (VALUES (false), (true)) AS __split(unused)\n"
+            f"LEFT JOIN (VALUES {mapping}) AS __svc(code, category, subcategory)\n"
+            f"    ON __svc.code = {product_code}\n"
+            f"WHERE NOT __split.unused OR ({one_of(item_type, _RECURRING_COMMITMENT_TYPES)} "
+            f"AND coalesce({unused}, 0) <> 0)")
+
+
+def _json_object(values: Mapping[str, str]) -> str:
+    """A JSON object (text) of the values that are not NULL; NULL when all are."""
+    real = {key: expr for key, expr in values.items() if not expr.startswith("CAST(NULL")}
+    if not real:
+        return "CAST(NULL AS VARCHAR)"
+    entries = ", ".join(f"({literal(key)}, {expr})" for key, expr in real.items())
+    return _json_from_entries(f"[{entries}]")
+
+
+def _tags(columns: Mapping[str, str]) -> str:
+    """Tags as one JSON object: legacy ``resource_tags_user_*`` / ``resource_tags_aws_*``
+    columns and CUR 2.0's ``resource_tags`` map, user keys without their prefix."""
+    entries = []
+    for name in sorted(columns):
+        match = _TAG_COLUMN.match(name)
+        if match and columns[name] == "VARCHAR":
+            kind, key = match.groups()
+            key = key if kind == "user" else f"aws:{key}"
+            entries.append(f"({literal(key)}, NULLIF(s.{quote(name)}, ''))")
+    parts = []
+    if entries:
+        parts.append(f"[{', '.join(entries)}]")
+    if columns.get("resource_tags", "").startswith("MAP("):
+        parts.append(
+            "coalesce(list_transform(map_entries(s.resource_tags), e -> (CASE "
+            "WHEN starts_with(e.key, 'user_') THEN substr(e.key, 6) "
+            "WHEN starts_with(e.key, 'aws_') THEN 'aws:' || substr(e.key, 5) "
+            "ELSE e.key END, e.value)), [])")
+    if not parts:
+        return "CAST(NULL AS VARCHAR)"
+    combined = parts[0] if len(parts) == 1 else f"list_concat({', '.join(parts)})"
+    return _json_from_entries(combined)
+
+
+def _json_from_entries(entries: str) -> str:
+    """SQL: the (key, value) list ``entries`` as JSON text without its NULL values; NULL when
+    nothing is left."""
+    return (f"list_transform([list_filter({entries}, e -> e[2] IS NOT NULL)], __e -> "
+            f"CASE WHEN len(__e) > 0 THEN CAST(to_json(map_from_entries(__e)) AS VARCHAR) "
+            f"END)[1]")

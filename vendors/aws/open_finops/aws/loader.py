@@ -41,6 +41,10 @@ from open_finops.aws.sources import Obj, Source, cleanup
 
 Log = Callable[[str], None]
 _CHUNK = 1 << 20
+#: What files that AWS did not write (re-exports, other tools' copies) put in an empty number
+#: or date; AWS itself leaves the cell empty. Text columns keep these words.
+_NULL_TEXTS = "['', 'None', 'null', 'NULL']"
+_NULL_TEXTS_IN = "('', 'None', 'null', 'NULL')"
 #: Details for ``finops -v`` (the manifests chosen) and ``-vv`` (the SQL run).
 logger = logging.getLogger(__name__)
 
@@ -54,6 +58,11 @@ class Result:
     rows: int = 0
     files: int = 0
     message: str = ""
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 csv file``, ``3 csv files``, ``1,281 rows``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def log_to_stderr(message: str) -> None:
@@ -125,7 +134,7 @@ def _import_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
                             store.now())
     label = f"{manifest.export_name} {period}"
     log(f"{label}: loading {manifest.kind} version {manifest.version_id} "
-        f"({len(manifest.files)} {manifest.fmt} files)")
+        f"({plural(len(manifest.files), f'{manifest.fmt} file')})")
     try:
         try:
             store.record_started(con, attempt)
@@ -144,7 +153,7 @@ def _import_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
         log(f"{label}: failed; the data loaded before is unchanged")
         return Result(manifest.export_name, period, "failed", manifest.version_id,
                       0, len(manifest.files), message)
-    log(f"{label}: loaded {rows:,} rows from {len(manifest.files)} files")
+    log(f"{label}: loaded {plural(rows, 'row')} from {plural(len(manifest.files), 'file')}")
     return Result(manifest.export_name, period, "loaded", manifest.version_id, rows,
                   len(manifest.files))
 
@@ -254,22 +263,30 @@ def _selects(con: Any, fmt: str, batch: list[tuple[Obj, Path]], names: dict[str,
 def _csv_select(header: tuple[str, ...], files: str, paths: list[Path], head: list[str],
                 head_columns: list[tuple[str, str]]):
     normalized = unique_names(list(header))
-    read_types, select, columns = [], list(head), list(head_columns)
+    read_types, select, columns, text_columns = [], list(head), list(head_columns), []
     for column in normalized:
         sql_type = canonical_type(column)
         columns.append((column, sql_type))
         if column in MAP_COLUMNS:
             # CUR 2.0 writes its map columns as JSON objects in CSV.
             read_types.append(f"{literal(column)}: 'VARCHAR'")
+            text_columns.append(column)
             select.append(f"CAST(CAST(NULLIF({quote(column)}, '') AS JSON) AS {sql_type}) "
                           f"AS {quote(column)}")
+        elif sql_type == "VARCHAR":
+            # Text keeps "None" or "NULL" as written; only an empty cell is NULL.
+            read_types.append(f"{literal(column)}: 'VARCHAR'")
+            text_columns.append(column)
+            select.append(f"NULLIF({quote(column)}, '') AS {quote(column)}")
         else:
             read_types.append(f"{literal(column)}: {literal(sql_type)}")
             select.append(quote(column))
     compression = "gzip" if paths[0].name.endswith(".gz") else "none"
+    not_null = ", ".join(literal(column) for column in text_columns)
     reader = (f"read_csv({files}, header = true, auto_detect = false, delim = ',', "
               f"quote = '\"', escape = '\"', compression = '{compression}', "
-              f"hive_partitioning = false, columns = {{{', '.join(read_types)}}})")
+              f"hive_partitioning = false, nullstr = {_NULL_TEXTS}, "
+              f"force_not_null = [{not_null}], columns = {{{', '.join(read_types)}}})")
     return f"SELECT {', '.join(select)} FROM {reader}", columns
 
 
@@ -285,7 +302,8 @@ def _parquet_select(schema: tuple[tuple[str, str], ...], files: str, head: list[
             # AWS's legacy Parquet holds '' where the CSV has nothing: NULL in both, and an
             # empty rate or date must not fail its cast.
             value = (f"NULLIF({value}, '')" if sql_type == "VARCHAR"
-                     else f"NULLIF(trim({value}), '')")
+                     else f"CASE WHEN trim({value}) IN {_NULL_TEXTS_IN} THEN NULL "
+                          f"ELSE trim({value}) END")
             if column in MAP_COLUMNS:
                 value = f"CAST({value} AS JSON)"  # a CUR 2.0 map written as JSON text
         if raw_type != sql_type:

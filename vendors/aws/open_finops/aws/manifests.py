@@ -204,7 +204,8 @@ def _read(source: Source, listing: dict[str, Obj], export_name: str, cur_version
     for reference in references:
         key = _resolve(reference, listing, source, export_name)
         if key is None:
-            manifest.missing.append(_describe_reference(reference, source))
+            # As the manifest names it: joined to the source it would repeat the prefix.
+            manifest.missing.append(reference)
         else:
             manifest.files.append(listing[key])
     manifest.fmt, manifest.error = _format(manifest, data)
@@ -252,12 +253,6 @@ def _candidates(reference: str, source: Source, export_name: str) -> list[str]:
     parts = key.split("/")
     candidates += ["/".join(parts[i:]) for i, part in enumerate(parts) if part == export_name]
     return candidates
-
-
-def _describe_reference(reference: str, source: Source) -> str:
-    if reference.startswith("s3://") or source.root_prefix:
-        return reference
-    return source.describe(reference.lstrip("/"))
 
 
 def _period_from_manifest(data: dict) -> str | None:
