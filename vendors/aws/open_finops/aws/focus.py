@@ -26,6 +26,10 @@ Costs:
 * ListCost is the public on-demand cost, falling back to the public on-demand rate times the
   usage amount, then to the unblended cost (taxes, credits, fees without a list price).
 
+Accounts: legacy CUR has no account names (CUR 2.0 has), and FOCUS wants a name wherever
+there is an account ID, so BillingAccountName and SubAccountName fall back to the ID.
+BillingAccountType is "Payer Account", SubAccountType "Linked Account".
+
 Values: date-times are TIMESTAMP WITH TIME ZONE in UTC whatever the session's time zone;
 units are FOCUS UnitFormat (``Hrs`` -> ``Hours``, ``GB-Mo`` -> ``GB-Months``: FOCUS writes the
 time unit of ``<unit>-<time>`` in the plural); ProviderName and InvoiceIssuerName are "AWS"
@@ -243,7 +247,8 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
         "AvailabilityZone": text("line_item_availability_zone"),
         "BilledCost": f"CASE WHEN {unused_row} THEN 0 ELSE {unblended} END",
         "BillingAccountId": text("bill_payer_account_id"),
-        "BillingAccountName": text("bill_payer_account_name"),
+        "BillingAccountName": first(text("bill_payer_account_name"),
+                                    text("bill_payer_account_id")),
         "BillingAccountType": f"CASE WHEN {text('bill_payer_account_id')} IS NOT NULL "
                               f"THEN 'Payer Account' END",
         "BillingCurrency": text("line_item_currency_code"),
@@ -328,7 +333,8 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
         "SkuPriceDetails": f"CASE WHEN ({sku_price_id}) IS NOT NULL THEN {price_details} END",
         "SkuPriceId": sku_price_id,
         "SubAccountId": text("line_item_usage_account_id"),
-        "SubAccountName": text("line_item_usage_account_name"),
+        "SubAccountName": first(text("line_item_usage_account_name"),
+                                text("line_item_usage_account_id")),
         "SubAccountType": f"CASE WHEN {text('line_item_usage_account_id')} IS NOT NULL "
                           f"THEN 'Linked Account' END",
         "Tags": _tags(columns),
