@@ -3,6 +3,7 @@ variables, the reporting commands, and one black-box run of the installed entry 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -233,6 +234,13 @@ def test_installed_entry_point_black_box(tmp_path, home, bucket):
     assert "skipped" in again.stderr
     summary = run([FINOPS, "aws", "summary"], cwd=cwd, env=env, check=True, timeout=120)
     assert table(summary.stdout)[-1][2] == money(jan.totals.unblended)
+    # `finops aws summary | head -0`: the reader is gone before the table is written.
+    reader_gone = subprocess.Popen([FINOPS, "aws", "summary", "--by", "account"], cwd=cwd,
+                                   env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+    reader_gone.stdout.close()
+    _out, err = reader_gone.communicate(timeout=120)
+    assert reader_gone.returncode == 0 and "Traceback" not in err and "Error" not in err, err
     bad = run([FINOPS, "aws", "summary", "--month", "2024/01"], cwd=cwd, env=env, check=False,
               timeout=120)
     assert bad.returncode == 2 and bad.stdout == ""

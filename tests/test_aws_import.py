@@ -75,10 +75,11 @@ def import_cur(finops, bucket: CurBucket, export: str, *extra: str, code: int = 
 
 def test_legacy_versioned_csv_several_chunks(finops, bucket, db):
     jan = bucket.legacy("acme-cur", "2024-01", rows=300, chunks=3)
-    feb = bucket.legacy("acme-cur", "2024-02", rows=200, chunks=2)
+    feb = bucket.legacy("acme-cur", "2024-02", rows=200, chunks=1)
     run = import_cur(finops, bucket, "acme-cur")
     assert run.out == ""  # messages go to stderr
     assert "2024-01: loaded 300 rows from 3 files" in run.err
+    assert "(1 csv file)" in run.err and "2024-02: loaded 200 rows from 1 file\n" in run.err
     assert_totals(period_totals(db, "acme-cur"), expected(jan, feb))
     types = dict(query(db, "SELECT column_name, data_type FROM information_schema.columns "
                            "WHERE table_name = 'aws_cur'"))
@@ -483,8 +484,35 @@ def test_manifest_naming_absent_files(finops, bucket, db, loaded):
     broken = _restate(bucket)
     broken.files[1].unlink()
     run = import_cur(finops, bucket, "acme", code=1)
-    _assert_failed_and_intact(finops, bucket, db, loaded, run, "does not exist",
-                              broken.files[1].name)
+    # The key as the manifest names it (reportKeys are bucket keys: reports/cur/acme/...).
+    named = str(broken.files[1].relative_to(bucket.root))
+    _assert_failed_and_intact(finops, bucket, db, loaded, run, f"does not exist: {named}")
+    assert "reports/cur/reports/cur" not in run.err
+
+
+@pytest.mark.parametrize("null_text", ["None", "null", "NULL"])
+def test_csv_files_aws_did_not_write_with_words_for_empty_numbers(finops, bucket, db, null_text):
+    """Re-exports and other tools' copies write None, null or NULL where AWS leaves a number
+    or a date empty: NULL, like an empty cell; text columns keep the word."""
+    jan = bucket.legacy("acme", "2024-01", rows=300, chunks=2, null_text=null_text)
+    assert f",{null_text}," in gzip.decompress(jan.files[0].read_bytes()).decode()
+    run = import_cur(finops, bucket, "acme")
+    assert "loaded 300 rows from 2 files" in run.err
+    assert_totals(period_totals(db, "acme"), expected(jan))
+    assert query(db, "SELECT DISTINCT product_pre_installed_sw FROM aws_cur") == [(null_text,)]
+    nulls = query(db, "SELECT count(*) FILTER (savings_plan_savings_plan_rate IS NULL),"
+                      " count(*) FILTER (savings_plan_savings_plan_a_r_n IS NULL) FROM aws_cur")
+    assert nulls[0][0] == nulls[0][1] > 0
+    effective = query(db, "SELECT sum(EffectiveCost) FROM focus")[0][0]
+    assert effective == pytest.approx(jan.totals.effective, **APPROX)
+
+
+def test_csv_with_another_word_in_a_number_still_fails_naming_it(finops, bucket, db, loaded):
+    broken = bucket.legacy("acme", "2024-01", rows=90, chunks=1, seed=5, null_text="n/a")
+    run = import_cur(finops, bucket, "acme", code=1)
+    _assert_failed_and_intact(finops, bucket, db, loaded, run, str(broken.files[0]),
+                              "CSV Error on Line: 2", 'column "savings_plan_savings_plan_rate"',
+                              '"n/a"')
 
 
 def test_manifest_that_is_not_json(finops, bucket, db, loaded):
@@ -542,6 +570,12 @@ def test_database_locked_by_another_process(finops, bucket, db, loaded):
         assert run.err.strip().splitlines()[-1] == locked
         for command in ("show-state", "summary"):  # readers too
             assert finops("aws", command, code=1).err.strip() == locked
+        # list-manifests only needs the database for its LOADED column.
+        listing = finops("aws", "list-manifests", "--source", str(bucket.source),
+                         "--export-name", "acme")
+        lines = [line.split() for line in listing.out.strip().splitlines()]
+        assert lines[0][-1] == "LOADED" and [line[-1] for line in lines[1:]] == ["unknown"] * 2
+        assert "LOADED is unknown" in listing.err
     finally:
         holder.communicate("", timeout=30)
     assert_totals(period_totals(db, "acme"), expected(loaded))

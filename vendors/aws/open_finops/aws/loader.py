@@ -220,7 +220,7 @@ def _load_batch(con: Any, table: str, columns: dict[str, str] | None, fmt: str,
     the table's columns (None while there is no table)."""
     import duckdb
 
-    for select, select_columns, paths in _selects(con, fmt, batch, names, constants):
+    for select, select_columns, probe, paths in _selects(con, fmt, batch, names, constants):
         try:
             if columns is None:
                 _execute(con, f"CREATE TABLE {table} AS {select}")
@@ -232,8 +232,25 @@ def _load_batch(con: Any, table: str, columns: dict[str, str] | None, fmt: str,
                     columns[column] = sql_type
             _execute(con, f"INSERT INTO {table} BY NAME {select}")
         except duckdb.Error as exc:
-            raise _LoadFailed(exc, paths) from None
+            raise _LoadFailed(_precise(con, probe) or exc, paths) from None
     return columns
+
+
+def _precise(con: Any, probe: str | None) -> Exception | None:
+    """The error of ``probe`` (run on a cursor of its own: the failed transaction cannot run
+    anything), which names file, line, column and value where a cast names only the value."""
+    import duckdb
+
+    if probe is None:
+        return None
+    cursor = con.cursor()
+    try:
+        cursor.execute(probe)
+    except duckdb.Error as exc:
+        return exc
+    finally:
+        cursor.close()
+    return None
 
 
 def _execute(con: Any, sql: str) -> None:
@@ -243,8 +260,8 @@ def _execute(con: Any, sql: str) -> None:
 
 def _selects(con: Any, fmt: str, batch: list[tuple[Obj, Path]], names: dict[str, str],
              constants: dict[str, str | None]):
-    """(SELECT statement, [(column, type)], paths) for each group of files with the same
-    columns."""
+    """(SELECT statement, [(column, type)], probe, paths) for each group of files with the
+    same columns."""
     groups: dict[tuple, list[Path]] = {}
     for _obj, path in batch:
         layout = (_csv_header(path, names[str(path)]) if fmt == "csv"
@@ -262,36 +279,45 @@ def _selects(con: Any, fmt: str, batch: list[tuple[Obj, Path]], names: dict[str,
 
 def _csv_select(header: tuple[str, ...], files: str, paths: list[Path], head: list[str],
                 head_columns: list[tuple[str, str]]):
+    """The SELECT loading CSV files with this header, its columns, and a probe: the same
+    files read with DuckDB's typed reader, whose error names file, line, column and value.
+
+    Numbers and dates are read as text and cast, so that "None", "null" and "NULL" become
+    NULL there while a text column keeps them (DuckDB's reader has one NULL string list for
+    all columns)."""
     normalized = unique_names(list(header))
-    read_types, select, columns, text_columns = [], list(head), list(head_columns), []
+    text_types, typed, select, columns = [], [], list(head), list(head_columns)
     for column in normalized:
         sql_type = canonical_type(column)
         columns.append((column, sql_type))
+        text_types.append(f"{literal(column)}: 'VARCHAR'")
+        typed.append(f"{literal(column)}: "
+                     f"{literal('VARCHAR' if column in MAP_COLUMNS else sql_type)}")
         if column in MAP_COLUMNS:
             # CUR 2.0 writes its map columns as JSON objects in CSV.
-            read_types.append(f"{literal(column)}: 'VARCHAR'")
-            text_columns.append(column)
-            select.append(f"CAST(CAST(NULLIF({quote(column)}, '') AS JSON) AS {sql_type}) "
+            select.append(f"CAST(CAST({quote(column)} AS JSON) AS {sql_type}) "
                           f"AS {quote(column)}")
         elif sql_type == "VARCHAR":
-            # Text keeps "None" or "NULL" as written; only an empty cell is NULL.
-            read_types.append(f"{literal(column)}: 'VARCHAR'")
-            text_columns.append(column)
-            select.append(f"NULLIF({quote(column)}, '') AS {quote(column)}")
-        else:
-            read_types.append(f"{literal(column)}: {literal(sql_type)}")
             select.append(quote(column))
+        else:
+            select.append(f"CAST(CASE WHEN {quote(column)} IN {_NULL_TEXTS_IN} THEN NULL "
+                          f"ELSE {quote(column)} END AS {sql_type}) AS {quote(column)}")
     compression = "gzip" if paths[0].name.endswith(".gz") else "none"
-    not_null = ", ".join(literal(column) for column in text_columns)
-    reader = (f"read_csv({files}, header = true, auto_detect = false, delim = ',', "
-              f"quote = '\"', escape = '\"', compression = '{compression}', "
-              f"hive_partitioning = false, nullstr = {_NULL_TEXTS}, "
-              f"force_not_null = [{not_null}], columns = {{{', '.join(read_types)}}})")
-    return f"SELECT {', '.join(select)} FROM {reader}", columns
+    options = (f"header = true, auto_detect = false, delim = ',', quote = '\"', "
+               f"escape = '\"', compression = '{compression}', hive_partitioning = false")
+    reader = f"read_csv({files}, {options}, columns = {{{', '.join(text_types)}}})"
+    # count() of each typed column, so that DuckDB converts them all.
+    counts = ", ".join(f"count({quote(column)})" for column, sql_type in columns[len(head):]
+                       if sql_type != "VARCHAR" and column not in MAP_COLUMNS) or "count(*)"
+    probe = (f"SELECT {counts} FROM read_csv({files}, {options}, nullstr = {_NULL_TEXTS}, "
+             f"columns = {{{', '.join(typed)}}})")
+    return f"SELECT {', '.join(select)} FROM {reader}", columns, probe
 
 
 def _parquet_select(schema: tuple[tuple[str, str], ...], files: str, head: list[str],
                     head_columns: list[tuple[str, str]]):
+    """The SELECT loading Parquet files with this schema, its columns, and no probe (DuckDB's
+    errors name the file already)."""
     normalized = unique_names([raw for raw, _ in schema])
     select, columns = list(head), list(head_columns)
     for (raw, raw_type), column in zip(schema, normalized):
@@ -310,7 +336,7 @@ def _parquet_select(schema: tuple[tuple[str, str], ...], files: str, head: list[
             value = f"CAST({value} AS {sql_type})"
         select.append(f"{value} AS {quote(column)}")
     reader = f"read_parquet({files}, hive_partitioning = false, binary_as_string = true)"
-    return f"SELECT {', '.join(select)} FROM {reader}", columns
+    return f"SELECT {', '.join(select)} FROM {reader}", columns, None
 
 
 def _csv_header(path: Path, description: str) -> tuple[str, ...]:
