@@ -296,10 +296,12 @@ class CurBucket:
     def legacy(self, name: str, period: str, *, mode: str = "versioned", fmt: str = "csv",
                rows: int = 200, chunks: int = 3, seed: int = 0, tags=DEFAULT_TAGS,
                drop: tuple[str, ...] = (), final: bool = False,
-               null_text: str | None = None) -> Delivery:
+               null_text: str | None = None, attributes: int = 0) -> Delivery:
         """Write one version of a legacy report for `period` (YYYY-MM). ``mode`` is
         "versioned" (create new report versions) or "overwrite"; ``fmt`` "csv" or "parquet";
-        ``null_text`` (CSV) writes empty numbers and dates as that text ("None", "NULL")."""
+        ``null_text`` (CSV) writes empty numbers and dates as that text ("None", "NULL");
+        ``attributes`` adds that many product attribute columns (the width of reports with
+        many product attributes: 70 make about 160 columns)."""
         assembly_id = str(uuid.UUID(int=_seed_int(name, period, seed, "asm")))
         start, end = _period_bounds(period)
         range_folder = f"{start:%Y%m%d}-{end:%Y%m%d}"
@@ -317,6 +319,9 @@ class CurBucket:
         columns = [c for c in LEGACY_COLUMNS if f"{c[0]}/{c[1]}" not in drop]
         columns += [("resourceTags", f"user:{tag}", TAG_COLUMNS[tag], "String",
                      f"r.tag_{tag.lower()}") for tag in tags]
+        columns += [("product", f"attribute{k}", f"product_attribute{k}", "String",
+                     f"CASE WHEN r.s = {k % len(SERVICES) + 1} THEN 'value-{k}-' || (r.i % 7) END")
+                    for k in range(attributes)]
         if fmt == "csv":
             select = [f"{expr} AS {_ident(f'{cat}/{col}')}" for cat, col, _, _, expr
                       in _csv_exprs(columns, null_text)]
