@@ -235,6 +235,83 @@ CUR2_PRODUCT_COLUMNS = {
 }
 # Legacy columns CUR 2.0 does not have (their content moved to a map or does not exist).
 CUR2_DROPPED = {"product_servicename", "product_region"}
+# FOCUS 1.0 values of the generator's units and AWS's ServiceCategory of its products.
+FOCUS_UNITS = {"Hrs": "Hours", "GB-Mo": "GB-Months", "Lambda-GB-Second": "GB-Seconds",
+               "Metrics": "Metrics", "Units": "Units"}
+FOCUS_CATEGORIES = {"AmazonEC2": "Compute", "AmazonS3": "Storage", "AmazonRDS": "Databases",
+                    "AWSLambda": "Compute", "AmazonCloudWatch": "Management and Governance",
+                    MARKETPLACE_CODE: "Other"}
+_RI_ARN = "'arn:aws:ec2:' || r.region || ':" + PAYER + ":reserved-instances/ri-' || r.res_idx"
+_SP_ARN = "'arn:aws:savingsplans::" + PAYER + ":savingsplan/sp-0001'"
+_FOCUS_UNIT = ("CASE r.unit " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in FOCUS_UNITS.items())
+               + " END")
+# AWS Data Exports "FOCUS 1.0 with AWS columns": (column, manifest type, SQL over ``r``).
+FOCUS_1_0_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("AvailabilityZone", "string", "r.az"),
+    ("BilledCost", "decimal", "r.unblended_cost"),
+    ("BillingAccountId", "string", f"'{PAYER}'"),
+    ("BillingAccountName", "string", "'Example Payer'"),
+    ("BillingCurrency", "string", "'USD'"),
+    ("BillingPeriodEnd", "timestamp", "r.bp_end"),
+    ("BillingPeriodStart", "timestamp", "r.bp_start"),
+    ("ChargeCategory", "string", "CASE WHEN r.item_type IN ('Usage', 'DiscountedUsage', "
+     "'SavingsPlanCoveredUsage', 'SavingsPlanNegation', 'EdpDiscount', 'BundledDiscount') "
+     "THEN 'Usage' WHEN r.item_type IN ('RIFee', 'Fee', 'SavingsPlanRecurringFee', "
+     "'SavingsPlanUpfrontFee') THEN 'Purchase' WHEN r.item_type = 'Refund' THEN 'Adjustment' "
+     "ELSE r.item_type END"),
+    ("ChargeClass", "string", "CASE WHEN r.item_type = 'Refund' THEN 'Correction' END"),
+    ("ChargeDescription", "string", "r.item_type || ' of ' || r.usage_type"),
+    ("ChargeFrequency", "string", "CASE WHEN r.item_type IN ('RIFee', "
+     "'SavingsPlanRecurringFee') THEN 'Recurring' WHEN r.item_type IN ('Fee', "
+     "'SavingsPlanUpfrontFee') THEN 'One-Time' ELSE 'Usage-Based' END"),
+    ("ChargePeriodEnd", "timestamp", "r.usage_end"),
+    ("ChargePeriodStart", "timestamp", "r.usage_start"),
+    ("CommitmentDiscountCategory", "string",
+     "CASE WHEN r.ri THEN 'Usage' WHEN r.sp THEN 'Spend' END"),
+    ("CommitmentDiscountId", "string",
+     f"CASE WHEN r.ri THEN {_RI_ARN} WHEN r.sp THEN {_SP_ARN} END"),
+    ("CommitmentDiscountName", "string", "NULL"),
+    ("CommitmentDiscountStatus", "string", "CASE WHEN r.item_type IN ('DiscountedUsage', "
+     "'SavingsPlanCoveredUsage', 'SavingsPlanNegation') THEN 'Used' END"),
+    ("CommitmentDiscountType", "string",
+     "CASE WHEN r.ri THEN 'Reserved Instance' WHEN r.sp THEN 'ComputeSavingsPlans' END"),
+    ("ConsumedQuantity", "decimal", "CASE WHEN r.usage_like THEN r.usage_amount END"),
+    ("ConsumedUnit", "string", f"CASE WHEN r.usage_like THEN {_FOCUS_UNIT} END"),
+    ("ContractedCost", "decimal", "r.unblended_cost"),
+    ("ContractedUnitPrice", "decimal", "CAST(r.unblended_rate AS DOUBLE)"),
+    ("EffectiveCost", "decimal", "EFFECTIVE"),  # the amortized cost of the totals: _EFFECTIVE
+    ("InvoiceIssuerName", "string", "'Amazon Web Services EMEA SARL'"),
+    ("ListCost", "decimal", "r.public_cost"),
+    ("ListUnitPrice", "decimal", "r.public_rate"),
+    ("PricingCategory", "string", "CASE WHEN r.item_type IN ('DiscountedUsage', "
+     "'SavingsPlanCoveredUsage') THEN 'Committed' WHEN r.item_type = 'Usage' THEN 'Standard' "
+     "END"),
+    ("PricingQuantity", "decimal", "CASE WHEN r.item_type <> 'Tax' THEN r.usage_amount END"),
+    ("PricingUnit", "string", f"CASE WHEN r.item_type <> 'Tax' THEN {_FOCUS_UNIT} END"),
+    ("ProviderName", "string", "'AWS'"),
+    ("PublisherName", "string", f"CASE WHEN r.product_code = '{MARKETPLACE_CODE}' "
+     f"THEN '{MARKETPLACE_SELLER}' ELSE 'Amazon Web Services, Inc.' END"),
+    ("RegionId", "string", "r.region"),
+    ("RegionName", "string", "r.location"),
+    ("ResourceId", "string", "r.resource_id"),
+    ("ResourceName", "string", "NULL"),
+    ("ResourceType", "string", "CASE WHEN r.resource_id IS NOT NULL THEN r.product_family END"),
+    ("ServiceCategory", "string", "CASE r.product_code " + " ".join(
+        f"WHEN '{k}' THEN '{v}'" for k, v in FOCUS_CATEGORIES.items()) + " END"),
+    ("ServiceName", "string", "r.product_name"),
+    ("SkuId", "string", "CASE WHEN r.item_type <> 'Tax' THEN r.sku END"),
+    ("SkuPriceId", "string", "CASE WHEN r.item_type <> 'Tax' THEN r.sku || '.JRTCKXETXF' END"),
+    ("SubAccountId", "string", "r.account"),
+    ("SubAccountName", "string", "'Account ' || r.account"),
+    ("Tags", "map<string,string>", "map_from_entries(list_filter([('Environment', "
+     "r.tag_environment), ('Team', r.tag_team), ('CostCenter', r.tag_costcenter)], "
+     "e -> e[2] IS NOT NULL))"),
+    ("x_CostCategories", "map<string,string>", "MAP {}::MAP(VARCHAR, VARCHAR)"),
+    ("x_Discounts", "map<string,double>", "MAP {}::MAP(VARCHAR, DOUBLE)"),
+    ("x_Operation", "string", "r.operation"),
+    ("x_ServiceCode", "string", "r.product_code"),
+    ("x_UsageType", "string", "r.usage_type"),
+)
 
 
 @dataclass
@@ -363,16 +440,6 @@ class CurBucket:
              final: bool = False) -> Delivery:
         """Write one execution of a CUR 2.0 export for `period`; ``mode`` is "overwrite" or
         "create_new" (a sub-folder per execution)."""
-        execution_id = str(uuid.UUID(int=_seed_int(name, period, seed, "exec")))
-        start, end = _period_bounds(period)
-        partition = f"BILLING_PERIOD={period}"
-        sub = f"{start:%Y%m%d}T{seed % 24:02d}0000Z-{execution_id[:8]}" \
-            if mode == "create_new" else ""
-        data_folder = self.key(name, "data", partition, sub)
-        meta_folder = self.key(name, "metadata", partition, sub)
-        if mode == "overwrite" and self.path(data_folder).exists():
-            shutil.rmtree(self.path(data_folder))
-        ext = ".csv.gz" if fmt == "csv" else ".snappy.parquet"
         columns = [c for c in LEGACY_COLUMNS if _in_cur2(c[0], c[2])]
         select, manifest_columns = [], []
         for _, _, snake, ltype, expr in (_csv_exprs(columns) if fmt == "csv" else columns):
@@ -400,6 +467,46 @@ class CurBucket:
                                      if col in ("product", "resource_tags", "cost_category")
                                      else "map<string,double>" if col == "discount"
                                      else "string"})
+        return self._data_export(name, period, "v2", select, manifest_columns, {}, fmt=fmt,
+                                 rows=rows, chunks=chunks, seed=seed, mode=mode, tags=tags,
+                                 final=final)
+
+    def focus_export(self, name: str, period: str, *, fmt: str = "parquet", rows: int = 200,
+                     chunks: int = 2, seed: int = 0, mode: str = "overwrite",
+                     final: bool = False) -> Delivery:
+        """Write one execution of an AWS Data Exports "FOCUS 1.0 with AWS columns" export:
+        the CUR 2.0 layout, FOCUS 1.0 columns and AWS's x_ columns, values as FOCUS 1.0
+        defines them (computed here from the generated rows, with the same totals)."""
+        select, manifest_columns = [], []
+        for column, focus_type, expr in FOCUS_1_0_COLUMNS:
+            expr = _EFFECTIVE if expr == "EFFECTIVE" else expr  # the oracle's, defined below
+            if fmt == "csv" and focus_type == "timestamp":
+                expr = f"strftime({expr}, '%Y-%m-%dT%H:%M:%SZ')"
+            if fmt == "csv" and focus_type.startswith("map"):
+                expr = f"CAST(to_json({expr}) AS VARCHAR)"
+            select.append(f"{expr} AS {_ident(column)}")
+            manifest_columns.append({"name": column, "type": focus_type})
+        query = {"queryStatement": "SELECT " + ", ".join(c[0] for c in FOCUS_1_0_COLUMNS)
+                 + " FROM FOCUS_1_0_AWS", "tableConfigurations": {}}
+        return self._data_export(name, period, "focus", select, manifest_columns,
+                                 {"dataQuery": query}, fmt=fmt, rows=rows, chunks=chunks,
+                                 seed=seed, mode=mode, tags=DEFAULT_TAGS, final=final)
+
+    def _data_export(self, name: str, period: str, kind: str, select: list[str],
+                     manifest_columns: list[dict], manifest_extra: dict, *, fmt: str,
+                     rows: int, chunks: int, seed: int, mode: str, tags, final: bool
+                     ) -> Delivery:
+        """The files and the manifest of one Data Exports execution (CUR 2.0 or FOCUS)."""
+        execution_id = str(uuid.UUID(int=_seed_int(name, period, seed, "exec")))
+        start, end = _period_bounds(period)
+        partition = f"BILLING_PERIOD={period}"
+        sub = f"{start:%Y%m%d}T{seed % 24:02d}0000Z-{execution_id[:8]}" \
+            if mode == "create_new" else ""
+        data_folder = self.key(name, "data", partition, sub)
+        meta_folder = self.key(name, "metadata", partition, sub)
+        if mode == "overwrite" and self.path(data_folder).exists():
+            shutil.rmtree(self.path(data_folder))
+        ext = ".csv.gz" if fmt == "csv" else ".snappy.parquet"
         keys = [f"{data_folder}/{name}-{k + 1:05d}{ext}" for k in range(chunks)]
         totals = self._write(period, seed, rows, tags, select, keys, fmt, final)
         manifest = {
@@ -414,6 +521,7 @@ class CurBucket:
             "columns": manifest_columns,
             "compression": "GZIP" if fmt == "csv" else "PARQUET",
             "format": "TEXT_OR_CSV" if fmt == "csv" else "PARQUET",
+            **manifest_extra,
         }
         manifest_path = self.path(f"{meta_folder}/{name}-Manifest.json")
         paths = [self.path(k) for k in keys]
@@ -421,7 +529,7 @@ class CurBucket:
         manifest_path.parent.mkdir(parents=True, exist_ok=True)
         manifest_path.write_text(json.dumps(manifest, indent=2))
         self._tick(manifest_path)
-        return Delivery(name, "v2", period, execution_id, manifest_path, paths, totals, fmt)
+        return Delivery(name, kind, period, execution_id, manifest_path, paths, totals, fmt)
 
     # -- rows -----------------------------------------------------------------------------
 

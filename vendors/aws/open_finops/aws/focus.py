@@ -156,14 +156,8 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
         return f"{expr} IN ({', '.join(literal(v) for v in values)})"
 
     def utc(name: str) -> str:
-        # timezone('UTC', TIMESTAMP) reads the value as UTC whatever the session's TimeZone.
-        if name in columns:
-            return f"timezone('UTC', CAST(s.{quote(name)} AS TIMESTAMP))"
-        return "CAST(NULL AS TIMESTAMP WITH TIME ZONE)"
-
-    def aws_or(expr: str) -> str:
-        return (f"CASE WHEN {expr} IS NULL OR regexp_matches({expr}, '^(Amazon|AWS)([^A-Za-z]"
-                f"|$)') THEN 'AWS' ELSE {expr} END")
+        return _utc(f"s.{quote(name)}") if name in columns \
+            else "CAST(NULL AS TIMESTAMP WITH TIME ZONE)"
 
     item_type = col("line_item_line_item_type")
     unused_row = "__split.unused"
@@ -303,7 +297,7 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
                                                   sql_type="DOUBLE")),
         "EffectiveCost": effective,
         "InvoiceId": text("bill_invoice_id"),
-        "InvoiceIssuerName": aws_or(invoicing_entity),
+        "InvoiceIssuerName": _aws_or(invoicing_entity),
         "ListCost": list_cost,
         "ListUnitPrice": price.format(public_rate),
         "PricingCategory": f"""CASE
@@ -317,8 +311,8 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
         "PricingQuantity": quantity,
         "PricingUnit": unit,
         "ProviderName": "'AWS'",
-        "PublisherName": aws_or(first(text("line_item_legal_entity"),
-                                      text("bill_billing_entity"))),
+        "PublisherName": _aws_or(first(text("line_item_legal_entity"),
+                                       text("bill_billing_entity"))),
         "RegionId": region_id,
         "RegionName": f"CASE WHEN ({region_id}) IS NOT NULL THEN {region_name} END",
         "ResourceId": resource_id,
@@ -347,17 +341,96 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
         "x_InvoicingEntity": invoicing_entity,
         "x_UnusedCommitment": unused_row,
     }
-    types = {**FOCUS_COLUMNS, **X_COLUMNS}
-    body = ",\n    ".join(f"CAST({expr} AS {types[name]}) AS {quote(name)}"
-                          for name, expr in selects.items())
-    mapping = ", ".join(f"({literal(code)}, {literal(cat)}, {literal(sub)})"
-                        for code, (cat, sub) in service_categories().items())
-    return (f"SELECT\n    {body}\nFROM {source} AS s\n"
+    return (f"SELECT\n    {_select_list(selects)}\nFROM {source} AS s\n"
             f"CROSS JOIN (VALUES (false), (true)) AS __split(unused)\n"
-            f"LEFT JOIN (VALUES {mapping}) AS __svc(code, category, subcategory)\n"
-            f"    ON __svc.code = {product_code}\n"
+            f"{_service_join(product_code)}\n"
             f"WHERE NOT __split.unused OR ({one_of(item_type, _RECURRING_COMMITMENT_TYPES)} "
             f"AND coalesce({unused}, 0) <> 0)")
+
+
+#: FOCUS columns whose name changed, 1.2 name -> earlier names (FOCUS 1.0-preview's; no
+#: column was renamed between 1.0 and 1.2: 1.1 and 1.2 only added columns).
+RENAMED = {"EffectiveCost": ("AmortizedCost",), "ConsumedQuantity": ("UsageQuantity",),
+           "ConsumedUnit": ("UsageUnit",), "ChargeCategory": ("ChargeType",),
+           "RegionName": ("Region",)}
+
+
+def focus_export_sql(columns: Mapping[str, str], source: str) -> str:
+    """The SELECT of the focus view over the rows of AWS's own FOCUS exports (FOCUS 1.0 with
+    AWS columns and later), with the columns and values of :func:`focus_sql`: FOCUS 1.2
+    columns that an older export lacks are derived where FOCUS 1.2 defines them from other
+    columns (PricingCurrency from BillingCurrency, ServiceSubcategory from the product code,
+    the account types from the account IDs), NULL otherwise."""
+
+    def col(name: str) -> str:
+        for candidate in (name, *RENAMED.get(name, ())):
+            if candidate in columns:
+                return f"NULLIF(CAST(s.{quote(candidate)} AS VARCHAR), '')" \
+                    if columns[candidate] == "VARCHAR" else f"s.{quote(candidate)}"
+        return "CAST(NULL AS VARCHAR)"
+
+    def given(name: str) -> bool:
+        return not col(name).startswith("CAST(NULL")
+
+    selects = {name: col(name) for name in FOCUS_COLUMNS}
+    for name in ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart",
+                 "ChargePeriodEnd"):
+        selects[name] = _utc(col(name)) if given(name) \
+            else "CAST(NULL AS TIMESTAMP WITH TIME ZONE)"
+    for name in ("ProviderName", "InvoiceIssuerName", "PublisherName"):
+        selects[name] = _aws_or(col(name))
+    for name in ("PricingUnit", "ConsumedUnit", "CommitmentDiscountUnit"):
+        selects[name] = unit_sql(col(name))
+    product_code = col("x_ServiceCode")
+    category = f"coalesce(__svc.category, {col('ServiceCategory')}, 'Other')"
+    selects["ServiceCategory"] = category
+    selects["ServiceSubcategory"] = (f"coalesce(__svc.subcategory, {col('ServiceSubcategory')},"
+                                     f" 'Other (' || {category} || ')')")
+    selects["PricingCurrency"] = f"coalesce({col('PricingCurrency')}, {col('BillingCurrency')})"
+    for name, of, value in (("BillingAccountType", "BillingAccountId", "Payer Account"),
+                            ("SubAccountType", "SubAccountId", "Linked Account")):
+        selects[name] = (f"coalesce({col(name)}, CASE WHEN {col(of)} IS NOT NULL "
+                         f"THEN {literal(value)} END)")
+    selects.update({
+        "x_ExportName": "s.export_name",
+        "x_BillingPeriod": "s.billing_period",
+        "x_LineItemType": "CAST(NULL AS VARCHAR)",
+        "x_UsageType": col("x_UsageType"),
+        "x_Operation": col("x_Operation"),
+        "x_ServiceCode": product_code,
+        "x_InvoicingEntity": col("InvoiceIssuerName"),
+        "x_UnusedCommitment": "false",
+    })
+    return (f"SELECT\n    {_select_list(selects)}\nFROM {source} AS s\n"
+            f"{_service_join(product_code)}")
+
+
+def _select_list(selects: Mapping[str, str]) -> str:
+    types = {**FOCUS_COLUMNS, **X_COLUMNS}
+    return ",\n    ".join(f"CAST({selects[name]} AS {sql_type}) AS {quote(name)}"
+                          for name, sql_type in types.items())
+
+
+def _service_join(product_code: str) -> str:
+    """The join that gives each row the ServiceCategory and ServiceSubcategory of its
+    product code (``__svc.category``, ``__svc.subcategory``)."""
+    mapping = ", ".join(f"({literal(code)}, {literal(cat)}, {literal(sub)})"
+                        for code, (cat, sub) in service_categories().items())
+    return (f"LEFT JOIN (VALUES {mapping}) AS __svc(code, category, subcategory)\n"
+            f"    ON __svc.code = {product_code}")
+
+
+def _utc(expr: str) -> str:
+    """A date-time as TIMESTAMP WITH TIME ZONE: timezone('UTC', TIMESTAMP) reads the value as
+    UTC whatever the session's TimeZone."""
+    return f"timezone('UTC', CAST({expr} AS TIMESTAMP))"
+
+
+def _aws_or(expr: str) -> str:
+    """"AWS" for an AWS entity (a name starting with "Amazon" or "AWS") or none, else the
+    name."""
+    return (f"CASE WHEN {expr} IS NULL OR regexp_matches({expr}, '^(Amazon|AWS)([^A-Za-z]|$)')"
+            f" THEN 'AWS' ELSE {expr} END")
 
 
 def _json_object(values: Mapping[str, str]) -> str:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from open_finops.aws import store
-from open_finops.aws.columns import (MAP_COLUMNS, canonical_type, literal, quote,
+from open_finops.aws.columns import (MAP_COLUMNS, canonical_type, focus_type, literal, quote,
                                      unique_names)
 from open_finops.aws.errors import AwsError, UsageError, one_line
 from open_finops.aws.manifests import Manifest, find, latest
@@ -180,7 +180,7 @@ def _replace_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
                           for _obj, path in batch if path.name.endswith(".gz")]
                 try:
                     columns = _load_batch(con, table, columns, manifest.fmt, batch, names,
-                                          constants)
+                                          constants, _Naming.of(manifest.cur_version))
                 except _LoadFailed as failed:
                     # A broken gzip file is the cause of whatever DuckDB made of it.
                     for check in checks:
@@ -213,14 +213,32 @@ class _LoadFailed(Exception):
         self.paths = paths
 
 
+@dataclass(frozen=True)
+class _Naming:
+    """How a kind of report names and types its columns: CUR (legacy and 2.0) by AWS's
+    snake_case names, a FOCUS export by its FOCUS names."""
+
+    keep_names: bool
+    type_of: Callable[[str], str]
+    maps: frozenset
+
+    @staticmethod
+    def of(cur_version: str) -> _Naming:
+        if cur_version == "focus":
+            return _Naming(True, focus_type, frozenset())
+        return _Naming(False, canonical_type, frozenset(MAP_COLUMNS))
+
+
 def _load_batch(con: Any, table: str, columns: dict[str, str] | None, fmt: str,
                 batch: list[tuple[Obj, Path]], names: dict[str, str],
-                constants: dict[str, str | None]) -> dict[str, str] | None:
+                constants: dict[str, str | None],
+                naming: _Naming) -> dict[str, str] | None:
     """Create the period's table from the first files, insert the others by name; returns
     the table's columns (None while there is no table)."""
     import duckdb
 
-    for select, select_columns, probe, paths in _selects(con, fmt, batch, names, constants):
+    for select, select_columns, probe, paths in _selects(con, fmt, batch, names, constants,
+                                                         naming):
         try:
             if columns is None:
                 _execute(con, f"CREATE TABLE {table} AS {select}")
@@ -259,7 +277,7 @@ def _execute(con: Any, sql: str) -> None:
 
 
 def _selects(con: Any, fmt: str, batch: list[tuple[Obj, Path]], names: dict[str, str],
-             constants: dict[str, str | None]):
+             constants: dict[str, str | None], naming: _Naming):
     """(SELECT statement, [(column, type)], probe, paths) for each group of files with the
     same columns."""
     groups: dict[tuple, list[Path]] = {}
@@ -272,28 +290,28 @@ def _selects(con: Any, fmt: str, batch: list[tuple[Obj, Path]], names: dict[str,
     for layout, paths in groups.items():
         files = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
         if fmt == "csv":
-            yield *_csv_select(layout, files, paths, head, head_columns), paths
+            yield *_csv_select(layout, files, paths, head, head_columns, naming), paths
         else:
-            yield *_parquet_select(layout, files, head, head_columns), paths
+            yield *_parquet_select(layout, files, head, head_columns, naming), paths
 
 
 def _csv_select(header: tuple[str, ...], files: str, paths: list[Path], head: list[str],
-                head_columns: list[tuple[str, str]]):
+                head_columns: list[tuple[str, str]], naming: _Naming):
     """The SELECT loading CSV files with this header, its columns, and a probe: the same
     files read with DuckDB's typed reader, whose error names file, line, column and value.
 
     Numbers and dates are read as text and cast, so that "None", "null" and "NULL" become
     NULL there while a text column keeps them (DuckDB's reader has one NULL string list for
     all columns)."""
-    normalized = unique_names(list(header))
+    normalized = unique_names(list(header), keep=naming.keep_names)
     text_types, typed, select, columns = [], [], list(head), list(head_columns)
     for column in normalized:
-        sql_type = canonical_type(column)
+        sql_type = naming.type_of(column)
         columns.append((column, sql_type))
         text_types.append(f"{literal(column)}: 'VARCHAR'")
         typed.append(f"{literal(column)}: "
-                     f"{literal('VARCHAR' if column in MAP_COLUMNS else sql_type)}")
-        if column in MAP_COLUMNS:
+                     f"{literal('VARCHAR' if column in naming.maps else sql_type)}")
+        if column in naming.maps:
             # CUR 2.0 writes its map columns as JSON objects in CSV.
             select.append(f"CAST(CAST({quote(column)} AS JSON) AS {sql_type}) "
                           f"AS {quote(column)}")
@@ -308,29 +326,33 @@ def _csv_select(header: tuple[str, ...], files: str, paths: list[Path], head: li
     reader = f"read_csv({files}, {options}, columns = {{{', '.join(text_types)}}})"
     # count() of each typed column, so that DuckDB converts them all.
     counts = ", ".join(f"count({quote(column)})" for column, sql_type in columns[len(head):]
-                       if sql_type != "VARCHAR" and column not in MAP_COLUMNS) or "count(*)"
+                       if sql_type != "VARCHAR" and column not in naming.maps) or "count(*)"
     probe = (f"SELECT {counts} FROM read_csv({files}, {options}, nullstr = {_NULL_TEXTS}, "
              f"columns = {{{', '.join(typed)}}})")
     return f"SELECT {', '.join(select)} FROM {reader}", columns, probe
 
 
 def _parquet_select(schema: tuple[tuple[str, str], ...], files: str, head: list[str],
-                    head_columns: list[tuple[str, str]]):
+                    head_columns: list[tuple[str, str]], naming: _Naming):
     """The SELECT loading Parquet files with this schema, its columns, and no probe (DuckDB's
     errors name the file already)."""
-    normalized = unique_names([raw for raw, _ in schema])
+    normalized = unique_names([raw for raw, _ in schema], keep=naming.keep_names)
     select, columns = list(head), list(head_columns)
     for (raw, raw_type), column in zip(schema, normalized):
-        sql_type = canonical_type(column)
+        sql_type = naming.type_of(column)
         columns.append((column, sql_type))
         value = quote(raw)
+        if raw_type.startswith(("MAP(", "STRUCT(")) and sql_type == "VARCHAR":
+            # A FOCUS export's key-value columns: JSON text, as FOCUS writes them.
+            value = f"CAST(to_json({value}) AS VARCHAR)"
+            raw_type = sql_type
         if raw_type == "VARCHAR":
             # AWS's legacy Parquet holds '' where the CSV has nothing: NULL in both, and an
             # empty rate or date must not fail its cast.
             value = (f"NULLIF({value}, '')" if sql_type == "VARCHAR"
                      else f"CASE WHEN trim({value}) IN {_NULL_TEXTS_IN} THEN NULL "
                           f"ELSE trim({value}) END")
-            if column in MAP_COLUMNS:
+            if column in naming.maps:
                 value = f"CAST({value} AS JSON)"  # a CUR 2.0 map written as JSON text
         if raw_type != sql_type:
             value = f"CAST({value} AS {sql_type})"
