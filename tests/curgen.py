@@ -283,9 +283,9 @@ FOCUS_1_0_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("InvoiceIssuerName", "string", "'Amazon Web Services EMEA SARL'"),
     ("ListCost", "decimal", "r.public_cost"),
     ("ListUnitPrice", "decimal", "r.public_rate"),
-    ("PricingCategory", "string", "CASE WHEN r.item_type IN ('DiscountedUsage', "
-     "'SavingsPlanCoveredUsage') THEN 'Committed' WHEN r.item_type = 'Usage' THEN 'Standard' "
-     "END"),
+    ("PricingCategory", "string", "CASE WHEN r.item_type IN ('Tax', 'Credit', 'Refund') "
+     "THEN NULL WHEN r.ri OR r.sp THEN 'Committed' WHEN r.item_type IN ('EdpDiscount', "
+     "'BundledDiscount') THEN 'Other' ELSE 'Standard' END"),
     ("PricingQuantity", "decimal", "CASE WHEN r.item_type <> 'Tax' THEN r.usage_amount END"),
     ("PricingUnit", "string", f"CASE WHEN r.item_type <> 'Tax' THEN {_FOCUS_UNIT} END"),
     ("ProviderName", "string", "'AWS'"),

@@ -360,7 +360,11 @@ def focus_export_sql(columns: Mapping[str, str], source: str) -> str:
     AWS columns and later), with the columns and values of :func:`focus_sql`: FOCUS 1.2
     columns that an older export lacks are derived where FOCUS 1.2 defines them from other
     columns (PricingCurrency from BillingCurrency, ServiceSubcategory from the product code,
-    the account types from the account IDs), NULL otherwise."""
+    the account types from the account IDs, SkuMeter from x_UsageType), NULL otherwise. A commitment purchase that
+    carries the amortized cost of its unused part (FOCUS 1.0 exports put it on the RI fee or
+    Savings Plan recurring fee) becomes, as FOCUS 1.2 prescribes, a Purchase row with
+    EffectiveCost 0 and a Usage row with CommitmentDiscountStatus Unused (BilledCost 0,
+    ``x_UnusedCommitment`` true)."""
 
     def col(name: str) -> str:
         for candidate in (name, *RENAMED.get(name, ())):
@@ -382,11 +386,27 @@ def focus_export_sql(columns: Mapping[str, str], source: str) -> str:
     for name in ("PricingUnit", "ConsumedUnit", "CommitmentDiscountUnit"):
         selects[name] = unit_sql(col(name))
     product_code = col("x_ServiceCode")
-    category = f"coalesce(__svc.category, {col('ServiceCategory')}, 'Other')"
-    selects["ServiceCategory"] = category
+    service_category = f"coalesce(__svc.category, {col('ServiceCategory')}, 'Other')"
+    selects["ServiceCategory"] = service_category
     selects["ServiceSubcategory"] = (f"coalesce(__svc.subcategory, {col('ServiceSubcategory')},"
-                                     f" 'Other (' || {category} || ')')")
+                                     f" 'Other (' || {service_category} || ')')")
     selects["PricingCurrency"] = f"coalesce({col('PricingCurrency')}, {col('BillingCurrency')})"
+    selects["SkuMeter"] = (f"CASE WHEN {col('SkuId')} IS NOT NULL THEN "
+                           f"coalesce({col('SkuMeter')}, {col('x_UsageType')}) END")
+    unused = "__split.unused"
+    split = (f"({col('ChargeCategory')} = 'Purchase' AND {col('CommitmentDiscountId')} IS NOT "
+             f"NULL AND coalesce({col('EffectiveCost')}, 0) <> 0)")
+    for name in ("BilledCost", "ContractedCost", "ListCost"):
+        selects[name] = f"CASE WHEN {unused} THEN 0 ELSE {col(name)} END"
+    selects["EffectiveCost"] = (f"CASE WHEN {unused} THEN {col('EffectiveCost')} WHEN {split} "
+                                f"THEN 0 ELSE {col('EffectiveCost')} END")
+    category = f"CASE WHEN {unused} THEN 'Usage' ELSE {col('ChargeCategory')} END"
+    selects["ChargeCategory"] = category
+    selects["CommitmentDiscountStatus"] = (
+        f"CASE WHEN {unused} THEN 'Unused' WHEN ({category}) <> 'Usage' THEN NULL "
+        f"ELSE {col('CommitmentDiscountStatus')} END")
+    for name in ("ConsumedQuantity", "ConsumedUnit"):
+        selects[name] = f"CASE WHEN {unused} THEN NULL ELSE {selects[name]} END"
     for name, of, value in (("BillingAccountType", "BillingAccountId", "Payer Account"),
                             ("SubAccountType", "SubAccountId", "Linked Account")):
         selects[name] = (f"coalesce({col(name)}, CASE WHEN {col(of)} IS NOT NULL "
@@ -399,10 +419,12 @@ def focus_export_sql(columns: Mapping[str, str], source: str) -> str:
         "x_Operation": col("x_Operation"),
         "x_ServiceCode": product_code,
         "x_InvoicingEntity": col("InvoiceIssuerName"),
-        "x_UnusedCommitment": "false",
+        "x_UnusedCommitment": unused,
     })
     return (f"SELECT\n    {_select_list(selects)}\nFROM {source} AS s\n"
-            f"{_service_join(product_code)}")
+            f"CROSS JOIN (VALUES (false), (true)) AS __split(unused)\n"
+            f"{_service_join(product_code)}\n"
+            f"WHERE NOT {unused} OR {split}")
 
 
 def _select_list(selects: Mapping[str, str]) -> str:
