@@ -103,8 +103,8 @@ def test_bad_values_from_the_environment_are_usage_errors(finops, bucket, monkey
     monkeypatch.setenv("OPEN_FINOPS_AWS_CUR_VERSION", "v3")
     run_ = finops("aws", "import-cur", "--source", str(bucket.source), "--export-name", "acme",
                   code=2)
-    assert run_.err.strip() == "finops: error: --cur-version: expected one of auto, v1, v2, focus, " \
-                               "got 'v3'"
+    assert run_.err.strip() == ("finops: error: --cur-version: expected one of auto, v1, v2, "
+                                "focus, got 'v3'")
     monkeypatch.delenv("OPEN_FINOPS_AWS_CUR_VERSION")
     monkeypatch.setenv("OPEN_FINOPS_AWS_MONTH", "January")
     run_ = finops("aws", "summary", code=2)

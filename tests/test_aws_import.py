@@ -590,3 +590,65 @@ def test_both_cur_versions_under_one_name_need_a_choice(finops, bucket, db):
     assert_totals(period_totals(db, "same"), expected(cur2))
     import_cur(finops, bucket, "same", "--cur-version", "v1")
     assert_totals(period_totals(db, "same"), expected(legacy))
+
+
+# -- AWS's own FOCUS exports ---------------------------------------------------------------
+
+def focus_totals(db: Path, export: str) -> dict[str, tuple[int, float, float]]:
+    """Line items (without the rows FOCUS adds for unused commitments), billed and effective
+    cost of each period of an export, from the focus view."""
+    rows = query(db, "SELECT x_BillingPeriod, count(*) FILTER (NOT x_UnusedCommitment), "
+                     "sum(BilledCost), sum(EffectiveCost) FROM focus WHERE x_ExportName = ? "
+                     "GROUP BY ALL ORDER BY 1", [export])
+    return {period: (count, billed, effective) for period, count, billed, effective in rows}
+
+
+def assert_focus_totals(db: Path, export: str, *deliveries: Delivery) -> None:
+    actual = focus_totals(db, export)
+    assert list(actual) == [d.period for d in deliveries]
+    for d in deliveries:
+        assert actual[d.period][0] == d.totals.rows, d.period
+        assert actual[d.period][1:] == pytest.approx(
+            (d.totals.unblended, d.totals.effective), **APPROX), d.period
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_aws_focus_exports_join_the_focus_view(finops, bucket, db, fmt):
+    mar = bucket.focus_export("focus-exp", "2024-03", fmt=fmt, rows=300)
+    apr = bucket.focus_export("focus-exp", "2024-04", fmt=fmt, rows=200, chunks=1)
+    cur = bucket.legacy("acme", "2024-03", rows=200)
+    run = import_cur(finops, bucket, "focus-exp")
+    assert "focus-exp 2024-03: loading FOCUS version" in run.err
+    import_cur(finops, bucket, "acme")
+    assert_focus_totals(db, "focus-exp", mar, apr)
+    assert_focus_totals(db, "acme", cur)
+    services = dict(query(db, "SELECT ServiceName, sum(BilledCost) FROM focus WHERE "
+                              "x_ExportName = 'focus-exp' AND x_BillingPeriod = '2024-03' "
+                              "GROUP BY ALL"))
+    assert services == pytest.approx(mar.totals.by_service, **APPROX)
+    # Not CUR line items: aws_cur holds only the CUR's.
+    assert query(db, "SELECT DISTINCT export_name FROM aws_cur") == [("acme",)]
+    state = finops("aws", "show-state", "--export-name", "focus-exp").out
+    assert re.search(r"focus-exp\s+2024-03\s+FOCUS\s+" + fmt, state), state
+
+    restated = bucket.focus_export("focus-exp", "2024-03", fmt=fmt, rows=250, seed=1)
+    run = import_cur(finops, bucket, "focus-exp")
+    assert "2024-03: loaded 250 rows" in run.err and "2024-04: version" in run.err
+    assert_focus_totals(db, "focus-exp", restated, apr)
+    assert_focus_totals(db, "acme", cur)
+    listing = finops("aws", "list-manifests", "--source", str(bucket.source), "--export-name",
+                     "focus-exp").out
+    assert listing.count(" FOCUS ") == 2, listing
+
+
+def test_the_kind_of_a_data_export_is_told_by_its_manifest(finops, bucket, db):
+    bucket.focus_export("focus-exp", "2024-03", rows=50)
+    bucket.cur2("cur2-exp", "2024-03", rows=50)
+    run = import_cur(finops, bucket, "focus-exp", "--cur-version", "v2", code=1)
+    assert "is a FOCUS export, not CUR 2.0: use --cur-version auto" in run.err
+    run = import_cur(finops, bucket, "cur2-exp", "--cur-version", "focus", code=1)
+    assert "is a CUR 2.0 export, not FOCUS: use --cur-version auto" in run.err
+    import_cur(finops, bucket, "focus-exp", "--cur-version", "focus")
+    import_cur(finops, bucket, "cur2-exp", "--cur-version", "v2")
+    assert query(db, "SELECT export_name, cur_version FROM open_finops_aws.loaded "
+                     "ORDER BY 1") == [("cur2-exp", "v2"), ("focus-exp", "focus")]

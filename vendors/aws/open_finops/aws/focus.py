@@ -360,11 +360,11 @@ def focus_export_sql(columns: Mapping[str, str], source: str) -> str:
     AWS columns and later), with the columns and values of :func:`focus_sql`: FOCUS 1.2
     columns that an older export lacks are derived where FOCUS 1.2 defines them from other
     columns (PricingCurrency from BillingCurrency, ServiceSubcategory from the product code,
-    the account types from the account IDs, SkuMeter from x_UsageType), NULL otherwise. A commitment purchase that
-    carries the amortized cost of its unused part (FOCUS 1.0 exports put it on the RI fee or
-    Savings Plan recurring fee) becomes, as FOCUS 1.2 prescribes, a Purchase row with
-    EffectiveCost 0 and a Usage row with CommitmentDiscountStatus Unused (BilledCost 0,
-    ``x_UnusedCommitment`` true)."""
+    the account types from the account IDs, SkuMeter from x_UsageType), NULL otherwise. A
+    commitment purchase that carries the amortized cost of its unused part (FOCUS 1.0
+    exports put it on the RI fee or Savings Plan recurring fee) becomes, as FOCUS 1.2
+    prescribes, a Purchase row with EffectiveCost 0 and a Usage row with
+    CommitmentDiscountStatus Unused (BilledCost 0, ``x_UnusedCommitment`` true)."""
 
     def col(name: str) -> str:
         for candidate in (name, *RENAMED.get(name, ())):
