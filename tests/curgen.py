@@ -538,6 +538,7 @@ class CurBucket:
         con = duckdb.connect()
         try:
             con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")  # stdout is the caller's
             con.execute(_rows_sql(period, seed, rows, tags, final))
             totals = _totals(con)
             chunks = len(keys)
