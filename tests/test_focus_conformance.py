@@ -45,6 +45,8 @@ COLUMNS = {
     "ContractedCost": DECIMAL, "ContractedUnitPrice": DECIMAL, "EffectiveCost": DECIMAL,
     "InvoiceId": STRING, "InvoiceIssuerName": STRING, "ListCost": DECIMAL,
     "ListUnitPrice": DECIMAL, "PricingCategory": STRING, "PricingCurrency": STRING,
+    "PricingCurrencyContractedUnitPrice": DECIMAL, "PricingCurrencyEffectiveCost": DECIMAL,
+    "PricingCurrencyListUnitPrice": DECIMAL,
     "PricingQuantity": DECIMAL, "PricingUnit": STRING, "ProviderName": STRING,
     "PublisherName": STRING, "RegionId": STRING, "RegionName": STRING, "ResourceId": STRING,
     "ResourceName": STRING, "ResourceType": STRING, "ServiceCategory": STRING,
@@ -55,8 +57,9 @@ COLUMNS = {
 NOT_NULL = ["BilledCost", "BillingAccountId", "BillingCurrency", "BillingPeriodEnd",
             "BillingPeriodStart", "ChargeCategory", "ChargeFrequency", "ChargePeriodEnd",
             "ChargePeriodStart", "ContractedCost", "EffectiveCost", "InvoiceIssuerName",
-            "ListCost", "PricingCurrency", "ProviderName", "PublisherName", "ServiceCategory",
-            "ServiceName", "ServiceSubcategory", "ChargeDescription"]
+            "ListCost", "PricingCurrency", "PricingCurrencyEffectiveCost", "ProviderName",
+            "PublisherName", "ServiceCategory", "ServiceName", "ServiceSubcategory",
+            "ChargeDescription"]
 ALLOWED = {
     "ChargeCategory": {"Usage", "Purchase", "Tax", "Credit", "Adjustment"},
     "ChargeClass": {"Correction"},
@@ -274,6 +277,13 @@ def test_sku_price_details_only_with_a_sku_price(dataset):
 
 
 def test_commitment_status_and_consumption(dataset):
+    """FOCUS 1.2, CommitmentDiscountStatus: "CommitmentDiscountStatus MUST be null when
+    CommitmentDiscountId is null." and "CommitmentDiscountStatus MUST NOT be null when
+    CommitmentDiscountId is not null and Charge Category is "Usage"." focus-validator
+    2.2.1's CommitmentDiscountStatus-C-004-C (run with --applicability-criteria ALL) checks
+    "MUST NOT be null" where CommitmentDiscountId IS null, the inverse of the text; its
+    allowed values (CommitmentDiscountStatus-C-005-M: Active, Expired, Pending) are not the
+    text's either (Used, Unused)."""
     assert violations(dataset, "(CommitmentDiscountStatus IS NULL) <> "
                                "(CommitmentDiscountId IS NULL OR ChargeCategory <> 'Usage')") == 0
     assert violations(dataset, "ConsumedQuantity IS NOT NULL AND (ChargeCategory <> 'Usage' OR "

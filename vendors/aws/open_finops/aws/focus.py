@@ -87,7 +87,9 @@ FOCUS_COLUMNS = {
     "ConsumedUnit": "VARCHAR", "ContractedCost": "DOUBLE", "ContractedUnitPrice": "DOUBLE",
     "EffectiveCost": "DOUBLE", "InvoiceId": "VARCHAR", "InvoiceIssuerName": "VARCHAR",
     "ListCost": "DOUBLE", "ListUnitPrice": "DOUBLE", "PricingCategory": "VARCHAR",
-    "PricingCurrency": "VARCHAR", "PricingQuantity": "DOUBLE", "PricingUnit": "VARCHAR",
+    "PricingCurrency": "VARCHAR", "PricingCurrencyContractedUnitPrice": "DOUBLE",
+    "PricingCurrencyEffectiveCost": "DOUBLE", "PricingCurrencyListUnitPrice": "DOUBLE",
+    "PricingQuantity": "DOUBLE", "PricingUnit": "VARCHAR",
     "ProviderName": "VARCHAR", "PublisherName": "VARCHAR", "RegionId": "VARCHAR",
     "RegionName": "VARCHAR", "ResourceId": "VARCHAR", "ResourceName": "VARCHAR",
     "ResourceType": "VARCHAR", "ServiceCategory": "VARCHAR", "ServiceName": "VARCHAR",
@@ -236,6 +238,10 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
                         text("capacity_reservation_capacity_reservation_a_r_n"))
     capacity_status = first(text("capacity_reservation_capacity_reservation_status"))
     invoicing_entity = text("bill_invoicing_entity")
+    contracted_rate = first(num("line_item_net_unblended_rate"), num("line_item_unblended_rate"),
+                            sql_type="DOUBLE")
+    pricing_currency = first(text("pricing_currency"), text("line_item_currency_code"))
+    same_currency = f"({pricing_currency}) = {text('line_item_currency_code')}"
     pricing_term = text("pricing_term")
     selects = {
         "AvailabilityZone": text("line_item_availability_zone"),
@@ -292,9 +298,7 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
                         f"END",
         "ContractedCost": f"CASE WHEN {unused_row} THEN 0 ELSE "
                           f"{contracted} END",
-        "ContractedUnitPrice": price.format(first(num("line_item_net_unblended_rate"),
-                                                  num("line_item_unblended_rate"),
-                                                  sql_type="DOUBLE")),
+        "ContractedUnitPrice": price.format(contracted_rate),
         "EffectiveCost": effective,
         "InvoiceId": text("bill_invoice_id"),
         "InvoiceIssuerName": _aws_or(invoicing_entity),
@@ -307,7 +311,13 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
                 THEN 'Dynamic'
             WHEN {one_of(item_type, _USAGE_TYPES[len(_CONSUMPTION_TYPES) + 1:])} THEN 'Other'
             ELSE 'Standard' END""",
-        "PricingCurrency": first(text("pricing_currency"), text("line_item_currency_code")),
+        "PricingCurrency": pricing_currency,
+        # CUR's public rates are in the pricing currency; its other amounts in the billing
+        # currency, so they are pricing-currency amounts only where the two are the same.
+        "PricingCurrencyContractedUnitPrice": f"CASE WHEN {same_currency} THEN "
+                                              f"{price.format(contracted_rate)} END",
+        "PricingCurrencyEffectiveCost": f"CASE WHEN {same_currency} THEN {effective} END",
+        "PricingCurrencyListUnitPrice": price.format(public_rate),
         "PricingQuantity": quantity,
         "PricingUnit": unit,
         "ProviderName": "'AWS'",
@@ -371,7 +381,7 @@ def focus_export_sql(columns: Mapping[str, str], source: str) -> str:
             if candidate in columns:
                 return f"NULLIF(CAST(s.{quote(candidate)} AS VARCHAR), '')" \
                     if columns[candidate] == "VARCHAR" else f"s.{quote(candidate)}"
-        return "CAST(NULL AS VARCHAR)"
+        return f"CAST(NULL AS {FOCUS_COLUMNS.get(name, 'VARCHAR')})"
 
     def given(name: str) -> bool:
         return not col(name).startswith("CAST(NULL")
@@ -391,6 +401,11 @@ def focus_export_sql(columns: Mapping[str, str], source: str) -> str:
     selects["ServiceSubcategory"] = (f"coalesce(__svc.subcategory, {col('ServiceSubcategory')},"
                                      f" 'Other (' || {service_category} || ')')")
     selects["PricingCurrency"] = f"coalesce({col('PricingCurrency')}, {col('BillingCurrency')})"
+    same_currency = f"({selects['PricingCurrency']}) = {col('BillingCurrency')}"
+    for name, billing in (("PricingCurrencyContractedUnitPrice", "ContractedUnitPrice"),
+                          ("PricingCurrencyListUnitPrice", "ListUnitPrice")):
+        selects[name] = (f"coalesce({col(name)}, CASE WHEN {same_currency} THEN {col(billing)} "
+                         f"END)")
     selects["SkuMeter"] = (f"CASE WHEN {col('SkuId')} IS NOT NULL THEN "
                            f"coalesce({col('SkuMeter')}, {col('x_UsageType')}) END")
     unused = "__split.unused"
@@ -400,6 +415,8 @@ def focus_export_sql(columns: Mapping[str, str], source: str) -> str:
         selects[name] = f"CASE WHEN {unused} THEN 0 ELSE {col(name)} END"
     selects["EffectiveCost"] = (f"CASE WHEN {unused} THEN {col('EffectiveCost')} WHEN {split} "
                                 f"THEN 0 ELSE {col('EffectiveCost')} END")
+    selects["PricingCurrencyEffectiveCost"] = (
+        f"CASE WHEN {same_currency} THEN {selects['EffectiveCost']} END")
     category = f"CASE WHEN {unused} THEN 'Usage' ELSE {col('ChargeCategory')} END"
     selects["ChargeCategory"] = category
     selects["CommitmentDiscountStatus"] = (

@@ -19,7 +19,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "billing_period": None,  # show-state: only this period
     "month": None,  # summary: only this billing period
     "by": "service",  # summary: service, account or region
-    "memory_limit": None,  # DuckDB memory_limit during imports, e.g. "4GB"
+    "memory_limit": None,  # DuckDB memory_limit during imports, e.g. "4GB" (default 512MB)
 }
 
 _SOURCE_HELP = "a folder laid out like the bucket, or s3://BUCKET/PREFIX"
