@@ -14,7 +14,8 @@ Costs:
   for Savings Plan negations and for every purchase of a commitment (RI fees, RI upfront fees,
   Savings Plan recurring and upfront fees: FOCUS 1.2 "EffectiveCost MUST be 0 when
   ChargeCategory is "Purchase" and the purchase is intended to cover future eligible
-  charges"), the unblended cost otherwise.
+  charges"), the unblended cost otherwise, fees that are not commitments included (they
+  cover no future charges; CUR does not amortize them).
 * The unused part of a commitment (``reservation_unused_amortized_upfront_fee_for_billing_
   period`` + ``reservation_unused_recurring_fee`` on an RIFee line,
   ``savings_plan_total_commitment_to_date`` - ``savings_plan_used_commitment`` on a
@@ -29,6 +30,18 @@ Costs:
 Accounts: legacy CUR has no account names (CUR 2.0 has), and FOCUS wants a name wherever
 there is an account ID, so BillingAccountName and SubAccountName fall back to the ID.
 BillingAccountType is "Payer Account", SubAccountType "Linked Account".
+
+Commitments: CommitmentDiscountId is the reservation ARN (DiscountedUsage, RIFee, an RI's
+upfront Fee) or the Savings Plan ARN (covered usage, negation, recurring and upfront fees);
+category Usage (RI) or Spend (Savings Plan); type "Reserved Instance" or the Savings Plan's
+offering type; status Used on usage rows, Unused on the unused rows, NULL on purchases;
+quantity the RI's hours (unit its pricing unit) or the Savings Plan's amount (unit the
+billing currency). PricingCategory is Committed for those rows, Dynamic for Spot, Other for
+discounts, Standard otherwise (NULL for taxes, credits and adjustments). PricingUnit falls
+back to "Units" where CUR has a quantity but no unit. CUR's public rates are in the pricing
+currency (``pricing/currency``) and its other amounts in the billing currency, so
+PricingCurrencyListUnitPrice is the public rate and PricingCurrencyContractedUnitPrice and
+PricingCurrencyEffectiveCost are only filled where the two currencies are the same.
 
 Values: date-times are TIMESTAMP WITH TIME ZONE in UTC whatever the session's time zone;
 units are FOCUS UnitFormat (``Hrs`` -> ``Hours``, ``GB-Mo`` -> ``GB-Months``: FOCUS writes the
