@@ -490,21 +490,24 @@ def test_manifest_naming_absent_files(finops, bucket, db, loaded):
     assert "reports/cur/reports/cur" not in run.err
 
 
-@pytest.mark.parametrize("null_text", ["None", "null", "NULL"])
-def test_csv_files_aws_did_not_write_with_words_for_empty_numbers(finops, bucket, db, null_text):
+def test_csv_files_aws_did_not_write_with_words_for_empty_numbers(finops, bucket, db):
     """Re-exports and other tools' copies write None, null or NULL where AWS leaves a number
     or a date empty: NULL, like an empty cell; text columns keep the word."""
-    jan = bucket.legacy("acme", "2024-01", rows=300, chunks=2, null_text=null_text)
-    assert f",{null_text}," in gzip.decompress(jan.files[0].read_bytes()).decode()
+    words = {"2024-01": "None", "2024-02": "null", "2024-03": "NULL"}
+    deliveries = [bucket.legacy("acme", period, rows=200, chunks=2, null_text=word)
+                  for period, word in words.items()]
+    for delivery, word in zip(deliveries, words.values()):
+        assert f",{word}," in gzip.decompress(delivery.files[0].read_bytes()).decode()
     run = import_cur(finops, bucket, "acme")
-    assert "loaded 300 rows from 2 files" in run.err
-    assert_totals(period_totals(db, "acme"), expected(jan))
-    assert query(db, "SELECT DISTINCT product_pre_installed_sw FROM aws_cur") == [(null_text,)]
+    assert run.err.count("loaded 200 rows from 2 files") == 3
+    assert_totals(period_totals(db, "acme"), expected(*deliveries))
+    assert dict(query(db, "SELECT billing_period, string_agg(DISTINCT product_pre_installed_sw)"
+                          " FROM aws_cur GROUP BY ALL")) == words
     nulls = query(db, "SELECT count(*) FILTER (savings_plan_savings_plan_rate IS NULL),"
                       " count(*) FILTER (savings_plan_savings_plan_a_r_n IS NULL) FROM aws_cur")
     assert nulls[0][0] == nulls[0][1] > 0
     effective = query(db, "SELECT sum(EffectiveCost) FROM focus")[0][0]
-    assert effective == pytest.approx(jan.totals.effective, **APPROX)
+    assert effective == pytest.approx(sum(d.totals.effective for d in deliveries), **APPROX)
 
 
 def test_csv_with_another_word_in_a_number_still_fails_naming_it(finops, bucket, db, loaded):

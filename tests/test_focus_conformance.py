@@ -159,12 +159,23 @@ def dataset(request) -> Path:
     return request.getfixturevalue(request.param)
 
 
+_CONNECTIONS: dict[Path, duckdb.DuckDBPyConnection] = {}
+
+
 def query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
+    """Rows of ``sql`` over ``db``, on one read-only connection per database (the tests only
+    read)."""
+    if db not in _CONNECTIONS:
+        _CONNECTIONS[db] = duckdb.connect(str(db), read_only=True)
+    return _CONNECTIONS[db].execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_connections():
+    yield
+    for con in _CONNECTIONS.values():
         con.close()
+    _CONNECTIONS.clear()
 
 
 def violations(db: Path, where: str) -> int:
@@ -213,9 +224,9 @@ def test_units_follow_the_focus_unit_format(dataset):
 def test_dates_are_utc_and_periods_are_whole(dataset):
     assert violations(dataset, "ChargePeriodEnd < ChargePeriodStart OR "
                                "BillingPeriodEnd <= BillingPeriodStart") == 0
-    con = duckdb.connect(str(dataset), read_only=True)
+    con = _CONNECTIONS[dataset].cursor()  # a session of its own
     try:
-        con.execute("SET TimeZone = 'America/New_York'")  # a user's session elsewhere
+        con.execute("SET SESSION TimeZone = 'America/New_York'")  # a user's session elsewhere
         start = con.execute("SELECT min(CAST(timezone('UTC', BillingPeriodStart) AS VARCHAR)) "
                             "FROM focus").fetchone()[0]
     finally:
