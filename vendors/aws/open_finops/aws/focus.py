@@ -486,42 +486,34 @@ def _aws_or(expr: str) -> str:
 
 
 def _json_object(values: Mapping[str, str]) -> str:
-    """A JSON object (text) of the values that are not NULL; NULL when all are."""
+    """SQL: a JSON object (text) of the (text) values that are not NULL, NULL when all are.
+    Built by concatenation, which is several times faster than a map turned into JSON; the
+    keys are literals without characters to escape."""
     real = {key: expr for key, expr in values.items() if not expr.startswith("CAST(NULL")}
     if not real:
         return "CAST(NULL AS VARCHAR)"
-    entries = ", ".join(f"({literal(key)}, {expr})" for key, expr in real.items())
-    return _json_from_entries(f"[{entries}]")
+    members = ", ".join(f"'\"{key}\":' || to_json({expr})" for key, expr in real.items())
+    return f"NULLIF('{{' || concat_ws(',', {members}) || '}}', '{{}}')"
 
 
 def _tags(columns: Mapping[str, str]) -> str:
     """Tags as one JSON object: legacy ``resource_tags_user_*`` / ``resource_tags_aws_*``
-    columns and CUR 2.0's ``resource_tags`` map, user keys without their prefix."""
-    entries = []
+    columns or CUR 2.0's ``resource_tags`` map (a row has one or the other), user keys
+    without their prefix, AWS keys with ``aws:``."""
+    legacy = {}
     for name in sorted(columns):
         match = _TAG_COLUMN.match(name)
         if match and columns[name] == "VARCHAR":
             kind, key = match.groups()
-            key = key if kind == "user" else f"aws:{key}"
-            entries.append(f"({literal(key)}, NULLIF(s.{quote(name)}, ''))")
-    parts = []
-    if entries:
-        parts.append(f"[{', '.join(entries)}]")
+            legacy[key if kind == "user" else f"aws:{key}"] = f"NULLIF(s.{quote(name)}, '')"
+    parts = [_json_object(legacy)] if legacy else []
     if columns.get("resource_tags", "").startswith("MAP("):
         parts.append(
-            "coalesce(list_transform(map_entries(s.resource_tags), e -> (CASE "
+            "CASE WHEN cardinality(s.resource_tags) > 0 THEN CAST(to_json(map_from_entries("
+            "list_transform(map_entries(s.resource_tags), e -> (CASE "
             "WHEN starts_with(e.key, 'user_') THEN substr(e.key, 6) "
             "WHEN starts_with(e.key, 'aws_') THEN 'aws:' || substr(e.key, 5) "
-            "ELSE e.key END, e.value)), [])")
+            "ELSE e.key END, e.value)))) AS VARCHAR) END")
     if not parts:
         return "CAST(NULL AS VARCHAR)"
-    combined = parts[0] if len(parts) == 1 else f"list_concat({', '.join(parts)})"
-    return _json_from_entries(combined)
-
-
-def _json_from_entries(entries: str) -> str:
-    """SQL: the (key, value) list ``entries`` as JSON text without its NULL values; NULL when
-    nothing is left."""
-    return (f"list_transform([list_filter({entries}, e -> e[2] IS NOT NULL)], __e -> "
-            f"CASE WHEN len(__e) > 0 THEN CAST(to_json(map_from_entries(__e)) AS VARCHAR) "
-            f"END)[1]")
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
