@@ -69,11 +69,10 @@ from open_finops.aws.columns import literal, quote
 
 #: Line item types that measure consumption (ConsumedQuantity is their usage amount).
 _CONSUMPTION_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
-_USAGE_TYPES = _CONSUMPTION_TYPES + (
-    "SavingsPlanNegation", "BundledDiscount", "Discount", "EdpDiscount", "PrivateRateDiscount",
-    "DistributorDiscount", "SppDiscount", "RiVolumeDiscount")
+_DISCOUNT_TYPES = ("BundledDiscount", "Discount", "EdpDiscount", "PrivateRateDiscount",
+                   "DistributorDiscount", "SppDiscount", "RiVolumeDiscount")
+_USAGE_TYPES = _CONSUMPTION_TYPES + ("SavingsPlanNegation",) + _DISCOUNT_TYPES
 _PURCHASE_TYPES = ("Fee", "RIFee", "SavingsPlanRecurringFee", "SavingsPlanUpfrontFee")
-_RESERVATION_TYPES = ("DiscountedUsage", "RIFee", "Fee")
 _SAVINGS_PLAN_TYPES = ("SavingsPlanCoveredUsage", "SavingsPlanNegation",
                        "SavingsPlanRecurringFee", "SavingsPlanUpfrontFee")
 #: Line items whose commitment can be partly unused (a row of its own in FOCUS).
@@ -287,6 +286,8 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
         "CommitmentDiscountQuantity": f"""CASE
             WHEN ({commitment_id}) IS NULL OR ({category}) NOT IN ('Usage', 'Purchase')
                 THEN NULL
+            WHEN {unused_row} AND {reservation}
+                THEN coalesce({num('reservation_unused_quantity')}, {usage_amount}, 0)
             WHEN {reservation} THEN coalesce({usage_amount}, 0)
             WHEN {unused_row} THEN {unused}
             WHEN {item_type} = 'SavingsPlanCoveredUsage'
@@ -322,7 +323,7 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
             WHEN ({commitment_id}) IS NOT NULL THEN 'Committed'
             WHEN {pricing_term} = 'Spot' OR {text('line_item_usage_type')} LIKE '%SpotUsage%'
                 THEN 'Dynamic'
-            WHEN {one_of(item_type, _USAGE_TYPES[len(_CONSUMPTION_TYPES) + 1:])} THEN 'Other'
+            WHEN {one_of(item_type, _DISCOUNT_TYPES)} THEN 'Other'
             ELSE 'Standard' END""",
         "PricingCurrency": pricing_currency,
         # CUR's public rates are in the pricing currency; its other amounts in the billing
