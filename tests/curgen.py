@@ -235,6 +235,7 @@ CUR2_PRODUCT_COLUMNS = {
 }
 # Legacy columns CUR 2.0 does not have (their content moved to a map or does not exist).
 CUR2_DROPPED = {"product_servicename", "product_region"}
+_CAPACITY = "r.product_code = 'AmazonEC2' AND r.item_type = 'Usage' AND r.res_idx % 7 = 0"
 # FOCUS 1.0 values of the generator's units and AWS's ServiceCategory of its products.
 FOCUS_UNITS = {"Hrs": "Hours", "GB-Mo": "GB-Months", "Lambda-GB-Second": "GB-Seconds",
                "Metrics": "Metrics", "Units": "Units"}
@@ -458,6 +459,15 @@ class CurBucket:
                              + "], e -> e[2] IS NOT NULL))" if tags else "MAP {}",
             "cost_category": "MAP {}::MAP(VARCHAR, VARCHAR)",
             "discount": "MAP {}::MAP(VARCHAR, DOUBLE)",
+            # On-Demand Capacity Reservations (INCLUDE CAPACITY RESERVATION DATA): some EC2
+            # usage runs in one, used or not.
+            "capacity_reservation_capacity_reservation_arn": f"CASE WHEN {_CAPACITY} THEN "
+            "'arn:aws:ec2:' || r.region || ':' || r.account || ':capacity-reservation/cr-' "
+            "|| r.res_idx END",
+            "capacity_reservation_capacity_reservation_status": f"CASE WHEN {_CAPACITY} THEN "
+            "CASE WHEN r.i % 2 = 0 THEN 'Used' ELSE 'Unused' END END",
+            "capacity_reservation_capacity_reservation_type": f"CASE WHEN {_CAPACITY} THEN "
+            "'ODCR' END",
         }
         for col, expr in extra.items():
             if fmt == "csv" and col in ("product", "resource_tags", "cost_category", "discount"):

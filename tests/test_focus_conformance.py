@@ -283,6 +283,24 @@ def test_null_exactly_when_the_column_it_describes_is_null(dataset, this, that):
     assert violations(dataset, f"({this} IS NULL) <> ({that} IS NULL)") == 0
 
 
+def test_capacity_reservation_status(dataset):
+    """FOCUS 1.2, CapacityReservationStatus: "CapacityReservationStatus MUST be null when
+    CapacityReservationId is null." and "CapacityReservationStatus MUST NOT be null when
+    CapacityReservationId is not null and ChargeCategory is "Usage"." focus-validator
+    2.2.1's CapacityReservationStatus-C-004-C (run with --applicability-criteria ALL) loses
+    its condition and checks "MUST NOT be null" on every row."""
+    assert violations(dataset, "CapacityReservationId IS NULL AND "
+                               "CapacityReservationStatus IS NOT NULL") == 0
+    assert violations(dataset, "CapacityReservationId IS NOT NULL AND ChargeCategory = 'Usage' "
+                               "AND CapacityReservationStatus IS NULL") == 0
+
+
+def test_the_generator_has_capacity_reservations_used_and_unused(generated):
+    assert query(generated, "SELECT DISTINCT CapacityReservationStatus FROM focus WHERE "
+                            "CapacityReservationId IS NOT NULL ORDER BY 1") == [
+        ("Unused",), ("Used",)]
+
+
 def test_sku_price_details_only_with_a_sku_price(dataset):
     assert violations(dataset, "SkuPriceDetails IS NOT NULL AND SkuPriceId IS NULL") == 0
 

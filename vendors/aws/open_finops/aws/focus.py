@@ -267,9 +267,10 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
         "BillingPeriodEnd": utc("bill_billing_period_end_date"),
         "BillingPeriodStart": utc("bill_billing_period_start_date"),
         "CapacityReservationId": capacity_id,
+        # CUR's Reserved and Cancelled (future-dated reservations) have no FOCUS value.
         "CapacityReservationStatus": (
-            f"CASE WHEN ({capacity_id}) IS NULL OR ({capacity_status}) IS NULL THEN NULL "
-            f"WHEN lower({capacity_status}) LIKE '%unused%' THEN 'Unused' ELSE 'Used' END"),
+            f"CASE WHEN ({capacity_id}) IS NOT NULL THEN CASE lower({capacity_status}) "
+            f"WHEN 'used' THEN 'Used' WHEN 'unused' THEN 'Unused' END END"),
         "ChargeCategory": category,
         "ChargeClass": correction,
         "ChargeDescription": text("line_item_line_item_description"),
