@@ -118,10 +118,22 @@ def import_cur(source: Source, export_name: str, database: Path, *, cur_version:
                                       have.row_count, have.file_count))
                 continue
             results.append(_import_period(con, source, manifest, workdir, log))
+        if not any(result.status == "loaded" for result in results):
+            # A database made by an earlier version gets this version's views all the same.
+            _refresh_views(con)
     finally:
         con.close()
         cleanup(workdir)
     return results
+
+
+def _refresh_views(con: Any) -> None:
+    import duckdb
+
+    try:
+        store.refresh_views(con)
+    except duckdb.Error as exc:
+        raise AwsError(f"cannot update the views: {one_line(exc)}") from None
 
 
 def staging_folder(database: Path) -> Path:
