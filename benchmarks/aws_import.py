@@ -7,7 +7,8 @@ child process of its own and into a fresh database file:
 
 * direct: ``CREATE TABLE t AS SELECT * FROM read_csv([...the same files...])``
 * import: the plugin's import (manifest, normalized names, types, gzip verification,
-  bookkeeping, views), the code path of ``finops aws import-cur``
+  bookkeeping, views), the code path of ``finops aws import-cur``, with its default settings
+  (DuckDB memory_limit 512MB) unless --memory-limit is given
 
 and prints rows per second, the ratio import/direct and each child's peak RSS (from wait4).
 This is a measurement, not a test: nothing fails when the numbers are bad.

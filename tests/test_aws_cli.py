@@ -113,15 +113,20 @@ def test_bad_values_from_the_environment_are_usage_errors(finops, bucket, monkey
 
 def test_memory_limit_from_the_config_file_and_a_bad_one(finops, bucket, workdir, monkeypatch):
     jan = bucket.legacy("acme", "2024-01", rows=50)
+    # Unless configured, 512MB: DuckDB's own default (80% of RAM) costs gigabytes of RSS.
+    run_ = finops("-v", "aws", "import-cur", "--source", str(bucket.source), "--export-name",
+                  "acme")
+    assert "finops: DuckDB memory_limit = 488.2 MiB" in run_.err
     (workdir / "config.toml").write_text(f'[aws]\nsource = "{bucket.source}"\n'
-                                         f'export_name = "acme"\nmemory_limit = "300MB"\n')
+                                         f'export_name = "acme"\nmemory_limit = "300MB"\n'
+                                         f'force = true\n')
     run_ = finops("-v", "aws", "import-cur")
     assert "finops: memory_limit = '300MB' (from file)" in run_.err
     assert "finops: DuckDB memory_limit = 286.1 MiB" in run_.err  # what DuckDB made of it
     assert f"loaded {jan.totals.rows} rows" in run_.err
 
     monkeypatch.setenv("OPEN_FINOPS_AWS_MEMORY_LIMIT", "lots")
-    run_ = finops("aws", "import-cur", "--force", code=2)
+    run_ = finops("aws", "import-cur", code=2)
     assert run_.err.strip().splitlines()[-1].startswith(
         "finops: error: memory_limit ([aws] in config.toml or OPEN_FINOPS_AWS_MEMORY_LIMIT): "
         "expected a size such as 4GB, got 'lots' (")
