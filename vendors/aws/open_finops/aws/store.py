@@ -11,9 +11,10 @@ Layout (everything internal lives in the schema ``open_finops_aws``):
   an attempt is recorded as ``running`` before its transaction starts and updated inside it,
   so one whose process died (killed, out of memory) stays ``running`` until the next import,
   which holds the database's lock, marks it ``interrupted`` (``history`` shows it so before);
-* views ``main.aws_cur`` (every loaded line item of every export, the tables combined
+* views ``main.aws_cur`` (every loaded CUR line item of every export, the tables combined
   ``UNION ALL BY NAME`` so columns that come and go between periods line up by name) and
-  ``main.focus`` (FOCUS columns over ``aws_cur``), recreated with each import.
+  ``main.focus`` (FOCUS 1.2 over ``aws_cur``, and over ``focus_exports``, the tables of AWS's
+  own FOCUS exports), recreated with each import.
 """
 from __future__ import annotations
 
