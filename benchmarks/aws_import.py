@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
 """Benchmark `finops aws import-cur` against DuckDB reading the same files directly.
 
-Summary: writes one billing period of a legacy CUR (gzip CSV, ~90 columns, several chunks, the
-layout AWS delivers) with tests/curgen.py, then, each in a child process of its own and into a
-fresh database file:
+Summary: writes one billing period of a legacy CUR (gzip CSV, ~90 columns or, with --shape
+wide, ~160; several chunks, the layout AWS delivers) with tests/curgen.py, then, each in a
+child process of its own and into a fresh database file:
 
 * direct: ``CREATE TABLE t AS SELECT * FROM read_csv([...the same files...])``
 * import: the plugin's import (manifest, normalized names, types, gzip verification,
-  bookkeeping, views), the code path of ``finops aws import-cur``
+  bookkeeping, views), the code path of ``finops aws import-cur``, with its default settings
+  (DuckDB memory_limit 512MB) unless --memory-limit is given
 
 and prints rows per second, the ratio import/direct and each child's peak RSS (from wait4).
 This is a measurement, not a test: nothing fails when the numbers are bad.
 
 Usage: .venv/bin/python benchmarks/aws_import.py [--rows 1000000] [--chunks 8]
-       [--format csv|parquet] [--repeat 3] [--workdir DIR] [--memory-limit 2GB]
+       [--format csv|parquet] [--shape typical|wide] [--repeat 3] [--workdir DIR]
+       [--memory-limit 2GB]
 """
 from __future__ import annotations
 
@@ -29,16 +31,20 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+#: Product attribute columns added for --shape wide: about 160 columns in all.
+WIDE_ATTRIBUTES = 70
 
 GENERATE = f"""
 import json, sys
 sys.path.insert(0, {str(REPO / "tests")!r})
 import curgen
 root, fmt, rows, chunks = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+attributes = int(sys.argv[5])
 bucket = curgen.CurBucket(root)
-delivery = bucket.legacy("bench", "2024-01", fmt=fmt, rows=rows, chunks=chunks)
+delivery = bucket.legacy("bench", "2024-01", fmt=fmt, rows=rows, chunks=chunks,
+                         attributes=attributes)
 print(json.dumps({{"files": [str(p) for p in delivery.files], "source": str(bucket.source),
-                  "columns": len(curgen.LEGACY_COLUMNS) + len(curgen.DEFAULT_TAGS),
+                  "columns": len(curgen.LEGACY_COLUMNS) + len(curgen.DEFAULT_TAGS) + attributes,
                   "rows": delivery.totals.rows}}))
 """
 DIRECT = """
@@ -96,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", type=Path, help="keep the files here (default: temp)")
     parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit for the import")
+    parser.add_argument("--shape", choices=("typical", "wide"), default="typical",
+                        help="typical: ~90 columns; wide: ~160 (many product attributes)")
     args = parser.parse_args(argv)
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="finops-bench-"))
@@ -107,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         # In a child, so that this process stays small: a child's peak RSS includes what it
         # inherited at fork.
         written = run_child(GENERATE, str(workdir / "bucket"), args.format, str(args.rows),
-                            str(args.chunks))
+                            str(args.chunks), str(WIDE_ATTRIBUTES if args.shape == "wide" else 0))
         size = sum(Path(p).stat().st_size for p in written["files"])
         print(f"==> written in {time.perf_counter() - started:.1f}s: {size / 1e6:.1f} MB, "
               f"{written['columns']} columns", file=sys.stderr)
@@ -135,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             "rows": args.rows,
             "files": args.chunks,
             "format": args.format,
+            "shape": args.shape,
+            "columns": written["columns"],
             "megabytes": round(size / 1e6, 1),
             "direct_seconds": round(direct, 3),
             "import_seconds": round(imported, 3),

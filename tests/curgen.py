@@ -41,6 +41,8 @@ from pathlib import Path
 import duckdb
 
 PAYER = "999999999999"
+MARKETPLACE_CODE = "prod-4ad2kx8qwmq6e"
+MARKETPLACE_SELLER = "Acme Software, Inc."
 ACCOUNTS = ("111111111111", "222222222222", "333333333333")
 # product code, product name, usage type, operation, pricing unit, rate, product family
 SERVICES = (
@@ -54,6 +56,9 @@ SERVICES = (
      "Serverless"),
     ("AmazonCloudWatch", "AmazonCloudWatch", "CW:MetricMonitorUsage", "MetricStorage",
      "Metrics", 0.3, "Metric"),
+    # An AWS Marketplace product: AWS bills it, its vendor sells it (lineItem/LegalEntity).
+    (MARKETPLACE_CODE, "Acme Log Analytics", "USE1-MP:Units", "Unknown", "Units", 0.01,
+     "Marketplace"),
 )
 REGIONS = (("us-east-1", "US East (N. Virginia)"), ("eu-west-1", "EU (Ireland)"),
            ("ap-southeast-2", "Asia Pacific (Sydney)"))
@@ -73,124 +78,140 @@ def _lit(value) -> str:
     return repr(value)
 
 
-def athena_name(category: str, name: str) -> str:
-    """How AWS names a legacy column in Parquet: lineItem/UnblendedCost ->
-    line_item_unblended_cost, savingsPlan/SavingsPlanARN -> savings_plan_savings_plan_a_r_n."""
-    out = []
-    for char in f"{category}/{name}":
-        if char.isupper():
-            if out and out[-1] != "_":
-                out.append("_")
-            out.append(char.lower())
-        elif char.isalnum():
-            out.append(char)
-        elif out and out[-1] != "_":
-            out.append("_")
-    return "".join(out).strip("_")
-
-
-# The legacy columns: (category, name, manifest type, SQL over the generated row ``r``).
+# The legacy columns: (category, name, the name AWS gives the column in its legacy Parquet files
+# and in CUR 2.0, manifest type, SQL over the generated row ``r``). The Parquet names are written
+# out as AWS spells them, not computed: the importer's normalization is what they check.
 # ~90 columns, the width of a real report with resource IDs, RIs, Savings Plans and tags.
-LEGACY_COLUMNS: tuple[tuple[str, str, str, str], ...] = (
-    ("identity", "LineItemId", "String", "r.line_item_id"),
-    ("identity", "TimeInterval", "Interval", "r.start_s || '/' || r.end_s"),
-    ("bill", "InvoiceId", "String", "CASE WHEN r.final THEN 'EUINGB24-' || r.period_key END"),
-    ("bill", "InvoicingEntity", "String", "'Amazon Web Services, Inc.'"),
-    ("bill", "BillingEntity", "String", "'AWS'"),
-    ("bill", "BillType", "String", "'Anniversary'"),
-    ("bill", "PayerAccountId", "String", f"'{PAYER}'"),
-    ("bill", "BillingPeriodStartDate", "DateTime", "r.bp_start"),
-    ("bill", "BillingPeriodEndDate", "DateTime", "r.bp_end"),
-    ("lineItem", "UsageAccountId", "String", "r.account"),
-    ("lineItem", "LineItemType", "String", "r.item_type"),
-    ("lineItem", "UsageStartDate", "DateTime", "r.usage_start"),
-    ("lineItem", "UsageEndDate", "DateTime", "r.usage_end"),
-    ("lineItem", "ProductCode", "String", "r.product_code"),
-    ("lineItem", "UsageType", "String", "r.usage_type"),
-    ("lineItem", "Operation", "String", "r.operation"),
-    ("lineItem", "AvailabilityZone", "String", "r.az"),
-    ("lineItem", "ResourceId", "String", "r.resource_id"),
-    ("lineItem", "UsageAmount", "OptionalBigDecimal", "r.usage_amount"),
-    ("lineItem", "NormalizationFactor", "OptionalBigDecimal", "1.0"),
-    ("lineItem", "NormalizedUsageAmount", "OptionalBigDecimal", "r.usage_amount"),
-    ("lineItem", "CurrencyCode", "String", "'USD'"),
-    ("lineItem", "UnblendedRate", "String", "r.unblended_rate"),
-    ("lineItem", "UnblendedCost", "BigDecimal", "r.unblended_cost"),
-    ("lineItem", "BlendedRate", "String", "r.unblended_rate"),
-    ("lineItem", "BlendedCost", "BigDecimal", "r.unblended_cost"),
-    ("lineItem", "NetUnblendedCost", "OptionalBigDecimal", "r.unblended_cost"),
-    ("lineItem", "LineItemDescription", "String",
+LEGACY_COLUMNS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("identity", "LineItemId", "identity_line_item_id", "String", "r.line_item_id"),
+    ("identity", "TimeInterval", "identity_time_interval", "Interval",
+     "r.start_s || '/' || r.end_s"),
+    ("bill", "InvoiceId", "bill_invoice_id", "String",
+     "CASE WHEN r.final THEN 'EUINGB24-' || r.period_key END"),
+    ("bill", "InvoicingEntity", "bill_invoicing_entity", "String",
+     "'Amazon Web Services EMEA SARL'"),
+    ("bill", "BillingEntity", "bill_billing_entity", "String",
+     f"CASE WHEN r.product_code = '{MARKETPLACE_CODE}' THEN 'AWS Marketplace' ELSE 'AWS' END"),
+    ("bill", "BillType", "bill_bill_type", "String", "'Anniversary'"),
+    ("bill", "PayerAccountId", "bill_payer_account_id", "String", f"'{PAYER}'"),
+    ("bill", "BillingPeriodStartDate", "bill_billing_period_start_date", "DateTime", "r.bp_start"),
+    ("bill", "BillingPeriodEndDate", "bill_billing_period_end_date", "DateTime", "r.bp_end"),
+    ("lineItem", "UsageAccountId", "line_item_usage_account_id", "String", "r.account"),
+    ("lineItem", "LineItemType", "line_item_line_item_type", "String", "r.item_type"),
+    ("lineItem", "UsageStartDate", "line_item_usage_start_date", "DateTime", "r.usage_start"),
+    ("lineItem", "UsageEndDate", "line_item_usage_end_date", "DateTime", "r.usage_end"),
+    ("lineItem", "ProductCode", "line_item_product_code", "String", "r.product_code"),
+    ("lineItem", "UsageType", "line_item_usage_type", "String", "r.usage_type"),
+    ("lineItem", "Operation", "line_item_operation", "String", "r.operation"),
+    ("lineItem", "AvailabilityZone", "line_item_availability_zone", "String", "r.az"),
+    ("lineItem", "ResourceId", "line_item_resource_id", "String", "r.resource_id"),
+    ("lineItem", "UsageAmount", "line_item_usage_amount", "OptionalBigDecimal", "r.usage_amount"),
+    ("lineItem", "NormalizationFactor", "line_item_normalization_factor", "OptionalBigDecimal",
+     "1.0"),
+    ("lineItem", "NormalizedUsageAmount", "line_item_normalized_usage_amount",
+     "OptionalBigDecimal", "r.usage_amount"),
+    ("lineItem", "CurrencyCode", "line_item_currency_code", "String", "'USD'"),
+    ("lineItem", "UnblendedRate", "line_item_unblended_rate", "String", "r.unblended_rate"),
+    ("lineItem", "UnblendedCost", "line_item_unblended_cost", "BigDecimal", "r.unblended_cost"),
+    ("lineItem", "BlendedRate", "line_item_blended_rate", "String", "r.unblended_rate"),
+    ("lineItem", "BlendedCost", "line_item_blended_cost", "BigDecimal", "r.unblended_cost"),
+    ("lineItem", "NetUnblendedCost", "line_item_net_unblended_cost", "OptionalBigDecimal",
+     "r.unblended_cost"),
+    ("lineItem", "LineItemDescription", "line_item_line_item_description", "String",
      "r.item_type || ' of ' || r.usage_type || ' (' || r.product_code || ')'"),
-    ("lineItem", "TaxType", "String", "CASE WHEN r.item_type = 'Tax' THEN 'VAT' END"),
-    ("lineItem", "LegalEntity", "String", "'Amazon Web Services, Inc.'"),
-    ("product", "ProductName", "String", "r.product_name"),
-    ("product", "servicecode", "String", "r.product_code"),
-    ("product", "servicename", "String", "r.product_name"),
-    ("product", "productFamily", "String", "r.product_family"),
-    ("product", "region", "String", "r.region"),
-    ("product", "regionCode", "String", "r.region"),
-    ("product", "location", "String", "r.location"),
-    ("product", "locationType", "String", "'AWS Region'"),
-    ("product", "instanceType", "String",
+    ("lineItem", "TaxType", "line_item_tax_type", "String",
+     "CASE WHEN r.item_type = 'Tax' THEN 'VAT' END"),
+    ("lineItem", "LegalEntity", "line_item_legal_entity", "String",
+     f"CASE WHEN r.product_code = '{MARKETPLACE_CODE}' THEN '{MARKETPLACE_SELLER}' "
+     "ELSE 'Amazon Web Services, Inc.' END"),
+    ("product", "ProductName", "product_product_name", "String", "r.product_name"),
+    ("product", "servicecode", "product_servicecode", "String", "r.product_code"),
+    ("product", "servicename", "product_servicename", "String", "r.product_name"),
+    ("product", "productFamily", "product_product_family", "String", "r.product_family"),
+    ("product", "region", "product_region", "String", "r.region"),
+    ("product", "regionCode", "product_region_code", "String", "r.region"),
+    ("product", "location", "product_location", "String", "r.location"),
+    ("product", "locationType", "product_location_type", "String", "'AWS Region'"),
+    ("product", "instanceType", "product_instance_type", "String",
      "CASE WHEN r.product_code = 'AmazonEC2' THEN 'm5.large' END"),
-    ("product", "instanceFamily", "String",
+    ("product", "instanceFamily", "product_instance_family", "String",
      "CASE WHEN r.product_code = 'AmazonEC2' THEN 'General purpose' END"),
-    ("product", "vcpu", "String", "CASE WHEN r.product_code = 'AmazonEC2' THEN '2' END"),
-    ("product", "memory", "String", "CASE WHEN r.product_code = 'AmazonEC2' THEN '8 GiB' END"),
-    ("product", "operatingSystem", "String",
+    ("product", "vcpu", "product_vcpu", "String",
+     "CASE WHEN r.product_code = 'AmazonEC2' THEN '2' END"),
+    ("product", "memory", "product_memory", "String",
+     "CASE WHEN r.product_code = 'AmazonEC2' THEN '8 GiB' END"),
+    ("product", "operatingSystem", "product_operating_system", "String",
      "CASE WHEN r.product_code = 'AmazonEC2' THEN 'Linux' END"),
-    ("product", "tenancy", "String", "CASE WHEN r.product_code = 'AmazonEC2' THEN 'Shared' END"),
-    ("product", "usagetype", "String", "r.usage_type"),
-    ("product", "operation", "String", "r.operation"),
-    ("product", "sku", "String", "r.sku"),
-    ("product", "storageClass", "String",
+    ("product", "tenancy", "product_tenancy", "String",
+     "CASE WHEN r.product_code = 'AmazonEC2' THEN 'Shared' END"),
+    ("product", "usagetype", "product_usagetype", "String", "r.usage_type"),
+    ("product", "operation", "product_operation", "String", "r.operation"),
+    ("product", "sku", "product_sku", "String", "r.sku"),
+    ("product", "storageClass", "product_storage_class", "String",
      "CASE WHEN r.product_code = 'AmazonS3' THEN 'General Purpose' END"),
-    ("product", "volumeType", "String",
+    ("product", "volumeType", "product_volume_type", "String",
      "CASE WHEN r.product_code = 'AmazonS3' THEN 'Standard' END"),
-    ("product", "capacitystatus", "String", "'Used'"),
-    ("product", "licenseModel", "String", "'No License required'"),
-    ("product", "preInstalledSw", "String", "'NA'"),
-    ("pricing", "RateCode", "String", "r.sku || '.JRTCKXETXF.6YS6EN2CT7'"),
-    ("pricing", "RateId", "String", "CAST(r.rate_id AS VARCHAR)"),
-    ("pricing", "currency", "String", "'USD'"),
-    ("pricing", "publicOnDemandCost", "BigDecimal", "r.public_cost"),
-    ("pricing", "publicOnDemandRate", "BigDecimal", "r.public_rate"),
-    ("pricing", "term", "String", "CASE WHEN r.item_type = 'DiscountedUsage' THEN 'Reserved'"
+    ("product", "capacitystatus", "product_capacitystatus", "String", "'Used'"),
+    ("product", "licenseModel", "product_license_model", "String", "'No License required'"),
+    ("product", "preInstalledSw", "product_pre_installed_sw", "String", "'NA'"),
+    ("pricing", "RateCode", "pricing_rate_code", "String", "r.sku || '.JRTCKXETXF.6YS6EN2CT7'"),
+    ("pricing", "RateId", "pricing_rate_id", "String", "CAST(r.rate_id AS VARCHAR)"),
+    ("pricing", "currency", "pricing_currency", "String", "'USD'"),
+    ("pricing", "publicOnDemandCost", "pricing_public_on_demand_cost", "BigDecimal",
+     "r.public_cost"),
+    ("pricing", "publicOnDemandRate", "pricing_public_on_demand_rate", "BigDecimal",
+     "r.public_rate"),
+    ("pricing", "term", "pricing_term", "String",
+     "CASE WHEN r.item_type = 'DiscountedUsage' THEN 'Reserved'"
      " WHEN r.usage_like THEN 'OnDemand' END"),
-    ("pricing", "unit", "String", "r.unit"),
-    ("pricing", "LeaseContractLength", "String",
+    ("pricing", "unit", "pricing_unit", "String", "r.unit"),
+    ("pricing", "LeaseContractLength", "pricing_lease_contract_length", "String",
      "CASE WHEN r.item_type = 'DiscountedUsage' THEN '1yr' END"),
-    ("pricing", "OfferingClass", "String",
+    ("pricing", "OfferingClass", "pricing_offering_class", "String",
      "CASE WHEN r.item_type = 'DiscountedUsage' THEN 'standard' END"),
-    ("pricing", "PurchaseOption", "String",
+    ("pricing", "PurchaseOption", "pricing_purchase_option", "String",
      "CASE WHEN r.item_type = 'DiscountedUsage' THEN 'No Upfront' END"),
-    ("reservation", "AmortizedUpfrontCostForUsage", "BigDecimal", "0.0"),
-    ("reservation", "EffectiveCost", "BigDecimal", "r.ri_effective"),
-    ("reservation", "ReservationARN", "String", "CASE WHEN r.ri THEN "
+    ("reservation", "AmortizedUpfrontCostForUsage",
+     "reservation_amortized_upfront_cost_for_usage", "BigDecimal", "0.0"),
+    ("reservation", "EffectiveCost", "reservation_effective_cost", "BigDecimal", "r.ri_effective"),
+    ("reservation", "ReservationARN", "reservation_reservation_a_r_n", "String",
+     "CASE WHEN r.ri THEN "
      "'arn:aws:ec2:' || r.region || ':" + PAYER + ":reserved-instances/ri-' || r.res_idx END"),
-    ("reservation", "RecurringFeeForUsage", "BigDecimal", "r.ri_effective"),
-    ("reservation", "UnusedAmortizedUpfrontFeeForBillingPeriod", "BigDecimal",
+    ("reservation", "RecurringFeeForUsage", "reservation_recurring_fee_for_usage", "BigDecimal",
+     "r.ri_effective"),
+    ("reservation", "UnusedAmortizedUpfrontFeeForBillingPeriod",
+     "reservation_unused_amortized_upfront_fee_for_billing_period", "BigDecimal",
      "r.ri_unused_upfront"),
-    ("reservation", "UnusedRecurringFee", "BigDecimal", "r.ri_unused_recurring"),
-    ("reservation", "StartTime", "String",
+    ("reservation", "UnusedRecurringFee", "reservation_unused_recurring_fee", "BigDecimal",
+     "r.ri_unused_recurring"),
+    ("reservation", "StartTime", "reservation_start_time", "String",
      "CASE WHEN r.item_type = 'DiscountedUsage' THEN '2023-06-01T00:00:00.000Z' END"),
-    ("reservation", "EndTime", "String",
+    ("reservation", "EndTime", "reservation_end_time", "String",
      "CASE WHEN r.item_type = 'DiscountedUsage' THEN '2024-06-01T00:00:00.000Z' END"),
-    ("reservation", "SubscriptionId", "String", "CAST(r.res_idx + 1000 AS VARCHAR)"),
-    ("savingsPlan", "SavingsPlanARN", "String", "CASE WHEN r.sp THEN "
+    ("reservation", "SubscriptionId", "reservation_subscription_id", "String",
+     "CAST(r.res_idx + 1000 AS VARCHAR)"),
+    ("savingsPlan", "SavingsPlanARN", "savings_plan_savings_plan_a_r_n", "String",
+     "CASE WHEN r.sp THEN "
      "'arn:aws:savingsplans::" + PAYER + ":savingsplan/sp-0001' END"),
-    ("savingsPlan", "SavingsPlanRate", "BigDecimal", "CASE WHEN r.sp THEN r.rate * 0.7 END"),
-    ("savingsPlan", "SavingsPlanEffectiveCost", "BigDecimal", "r.sp_effective"),
-    ("savingsPlan", "UsedCommitment", "BigDecimal", "r.sp_used"),
-    ("savingsPlan", "TotalCommitmentToDate", "BigDecimal", "r.sp_commitment"),
-    ("savingsPlan", "OfferingType", "String", "CASE WHEN r.sp THEN 'ComputeSavingsPlans' END"),
-    ("savingsPlan", "PaymentOption", "String", "CASE WHEN r.sp THEN 'No Upfront' END"),
-    ("savingsPlan", "PurchaseTerm", "String", "CASE WHEN r.sp THEN '1yr' END"),
-    ("savingsPlan", "Region", "String", "CASE WHEN r.sp THEN 'Any' END"),
-    ("savingsPlan", "StartTime", "String",
+    ("savingsPlan", "SavingsPlanRate", "savings_plan_savings_plan_rate", "BigDecimal",
+     "CASE WHEN r.sp THEN r.rate * 0.7 END"),
+    ("savingsPlan", "SavingsPlanEffectiveCost", "savings_plan_savings_plan_effective_cost",
+     "BigDecimal", "r.sp_effective"),
+    ("savingsPlan", "UsedCommitment", "savings_plan_used_commitment", "BigDecimal", "r.sp_used"),
+    ("savingsPlan", "TotalCommitmentToDate", "savings_plan_total_commitment_to_date", "BigDecimal",
+     "r.sp_commitment"),
+    ("savingsPlan", "OfferingType", "savings_plan_offering_type", "String",
+     "CASE WHEN r.sp THEN 'ComputeSavingsPlans' END"),
+    ("savingsPlan", "PaymentOption", "savings_plan_payment_option", "String",
+     "CASE WHEN r.sp THEN 'No Upfront' END"),
+    ("savingsPlan", "PurchaseTerm", "savings_plan_purchase_term", "String",
+     "CASE WHEN r.sp THEN '1yr' END"),
+    ("savingsPlan", "Region", "savings_plan_region", "String", "CASE WHEN r.sp THEN 'Any' END"),
+    ("savingsPlan", "StartTime", "savings_plan_start_time", "String",
      "CASE WHEN r.sp THEN '2023-09-01T00:00:00.000Z' END"),
-    ("savingsPlan", "EndTime", "String", "CASE WHEN r.sp THEN '2024-09-01T00:00:00.000Z' END"),
-    ("resourceTags", "aws:createdBy", "String",
+    ("savingsPlan", "EndTime", "savings_plan_end_time", "String",
+     "CASE WHEN r.sp THEN '2024-09-01T00:00:00.000Z' END"),
+    ("resourceTags", "aws:createdBy", "resource_tags_aws_created_by", "String",
      "CASE WHEN r.res_idx % 3 = 0 THEN 'IAMUser:AIDAEXAMPLE:admin' END"),
 )
 TAG_VALUES = {
@@ -198,6 +219,13 @@ TAG_VALUES = {
     "Team": ("data", "web", "platform", None),
     "CostCenter": ("cc-100", "cc-200", None, None),
     "Project": ("atlas", "hermes", None, None),
+}
+# resourceTags/user:<key> as AWS names it in legacy Parquet; CUR 2.0 map keys drop the prefix.
+TAG_COLUMNS = {
+    "Environment": "resource_tags_user_environment",
+    "Team": "resource_tags_user_team",
+    "CostCenter": "resource_tags_user_cost_center",
+    "Project": "resource_tags_user_project",
 }
 # CUR 2.0 keeps these product attributes as columns; the others go in the `product` map.
 CUR2_PRODUCT_COLUMNS = {
@@ -207,6 +235,84 @@ CUR2_PRODUCT_COLUMNS = {
 }
 # Legacy columns CUR 2.0 does not have (their content moved to a map or does not exist).
 CUR2_DROPPED = {"product_servicename", "product_region"}
+_CAPACITY = "r.product_code = 'AmazonEC2' AND r.item_type = 'Usage' AND r.res_idx % 7 = 0"
+# FOCUS 1.0 values of the generator's units and AWS's ServiceCategory of its products.
+FOCUS_UNITS = {"Hrs": "Hours", "GB-Mo": "GB-Months", "Lambda-GB-Second": "GB-Seconds",
+               "Metrics": "Metrics", "Units": "Units"}
+FOCUS_CATEGORIES = {"AmazonEC2": "Compute", "AmazonS3": "Storage", "AmazonRDS": "Databases",
+                    "AWSLambda": "Compute", "AmazonCloudWatch": "Management and Governance",
+                    MARKETPLACE_CODE: "Other"}
+_RI_ARN = "'arn:aws:ec2:' || r.region || ':" + PAYER + ":reserved-instances/ri-' || r.res_idx"
+_SP_ARN = "'arn:aws:savingsplans::" + PAYER + ":savingsplan/sp-0001'"
+_FOCUS_UNIT = ("CASE r.unit " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in FOCUS_UNITS.items())
+               + " END")
+# AWS Data Exports "FOCUS 1.0 with AWS columns": (column, manifest type, SQL over ``r``).
+FOCUS_1_0_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("AvailabilityZone", "string", "r.az"),
+    ("BilledCost", "decimal", "r.unblended_cost"),
+    ("BillingAccountId", "string", f"'{PAYER}'"),
+    ("BillingAccountName", "string", "'Example Payer'"),
+    ("BillingCurrency", "string", "'USD'"),
+    ("BillingPeriodEnd", "timestamp", "r.bp_end"),
+    ("BillingPeriodStart", "timestamp", "r.bp_start"),
+    ("ChargeCategory", "string", "CASE WHEN r.item_type IN ('Usage', 'DiscountedUsage', "
+     "'SavingsPlanCoveredUsage', 'SavingsPlanNegation', 'EdpDiscount', 'BundledDiscount') "
+     "THEN 'Usage' WHEN r.item_type IN ('RIFee', 'Fee', 'SavingsPlanRecurringFee', "
+     "'SavingsPlanUpfrontFee') THEN 'Purchase' WHEN r.item_type = 'Refund' THEN 'Adjustment' "
+     "ELSE r.item_type END"),
+    ("ChargeClass", "string", "CASE WHEN r.item_type = 'Refund' THEN 'Correction' END"),
+    ("ChargeDescription", "string", "r.item_type || ' of ' || r.usage_type"),
+    ("ChargeFrequency", "string", "CASE WHEN r.item_type IN ('RIFee', "
+     "'SavingsPlanRecurringFee') THEN 'Recurring' WHEN r.item_type IN ('Fee', "
+     "'SavingsPlanUpfrontFee') THEN 'One-Time' ELSE 'Usage-Based' END"),
+    ("ChargePeriodEnd", "timestamp", "r.usage_end"),
+    ("ChargePeriodStart", "timestamp", "r.usage_start"),
+    ("CommitmentDiscountCategory", "string",
+     "CASE WHEN r.ri THEN 'Usage' WHEN r.sp THEN 'Spend' END"),
+    ("CommitmentDiscountId", "string",
+     f"CASE WHEN r.ri THEN {_RI_ARN} WHEN r.sp THEN {_SP_ARN} END"),
+    ("CommitmentDiscountName", "string", "NULL"),
+    ("CommitmentDiscountStatus", "string", "CASE WHEN r.item_type IN ('DiscountedUsage', "
+     "'SavingsPlanCoveredUsage', 'SavingsPlanNegation') THEN 'Used' END"),
+    ("CommitmentDiscountType", "string",
+     "CASE WHEN r.ri THEN 'Reserved Instance' WHEN r.sp THEN 'ComputeSavingsPlans' END"),
+    ("ConsumedQuantity", "decimal", "CASE WHEN r.usage_like THEN r.usage_amount END"),
+    ("ConsumedUnit", "string", f"CASE WHEN r.usage_like THEN {_FOCUS_UNIT} END"),
+    ("ContractedCost", "decimal", "r.unblended_cost"),
+    ("ContractedUnitPrice", "decimal", "CAST(r.unblended_rate AS DOUBLE)"),
+    ("EffectiveCost", "decimal", "EFFECTIVE"),  # the amortized cost of the totals: _EFFECTIVE
+    ("InvoiceIssuerName", "string", "'Amazon Web Services EMEA SARL'"),
+    ("ListCost", "decimal", "r.public_cost"),
+    ("ListUnitPrice", "decimal", "r.public_rate"),
+    ("PricingCategory", "string", "CASE WHEN r.item_type IN ('Tax', 'Credit', 'Refund') "
+     "THEN NULL WHEN r.ri OR r.sp THEN 'Committed' WHEN r.item_type IN ('EdpDiscount', "
+     "'BundledDiscount') THEN 'Other' ELSE 'Standard' END"),
+    ("PricingQuantity", "decimal", "CASE WHEN r.item_type <> 'Tax' THEN r.usage_amount END"),
+    ("PricingUnit", "string", f"CASE WHEN r.item_type <> 'Tax' THEN {_FOCUS_UNIT} END"),
+    ("ProviderName", "string", "'AWS'"),
+    ("PublisherName", "string", f"CASE WHEN r.product_code = '{MARKETPLACE_CODE}' "
+     f"THEN '{MARKETPLACE_SELLER}' ELSE 'Amazon Web Services, Inc.' END"),
+    ("RegionId", "string", "r.region"),
+    ("RegionName", "string", "r.location"),
+    ("ResourceId", "string", "r.resource_id"),
+    ("ResourceName", "string", "NULL"),
+    ("ResourceType", "string", "CASE WHEN r.resource_id IS NOT NULL THEN r.product_family END"),
+    ("ServiceCategory", "string", "CASE r.product_code " + " ".join(
+        f"WHEN '{k}' THEN '{v}'" for k, v in FOCUS_CATEGORIES.items()) + " END"),
+    ("ServiceName", "string", "r.product_name"),
+    ("SkuId", "string", "CASE WHEN r.item_type <> 'Tax' THEN r.sku END"),
+    ("SkuPriceId", "string", "CASE WHEN r.item_type <> 'Tax' THEN r.sku || '.JRTCKXETXF' END"),
+    ("SubAccountId", "string", "r.account"),
+    ("SubAccountName", "string", "'Account ' || r.account"),
+    ("Tags", "map<string,string>", "map_from_entries(list_filter([('Environment', "
+     "r.tag_environment), ('Team', r.tag_team), ('CostCenter', r.tag_costcenter)], "
+     "e -> e[2] IS NOT NULL))"),
+    ("x_CostCategories", "map<string,string>", "MAP {}::MAP(VARCHAR, VARCHAR)"),
+    ("x_Discounts", "map<string,double>", "MAP {}::MAP(VARCHAR, DOUBLE)"),
+    ("x_Operation", "string", "r.operation"),
+    ("x_ServiceCode", "string", "r.product_code"),
+    ("x_UsageType", "string", "r.usage_type"),
+)
 
 
 @dataclass
@@ -267,9 +373,13 @@ class CurBucket:
 
     def legacy(self, name: str, period: str, *, mode: str = "versioned", fmt: str = "csv",
                rows: int = 200, chunks: int = 3, seed: int = 0, tags=DEFAULT_TAGS,
-               drop: tuple[str, ...] = (), final: bool = False) -> Delivery:
+               drop: tuple[str, ...] = (), final: bool = False,
+               null_text: str | None = None, attributes: int = 0) -> Delivery:
         """Write one version of a legacy report for `period` (YYYY-MM). ``mode`` is
-        "versioned" (create new report versions) or "overwrite"; ``fmt`` "csv" or "parquet"."""
+        "versioned" (create new report versions) or "overwrite"; ``fmt`` "csv" or "parquet";
+        ``null_text`` (CSV) writes empty numbers and dates as that text ("None", "NULL");
+        ``attributes`` adds that many product attribute columns (the width of reports with
+        many product attributes: 70 make about 160 columns)."""
         assembly_id = str(uuid.UUID(int=_seed_int(name, period, seed, "asm")))
         start, end = _period_bounds(period)
         range_folder = f"{start:%Y%m%d}-{end:%Y%m%d}"
@@ -285,20 +395,23 @@ class CurBucket:
                 if old.name.startswith(f"{name}-0") and old.is_file():
                     old.unlink()
         columns = [c for c in LEGACY_COLUMNS if f"{c[0]}/{c[1]}" not in drop]
-        columns += [("resourceTags", f"user:{tag}", "String", f"r.tag_{tag.lower()}")
-                    for tag in tags]
+        columns += [("resourceTags", f"user:{tag}", TAG_COLUMNS[tag], "String",
+                     f"r.tag_{tag.lower()}") for tag in tags]
+        columns += [("product", f"attribute{k}", f"product_attribute{k}", "String",
+                     f"CASE WHEN r.s = {k % len(SERVICES) + 1} THEN 'value-{k}-' || (r.i % 7) END")
+                    for k in range(attributes)]
         if fmt == "csv":
-            select = [f"{expr} AS {_ident(f'{cat}/{col}')}" for cat, col, _, expr
-                      in _csv_exprs(columns)]
+            select = [f"{expr} AS {_ident(f'{cat}/{col}')}" for cat, col, _, _, expr
+                      in _csv_exprs(columns, null_text)]
         else:
-            select = [f"{expr} AS {_ident(athena_name(cat, col))}" for cat, col, _, expr
+            select = [f"{expr} AS {_ident(parquet)}" for _, _, parquet, _, expr
                       in _legacy_parquet_exprs(columns)]
         keys = [f"{folder}/{name}-{k + 1:05d}{ext}" for k in range(chunks)]
         totals = self._write(period, seed, rows, tags, select, keys, fmt, final)
         manifest = {
             "assemblyId": assembly_id,
             "account": PAYER,
-            "columns": [{"category": c, "name": n, "type": t} for c, n, t, _ in columns],
+            "columns": [{"category": c, "name": n, "type": t} for c, n, _, t, _ in columns],
             "charset": "UTF-8",
             "compression": "GZIP" if fmt == "csv" else "Parquet",
             "contentType": "text/csv" if fmt == "csv" else "Parquet",
@@ -328,20 +441,9 @@ class CurBucket:
              final: bool = False) -> Delivery:
         """Write one execution of a CUR 2.0 export for `period`; ``mode`` is "overwrite" or
         "create_new" (a sub-folder per execution)."""
-        execution_id = str(uuid.UUID(int=_seed_int(name, period, seed, "exec")))
-        start, end = _period_bounds(period)
-        partition = f"BILLING_PERIOD={period}"
-        sub = f"{start:%Y%m%d}T{seed % 24:02d}0000Z-{execution_id[:8]}" \
-            if mode == "create_new" else ""
-        data_folder = self.key(name, "data", partition, sub)
-        meta_folder = self.key(name, "metadata", partition, sub)
-        if mode == "overwrite" and self.path(data_folder).exists():
-            shutil.rmtree(self.path(data_folder))
-        ext = ".csv.gz" if fmt == "csv" else ".snappy.parquet"
-        columns = [c for c in LEGACY_COLUMNS if _in_cur2(c[0], athena_name(c[0], c[1]))]
+        columns = [c for c in LEGACY_COLUMNS if _in_cur2(c[0], c[2])]
         select, manifest_columns = [], []
-        for cat, col, ltype, expr in (_csv_exprs(columns) if fmt == "csv" else columns):
-            snake = athena_name(cat, col)
+        for _, _, snake, ltype, expr in (_csv_exprs(columns) if fmt == "csv" else columns):
             select.append(f"{expr} AS {_ident(snake)}")
             manifest_columns.append({"name": snake, "type": _cur2_type(ltype)})
         extra = {
@@ -352,11 +454,20 @@ class CurBucket:
                        "('vcpu', CASE WHEN r.product_code = 'AmazonEC2' THEN '2' END)], "
                        "e -> e[2] IS NOT NULL))",
             "resource_tags": "map_from_entries(list_filter(["
-                             + ", ".join(f"('user_{_snake(t)}', r.tag_{t.lower()})"
+                             + ", ".join(f"('{_cur2_tag_key(t)}', r.tag_{t.lower()})"
                                          for t in tags)
                              + "], e -> e[2] IS NOT NULL))" if tags else "MAP {}",
             "cost_category": "MAP {}::MAP(VARCHAR, VARCHAR)",
             "discount": "MAP {}::MAP(VARCHAR, DOUBLE)",
+            # On-Demand Capacity Reservations (INCLUDE CAPACITY RESERVATION DATA): some EC2
+            # usage runs in one, used or not.
+            "capacity_reservation_capacity_reservation_arn": f"CASE WHEN {_CAPACITY} THEN "
+            "'arn:aws:ec2:' || r.region || ':' || r.account || ':capacity-reservation/cr-' "
+            "|| r.res_idx END",
+            "capacity_reservation_capacity_reservation_status": f"CASE WHEN {_CAPACITY} THEN "
+            "CASE WHEN r.i % 2 = 0 THEN 'Used' ELSE 'Unused' END END",
+            "capacity_reservation_capacity_reservation_type": f"CASE WHEN {_CAPACITY} THEN "
+            "'ODCR' END",
         }
         for col, expr in extra.items():
             if fmt == "csv" and col in ("product", "resource_tags", "cost_category", "discount"):
@@ -366,6 +477,46 @@ class CurBucket:
                                      if col in ("product", "resource_tags", "cost_category")
                                      else "map<string,double>" if col == "discount"
                                      else "string"})
+        return self._data_export(name, period, "v2", select, manifest_columns, {}, fmt=fmt,
+                                 rows=rows, chunks=chunks, seed=seed, mode=mode, tags=tags,
+                                 final=final)
+
+    def focus_export(self, name: str, period: str, *, fmt: str = "parquet", rows: int = 200,
+                     chunks: int = 2, seed: int = 0, mode: str = "overwrite",
+                     final: bool = False) -> Delivery:
+        """Write one execution of an AWS Data Exports "FOCUS 1.0 with AWS columns" export:
+        the CUR 2.0 layout, FOCUS 1.0 columns and AWS's x_ columns, values as FOCUS 1.0
+        defines them (computed here from the generated rows, with the same totals)."""
+        select, manifest_columns = [], []
+        for column, focus_type, expr in FOCUS_1_0_COLUMNS:
+            expr = _EFFECTIVE if expr == "EFFECTIVE" else expr  # the oracle's, defined below
+            if fmt == "csv" and focus_type == "timestamp":
+                expr = f"strftime({expr}, '%Y-%m-%dT%H:%M:%SZ')"
+            if fmt == "csv" and focus_type.startswith("map"):
+                expr = f"CAST(to_json({expr}) AS VARCHAR)"
+            select.append(f"{expr} AS {_ident(column)}")
+            manifest_columns.append({"name": column, "type": focus_type})
+        query = {"queryStatement": "SELECT " + ", ".join(c[0] for c in FOCUS_1_0_COLUMNS)
+                 + " FROM FOCUS_1_0_AWS", "tableConfigurations": {}}
+        return self._data_export(name, period, "focus", select, manifest_columns,
+                                 {"dataQuery": query}, fmt=fmt, rows=rows, chunks=chunks,
+                                 seed=seed, mode=mode, tags=DEFAULT_TAGS, final=final)
+
+    def _data_export(self, name: str, period: str, kind: str, select: list[str],
+                     manifest_columns: list[dict], manifest_extra: dict, *, fmt: str,
+                     rows: int, chunks: int, seed: int, mode: str, tags, final: bool
+                     ) -> Delivery:
+        """The files and the manifest of one Data Exports execution (CUR 2.0 or FOCUS)."""
+        execution_id = str(uuid.UUID(int=_seed_int(name, period, seed, "exec")))
+        start, end = _period_bounds(period)
+        partition = f"BILLING_PERIOD={period}"
+        sub = f"{start:%Y%m%d}T{seed % 24:02d}0000Z-{execution_id[:8]}" \
+            if mode == "create_new" else ""
+        data_folder = self.key(name, "data", partition, sub)
+        meta_folder = self.key(name, "metadata", partition, sub)
+        if mode == "overwrite" and self.path(data_folder).exists():
+            shutil.rmtree(self.path(data_folder))
+        ext = ".csv.gz" if fmt == "csv" else ".snappy.parquet"
         keys = [f"{data_folder}/{name}-{k + 1:05d}{ext}" for k in range(chunks)]
         totals = self._write(period, seed, rows, tags, select, keys, fmt, final)
         manifest = {
@@ -380,6 +531,7 @@ class CurBucket:
             "columns": manifest_columns,
             "compression": "GZIP" if fmt == "csv" else "PARQUET",
             "format": "TEXT_OR_CSV" if fmt == "csv" else "PARQUET",
+            **manifest_extra,
         }
         manifest_path = self.path(f"{meta_folder}/{name}-Manifest.json")
         paths = [self.path(k) for k in keys]
@@ -387,7 +539,7 @@ class CurBucket:
         manifest_path.parent.mkdir(parents=True, exist_ok=True)
         manifest_path.write_text(json.dumps(manifest, indent=2))
         self._tick(manifest_path)
-        return Delivery(name, "v2", period, execution_id, manifest_path, paths, totals, fmt)
+        return Delivery(name, kind, period, execution_id, manifest_path, paths, totals, fmt)
 
     # -- rows -----------------------------------------------------------------------------
 
@@ -396,6 +548,7 @@ class CurBucket:
         con = duckdb.connect()
         try:
             con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")  # stdout is the caller's
             con.execute(_rows_sql(period, seed, rows, tags, final))
             totals = _totals(con)
             chunks = len(keys)
@@ -428,8 +581,10 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _snake(tag: str) -> str:
-    return athena_name("", tag).strip("_")
+def _cur2_tag_key(tag: str) -> str:
+    """CUR 2.0's key of a user tag in ``resource_tags``: its Parquet name without the
+    ``resource_tags_`` prefix (``user_cost_center``)."""
+    return TAG_COLUMNS[tag][len("resource_tags_"):]
 
 
 def _cur2_type(legacy_type: str) -> str:
@@ -437,21 +592,27 @@ def _cur2_type(legacy_type: str) -> str:
             "DateTime": "timestamp"}.get(legacy_type, "string")
 
 
-def _csv_exprs(columns):
-    """In the CSV files, timestamps are written the way AWS writes them: 2024-01-01T00:00:00Z."""
-    for cat, col, ltype, expr in columns:
+def _csv_exprs(columns, null_text: str | None = None):
+    """In the CSV files, timestamps are written the way AWS writes them: 2024-01-01T00:00:00Z.
+    With ``null_text`` (a file AWS did not write), empty numbers and dates are that text
+    instead, and so is the text column product/preInstalledSw, which must keep it."""
+    for cat, col, parquet, ltype, expr in columns:
         if ltype == "DateTime":
             expr = f"strftime({expr}, '%Y-%m-%dT%H:%M:%SZ')"
-        yield cat, col, ltype, expr
+        if null_text is not None and ltype in ("DateTime", "BigDecimal", "OptionalBigDecimal"):
+            expr = f"coalesce(CAST({expr} AS VARCHAR), {_lit(null_text)})"
+        if null_text is not None and (cat, col) == ("product", "preInstalledSw"):
+            expr = _lit(null_text)
+        yield cat, col, parquet, ltype, expr
 
 
 def _legacy_parquet_exprs(columns):
     """AWS's legacy Parquet files hold an empty string, not NULL, where a text column has no
     value (queries over them test ``reservation_reservation_a_r_n <> ''``)."""
-    for cat, col, ltype, expr in columns:
+    for cat, col, parquet, ltype, expr in columns:
         if ltype in ("String", "Interval"):
             expr = f"coalesce(CAST({expr} AS VARCHAR), '')"
-        yield cat, col, ltype, expr
+        yield cat, col, parquet, ltype, expr
 
 
 def _in_cur2(category: str, snake: str) -> bool:

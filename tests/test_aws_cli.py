@@ -3,6 +3,7 @@ variables, the reporting commands, and one black-box run of the installed entry 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -102,8 +103,8 @@ def test_bad_values_from_the_environment_are_usage_errors(finops, bucket, monkey
     monkeypatch.setenv("OPEN_FINOPS_AWS_CUR_VERSION", "v3")
     run_ = finops("aws", "import-cur", "--source", str(bucket.source), "--export-name", "acme",
                   code=2)
-    assert run_.err.strip() == "finops: error: --cur-version: expected one of auto, v1, v2, " \
-                               "got 'v3'"
+    assert run_.err.strip() == ("finops: error: --cur-version: expected one of auto, v1, v2, "
+                                "focus, got 'v3'")
     monkeypatch.delenv("OPEN_FINOPS_AWS_CUR_VERSION")
     monkeypatch.setenv("OPEN_FINOPS_AWS_MONTH", "January")
     run_ = finops("aws", "summary", code=2)
@@ -112,15 +113,20 @@ def test_bad_values_from_the_environment_are_usage_errors(finops, bucket, monkey
 
 def test_memory_limit_from_the_config_file_and_a_bad_one(finops, bucket, workdir, monkeypatch):
     jan = bucket.legacy("acme", "2024-01", rows=50)
+    # Unless configured, 512MB: DuckDB's own default (80% of RAM) costs gigabytes of RSS.
+    run_ = finops("-v", "aws", "import-cur", "--source", str(bucket.source), "--export-name",
+                  "acme")
+    assert "finops: DuckDB memory_limit = 488.2 MiB" in run_.err
     (workdir / "config.toml").write_text(f'[aws]\nsource = "{bucket.source}"\n'
-                                         f'export_name = "acme"\nmemory_limit = "300MB"\n')
+                                         f'export_name = "acme"\nmemory_limit = "300MB"\n'
+                                         f'force = true\n')
     run_ = finops("-v", "aws", "import-cur")
     assert "finops: memory_limit = '300MB' (from file)" in run_.err
     assert "finops: DuckDB memory_limit = 286.1 MiB" in run_.err  # what DuckDB made of it
     assert f"loaded {jan.totals.rows} rows" in run_.err
 
     monkeypatch.setenv("OPEN_FINOPS_AWS_MEMORY_LIMIT", "lots")
-    run_ = finops("aws", "import-cur", "--force", code=2)
+    run_ = finops("aws", "import-cur", code=2)
     assert run_.err.strip().splitlines()[-1].startswith(
         "finops: error: memory_limit ([aws] in config.toml or OPEN_FINOPS_AWS_MEMORY_LIMIT): "
         "expected a size such as 4GB, got 'lots' (")
@@ -233,6 +239,13 @@ def test_installed_entry_point_black_box(tmp_path, home, bucket):
     assert "skipped" in again.stderr
     summary = run([FINOPS, "aws", "summary"], cwd=cwd, env=env, check=True, timeout=120)
     assert table(summary.stdout)[-1][2] == money(jan.totals.unblended)
+    # `finops aws summary | head -0`: the reader is gone before the table is written.
+    reader_gone = subprocess.Popen([FINOPS, "aws", "summary", "--by", "account"], cwd=cwd,
+                                   env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+    reader_gone.stdout.close()
+    _out, err = reader_gone.communicate(timeout=120)
+    assert reader_gone.returncode == 0 and "Traceback" not in err and "Error" not in err, err
     bad = run([FINOPS, "aws", "summary", "--month", "2024/01"], cwd=cwd, env=env, check=False,
               timeout=120)
     assert bad.returncode == 2 and bad.stdout == ""

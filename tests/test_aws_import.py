@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import zlib
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -27,6 +26,9 @@ from curgen import CurBucket, Delivery  # noqa: E402
 from open_finops.aws.sources import LocalSource  # noqa: E402
 
 APPROX = {"rel": 1e-9, "abs": 1e-6}
+#: A TIMESTAMP WITH TIME ZONE column as UTC text, whatever the session's time zone (and no
+#: pytz needed to fetch it).
+UTC_TEXT = "CAST(timezone('UTC', {}) AS VARCHAR)"
 
 
 @pytest.fixture
@@ -73,10 +75,11 @@ def import_cur(finops, bucket: CurBucket, export: str, *extra: str, code: int = 
 
 def test_legacy_versioned_csv_several_chunks(finops, bucket, db):
     jan = bucket.legacy("acme-cur", "2024-01", rows=300, chunks=3)
-    feb = bucket.legacy("acme-cur", "2024-02", rows=200, chunks=2)
+    feb = bucket.legacy("acme-cur", "2024-02", rows=200, chunks=1)
     run = import_cur(finops, bucket, "acme-cur")
     assert run.out == ""  # messages go to stderr
     assert "2024-01: loaded 300 rows from 3 files" in run.err
+    assert "(1 csv file)" in run.err and "2024-02: loaded 200 rows from 1 file\n" in run.err
     assert_totals(period_totals(db, "acme-cur"), expected(jan, feb))
     types = dict(query(db, "SELECT column_name, data_type FROM information_schema.columns "
                            "WHERE table_name = 'aws_cur'"))
@@ -150,7 +153,7 @@ def test_legacy_csv_legacy_parquet_and_cur2_line_up(finops, bucket, db):
                       "count(DISTINCT RegionId) FROM focus GROUP BY ALL")
     for _name, effective, services, regions in focus:
         assert effective == pytest.approx(deliveries[0].totals.effective, **APPROX)
-        assert (services, regions) == (5, 3)
+        assert (services, regions) == (6, 3)  # five AWS services, one Marketplace product
 
 
 def test_columns_that_come_and_go_are_absorbed_by_name(finops, bucket, db):
@@ -207,9 +210,16 @@ def test_restatement_replaces_the_period_and_reruns_skip(finops, bucket, db):
     assert "2024-02: version" in run.err and "skipped" in run.err
     assert_totals(period_totals(db, "acme"), expected(restated, feb))
 
+    # A database that an earlier version made: its views are brought up to date by an
+    # import that has nothing new to load.
+    con = duckdb.connect(str(db))
+    con.execute("CREATE OR REPLACE VIEW main.focus AS SELECT 1 AS BilledCost")
+    con.close()
     run = import_cur(finops, bucket, "acme")
     assert run.err.count("skipped") == 2
     assert_totals(period_totals(db, "acme"), expected(restated, feb))
+    assert query(db, "SELECT count(*) FROM focus WHERE NOT x_UnusedCommitment") == [
+        (restated.totals.rows + feb.totals.rows,)]
 
     run = import_cur(finops, bucket, "acme", "--force", "--start", "2024-01", "--end", "2024-01")
     assert "2024-01: loaded 260 rows" in run.err and "2024-02" not in run.err
@@ -272,10 +282,16 @@ def test_focus_effective_cost_and_category_by_line_item_type(finops, bucket, db,
     import_cur(finops, bucket, "acme")
     rows = query(db, "SELECT x_LineItemType, ChargeCategory, sum(EffectiveCost), "
                      "sum(BilledCost), count(ConsumedQuantity), count(ConsumedUnit), count(*) "
-                     "FROM focus GROUP BY ALL")
+                     "FROM focus WHERE NOT x_UnusedCommitment GROUP BY ALL")
     assert {row[0]: row[1] for row in rows} == CHARGE_CATEGORY
-    effective = {row[0]: row[2] for row in rows}
+    # The unused part of RI and Savings Plan recurring fees: rows of their own (FOCUS 1.2).
+    effective = dict(query(db, "SELECT x_LineItemType, sum(EffectiveCost) FROM focus "
+                               "GROUP BY ALL"))
     assert effective == pytest.approx(jan.totals.effective_by_type, **APPROX)
+    unused = query(db, "SELECT DISTINCT x_LineItemType, ChargeCategory, CommitmentDiscountStatus,"
+                       " BilledCost, ListCost FROM focus WHERE x_UnusedCommitment ORDER BY 1")
+    assert unused == [("RIFee", "Usage", "Unused", 0.0, 0.0),
+                      ("SavingsPlanRecurringFee", "Usage", "Unused", 0.0, 0.0)]
     # Amortization moves cost from purchases to usage: these differ from the billed cost.
     for item_type in ("DiscountedUsage", "SavingsPlanCoveredUsage", "SavingsPlanNegation",
                       "RIFee", "Fee", "SavingsPlanRecurringFee", "SavingsPlanUpfrontFee"):
@@ -284,9 +300,10 @@ def test_focus_effective_cost_and_category_by_line_item_type(finops, bucket, db,
     for item_type, _category, _eff, _billed, quantities, units, count in rows:
         consumption = item_type in ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
         assert (quantities, units) == ((count, count) if consumption else (0, 0)), item_type
-    assert query(db, "SELECT DISTINCT BillingPeriodStart, BillingPeriodEnd, BillingAccountId, "
+    assert query(db, f"SELECT DISTINCT {UTC_TEXT.format('BillingPeriodStart')}, "
+                     f"{UTC_TEXT.format('BillingPeriodEnd')}, BillingAccountId, "
                      "BillingCurrency FROM focus") == [
-        (datetime(2024, 1, 1), datetime(2024, 2, 1), "999999999999", "USD")]
+        ("2024-01-01 00:00:00", "2024-02-01 00:00:00", "999999999999", "USD")]
 
 
 def test_focus_view_totals(finops, bucket, db):
@@ -294,7 +311,7 @@ def test_focus_view_totals(finops, bucket, db):
     import_cur(finops, bucket, "acme")
     billed, effective, list_cost, consumed, rows = query(
         db, "SELECT sum(BilledCost), sum(EffectiveCost), sum(ListCost), "
-            "sum(ConsumedQuantity), count(*) FROM focus")[0]
+            "sum(ConsumedQuantity), count(*) FILTER (NOT x_UnusedCommitment) FROM focus")[0]
     assert rows == jan.totals.rows
     assert billed == pytest.approx(jan.totals.unblended, **APPROX)
     assert effective == pytest.approx(jan.totals.effective, **APPROX)
@@ -309,14 +326,15 @@ def test_focus_view_totals(finops, bucket, db):
             "SubAccountId", "BillingCurrency", "ServiceName", "ProviderName", "ResourceId",
             "RegionId", "AvailabilityZone", "ChargeCategory", "ConsumedQuantity",
             "PricingUnit"} <= columns
-    assert query(db, "SELECT DISTINCT ProviderName, BillingAccountId, BillingCurrency, "
-                     "BillingPeriodStart, BillingPeriodEnd FROM focus") == [
-        ("AWS", "999999999999", "USD", datetime(2024, 1, 1), datetime(2024, 2, 1))]
+    assert query(db, f"SELECT DISTINCT ProviderName, BillingAccountId, BillingCurrency, "
+                     f"{UTC_TEXT.format('BillingPeriodStart')}, "
+                     f"{UTC_TEXT.format('BillingPeriodEnd')} FROM focus") == [
+        ("AWS", "999999999999", "USD", "2024-01-01 00:00:00", "2024-02-01 00:00:00")]
     types = dict(query(db, "SELECT column_name, data_type FROM information_schema.columns "
                            "WHERE table_name = 'focus'"))
     for column in ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart",
                    "ChargePeriodEnd"):
-        assert types[column] == "TIMESTAMP", column
+        assert types[column] == "TIMESTAMP WITH TIME ZONE", column
     for column in ("BilledCost", "EffectiveCost", "ListCost", "ListUnitPrice",
                    "ConsumedQuantity"):
         assert types[column] == "DOUBLE", column
@@ -473,8 +491,38 @@ def test_manifest_naming_absent_files(finops, bucket, db, loaded):
     broken = _restate(bucket)
     broken.files[1].unlink()
     run = import_cur(finops, bucket, "acme", code=1)
-    _assert_failed_and_intact(finops, bucket, db, loaded, run, "does not exist",
-                              broken.files[1].name)
+    # The key as the manifest names it (reportKeys are bucket keys: reports/cur/acme/...).
+    named = str(broken.files[1].relative_to(bucket.root))
+    _assert_failed_and_intact(finops, bucket, db, loaded, run, f"does not exist: {named}")
+    assert "reports/cur/reports/cur" not in run.err
+
+
+def test_csv_files_aws_did_not_write_with_words_for_empty_numbers(finops, bucket, db):
+    """Re-exports and other tools' copies write None, null or NULL where AWS leaves a number
+    or a date empty: NULL, like an empty cell; text columns keep the word."""
+    words = {"2024-01": "None", "2024-02": "null", "2024-03": "NULL"}
+    deliveries = [bucket.legacy("acme", period, rows=200, chunks=2, null_text=word)
+                  for period, word in words.items()]
+    for delivery, word in zip(deliveries, words.values()):
+        assert f",{word}," in gzip.decompress(delivery.files[0].read_bytes()).decode()
+    run = import_cur(finops, bucket, "acme")
+    assert run.err.count("loaded 200 rows from 2 files") == 3
+    assert_totals(period_totals(db, "acme"), expected(*deliveries))
+    assert dict(query(db, "SELECT billing_period, string_agg(DISTINCT product_pre_installed_sw)"
+                          " FROM aws_cur GROUP BY ALL")) == words
+    nulls = query(db, "SELECT count(*) FILTER (savings_plan_savings_plan_rate IS NULL),"
+                      " count(*) FILTER (savings_plan_savings_plan_a_r_n IS NULL) FROM aws_cur")
+    assert nulls[0][0] == nulls[0][1] > 0
+    effective = query(db, "SELECT sum(EffectiveCost) FROM focus")[0][0]
+    assert effective == pytest.approx(sum(d.totals.effective for d in deliveries), **APPROX)
+
+
+def test_csv_with_another_word_in_a_number_still_fails_naming_it(finops, bucket, db, loaded):
+    broken = bucket.legacy("acme", "2024-01", rows=90, chunks=1, seed=5, null_text="n/a")
+    run = import_cur(finops, bucket, "acme", code=1)
+    _assert_failed_and_intact(finops, bucket, db, loaded, run, str(broken.files[0]),
+                              "CSV Error on Line: 2", 'column "savings_plan_savings_plan_rate"',
+                              '"n/a"')
 
 
 def test_manifest_that_is_not_json(finops, bucket, db, loaded):
@@ -532,6 +580,12 @@ def test_database_locked_by_another_process(finops, bucket, db, loaded):
         assert run.err.strip().splitlines()[-1] == locked
         for command in ("show-state", "summary"):  # readers too
             assert finops("aws", command, code=1).err.strip() == locked
+        # list-manifests only needs the database for its LOADED column.
+        listing = finops("aws", "list-manifests", "--source", str(bucket.source),
+                         "--export-name", "acme")
+        lines = [line.split() for line in listing.out.strip().splitlines()]
+        assert lines[0][-1] == "LOADED" and [line[-1] for line in lines[1:]] == ["unknown"] * 2
+        assert "LOADED is unknown" in listing.err
     finally:
         holder.communicate("", timeout=30)
     assert_totals(period_totals(db, "acme"), expected(loaded))
@@ -546,3 +600,65 @@ def test_both_cur_versions_under_one_name_need_a_choice(finops, bucket, db):
     assert_totals(period_totals(db, "same"), expected(cur2))
     import_cur(finops, bucket, "same", "--cur-version", "v1")
     assert_totals(period_totals(db, "same"), expected(legacy))
+
+
+# -- AWS's own FOCUS exports ---------------------------------------------------------------
+
+def focus_totals(db: Path, export: str) -> dict[str, tuple[int, float, float]]:
+    """Line items (without the rows FOCUS adds for unused commitments), billed and effective
+    cost of each period of an export, from the focus view."""
+    rows = query(db, "SELECT x_BillingPeriod, count(*) FILTER (NOT x_UnusedCommitment), "
+                     "sum(BilledCost), sum(EffectiveCost) FROM focus WHERE x_ExportName = ? "
+                     "GROUP BY ALL ORDER BY 1", [export])
+    return {period: (count, billed, effective) for period, count, billed, effective in rows}
+
+
+def assert_focus_totals(db: Path, export: str, *deliveries: Delivery) -> None:
+    actual = focus_totals(db, export)
+    assert list(actual) == [d.period for d in deliveries]
+    for d in deliveries:
+        assert actual[d.period][0] == d.totals.rows, d.period
+        assert actual[d.period][1:] == pytest.approx(
+            (d.totals.unblended, d.totals.effective), **APPROX), d.period
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_aws_focus_exports_join_the_focus_view(finops, bucket, db, fmt):
+    mar = bucket.focus_export("focus-exp", "2024-03", fmt=fmt, rows=300)
+    apr = bucket.focus_export("focus-exp", "2024-04", fmt=fmt, rows=200, chunks=1)
+    cur = bucket.legacy("acme", "2024-03", rows=200)
+    run = import_cur(finops, bucket, "focus-exp")
+    assert "focus-exp 2024-03: loading FOCUS version" in run.err
+    import_cur(finops, bucket, "acme")
+    assert_focus_totals(db, "focus-exp", mar, apr)
+    assert_focus_totals(db, "acme", cur)
+    services = dict(query(db, "SELECT ServiceName, sum(BilledCost) FROM focus WHERE "
+                              "x_ExportName = 'focus-exp' AND x_BillingPeriod = '2024-03' "
+                              "GROUP BY ALL"))
+    assert services == pytest.approx(mar.totals.by_service, **APPROX)
+    # Not CUR line items: aws_cur holds only the CUR's.
+    assert query(db, "SELECT DISTINCT export_name FROM aws_cur") == [("acme",)]
+    state = finops("aws", "show-state", "--export-name", "focus-exp").out
+    assert re.search(r"focus-exp\s+2024-03\s+FOCUS\s+" + fmt, state), state
+
+    restated = bucket.focus_export("focus-exp", "2024-03", fmt=fmt, rows=250, seed=1)
+    run = import_cur(finops, bucket, "focus-exp")
+    assert "2024-03: loaded 250 rows" in run.err and "2024-04: version" in run.err
+    assert_focus_totals(db, "focus-exp", restated, apr)
+    assert_focus_totals(db, "acme", cur)
+    listing = finops("aws", "list-manifests", "--source", str(bucket.source), "--export-name",
+                     "focus-exp").out
+    assert listing.count(" FOCUS ") == 2, listing
+
+
+def test_the_kind_of_a_data_export_is_told_by_its_manifest(finops, bucket, db):
+    bucket.focus_export("focus-exp", "2024-03", rows=50)
+    bucket.cur2("cur2-exp", "2024-03", rows=50)
+    run = import_cur(finops, bucket, "focus-exp", "--cur-version", "v2", code=1)
+    assert "is a FOCUS export, not CUR 2.0: use --cur-version auto" in run.err
+    run = import_cur(finops, bucket, "cur2-exp", "--cur-version", "focus", code=1)
+    assert "is a CUR 2.0 export, not FOCUS: use --cur-version auto" in run.err
+    import_cur(finops, bucket, "focus-exp", "--cur-version", "focus")
+    import_cur(finops, bucket, "cur2-exp", "--cur-version", "v2")
+    assert query(db, "SELECT export_name, cur_version FROM open_finops_aws.loaded "
+                     "ORDER BY 1") == [("cur2-exp", "v2"), ("focus-exp", "focus")]

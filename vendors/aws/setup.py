@@ -21,6 +21,8 @@ setup(
         "Changelog": "https://github.com/open-finops/open-finops-stack/blob/main/CHANGELOG.md",
     },
     packages=find_namespace_packages(include=["open_finops.aws", "open_finops.aws.*"]),
+    # AWS product code -> FOCUS ServiceCategory/ServiceSubcategory, read by the focus view.
+    package_data={"open_finops.aws": ["data/*.csv"]},
     python_requires=">=3.10",
     install_requires=[
         "open-finops-core==0.3.0",

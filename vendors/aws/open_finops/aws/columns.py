@@ -5,6 +5,10 @@ Legacy CSV headers (``lineItem/UnblendedCost``), legacy Parquet and CUR 2.0 name
 the three line up by name. Types are chosen by name rather than read from each file, so the
 same column has the same type in every period and every export (a tag that looks numeric in
 one month stays text); the numbers are DOUBLE, as in AWS's own Parquet files.
+
+AWS's FOCUS exports keep their FOCUS names (``BilledCost``); their types come from the FOCUS
+names too: costs, prices and quantities DOUBLE, the four periods TIMESTAMP (UTC), the rest
+text, key-value columns (Tags, x_CostCategories, x_Discounts) as JSON text.
 """
 from __future__ import annotations
 
@@ -48,19 +52,34 @@ def normalize(name: str) -> str:
     return "".join(out).strip("_") or "column"
 
 
-def unique_names(raw_names: list[str]) -> list[str]:
-    """Normalized names for a file's columns, made unique (tags that differ only by case,
-    ``user:Env`` and ``user:env``, both exist in real reports)."""
+def unique_names(raw_names: list[str], keep: bool = False) -> list[str]:
+    """Normalized names for a file's columns (with ``keep``, a FOCUS export's: as they are),
+    made unique (tags that differ only by case, ``user:Env`` and ``user:env``, both exist in
+    real reports; DuckDB's names ignore case)."""
     seen: dict[str, int] = {}
     result = []
     for raw in raw_names:
-        name = normalize(raw)
-        if name in KEY_COLUMNS:
+        name = (raw.strip().lstrip("\ufeff") or "column") if keep else normalize(raw)
+        if name.lower() in KEY_COLUMNS:
             name = f"{name}_source"
-        count = seen.get(name, 0)
-        seen[name] = count + 1
+        count = seen.get(name.lower(), 0)
+        seen[name.lower()] = count + 1
         result.append(name if count == 0 else f"{name}_{count + 1}")
     return result
+
+
+#: The date-time columns of FOCUS (1.0 to 1.2).
+FOCUS_TIMESTAMPS = {"BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart",
+                    "ChargePeriodEnd"}
+
+
+def focus_type(name: str) -> str:
+    """The DuckDB type of a column of an AWS FOCUS export, by its FOCUS name."""
+    if name in FOCUS_TIMESTAMPS:
+        return "TIMESTAMP"
+    if not name.startswith("x_") and name.endswith(("Cost", "UnitPrice", "Quantity")):
+        return "DOUBLE"
+    return "VARCHAR"
 
 
 def canonical_type(name: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from open_finops.aws.sources import open_source
 from open_finops.aws.tables import render
 
 SECTION = "aws"
+#: How show-state names what was loaded.
+_KINDS = {"v1": "legacy", "v2": "2.0", "focus": "FOCUS"}
 logger = logging.getLogger(__name__)
 GROUPS = {
     "service": ("SERVICE", "ServiceName"),
@@ -88,27 +91,35 @@ def list_manifests(args: argparse.Namespace, config: Any) -> int:
     newest = {period: m.version_id for period, m in latest(manifests).items()}
     loaded_versions = _loaded_versions(_database(config), export_name)
     rows = []
+    unknown = loaded_versions is None
     for manifest in versions(manifests):
         period = manifest.period
         if period and ((start and period < start) or (end and period > end)):
             continue
         rows.append((period, manifest.kind, manifest.fmt or None, manifest.version_id,
                      len(manifest.files), newest.get(period or "") == manifest.version_id,
-                     loaded_versions.get(period or "") == manifest.version_id,
+                     "unknown" if unknown
+                     else loaded_versions.get(period or "") == manifest.version_id,
                      manifest.problem()))
     headers = ["BILLING_PERIOD", "CUR", "FORMAT", "VERSION_ID", "FILES", "LATEST", "LOADED"]
     if any(row[-1] for row in rows):
         headers.append("PROBLEM")
     else:
         rows = [row[:-1] for row in rows]
-    print(render(headers, rows))
+    emit(render(headers, rows))
     return 0
 
 
-def _loaded_versions(database: Path, export_name: str) -> dict[str, str]:
+def _loaded_versions(database: Path, export_name: str) -> dict[str, str] | None:
+    """Period -> loaded version; None when the database cannot be read now (another
+    process holds it during an import): the manifests are listed all the same."""
     if not database.exists():
         return {}
-    con = store.connect(database, read_only=True)
+    try:
+        con = store.connect(database, read_only=True)
+    except AwsError as exc:
+        loader.log_to_stderr(f"{exc}: LOADED is unknown")
+        return None
     try:
         return {entry.billing_period: entry.version_id
                 for entry in store.loaded(con, export_name)}
@@ -125,16 +136,17 @@ def show_state(args: argparse.Namespace, config: Any) -> int:
         history = store.history(con, export_name, period)
     finally:
         con.close()
-    print("Loaded:")
-    print(render(["EXPORT", "BILLING_PERIOD", "CUR", "FORMAT", "VERSION_ID", "ROWS", "FILES",
-                  "LOADED_AT"],
-                 [(e.export_name, e.billing_period, "2.0" if e.cur_version == "v2" else "legacy",
-                   e.format, e.version_id, e.row_count, e.file_count, e.loaded_at)
-                  for e in loaded]))
-    print()
-    print("History:")
-    print(render(["EXPORT", "BILLING_PERIOD", "VERSION_ID", "STATUS", "ROWS", "FILES",
-                  "STARTED", "FINISHED", "ERROR"], history))
+    emit("\n".join([
+        "Loaded:",
+        render(["EXPORT", "BILLING_PERIOD", "CUR", "FORMAT", "VERSION_ID", "ROWS", "FILES",
+                "LOADED_AT"],
+               [(e.export_name, e.billing_period, _KINDS.get(e.cur_version, e.cur_version),
+                 e.format, e.version_id, e.row_count, e.file_count, e.loaded_at)
+                for e in loaded]),
+        "",
+        "History:",
+        render(["EXPORT", "BILLING_PERIOD", "VERSION_ID", "STATUS", "ROWS", "FILES",
+                "STARTED", "FINISHED", "ERROR"], history)]))
     if not loaded and not history:
         loader.log_to_stderr("nothing imported yet" + (f" for {period}" if period else ""))
     return 0
@@ -152,7 +164,9 @@ def summary(args: argparse.Namespace, config: Any) -> int:
     try:
         rows = con.execute(
             f"SELECT coalesce({column}, '(none)') AS grp, BillingCurrency, "
-            f"sum(BilledCost), sum(EffectiveCost), count(*) FROM main.focus {where} "
+            # A commitment's unused part is a row of its own in FOCUS, not a line item.
+            f"sum(BilledCost), sum(EffectiveCost), count(*) FILTER (NOT x_UnusedCommitment) "
+            f"FROM main.focus {where} "
             f"GROUP BY ALL ORDER BY sum(BilledCost) DESC NULLS LAST, grp", params).fetchall()
     except Exception as exc:
         import duckdb
@@ -174,5 +188,17 @@ def summary(args: argparse.Namespace, config: Any) -> int:
         mine = [row for row in rows if row[1] == currency]
         table.append(("TOTAL", currency, sum(r[2] or 0.0 for r in mine),
                       sum(r[3] or 0.0 for r in mine), sum(r[4] for r in mine)))
-    print(render([title, "CURRENCY", "BILLED_COST", "EFFECTIVE_COST", "LINE_ITEMS"], table))
+    emit(render([title, "CURRENCY", "BILLED_COST", "EFFECTIVE_COST", "LINE_ITEMS"], table))
     return 0
+
+
+def emit(text: str) -> None:
+    """Print ``text`` on stdout. A reader that stops early (``| head``) is not an error: the
+    rest is dropped, and stdout then points at /dev/null so that Python's own flush at exit
+    does not fail again."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

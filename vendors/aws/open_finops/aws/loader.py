@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from open_finops.aws import store
-from open_finops.aws.columns import (MAP_COLUMNS, canonical_type, literal, quote,
+from open_finops.aws.columns import (MAP_COLUMNS, canonical_type, focus_type, literal, quote,
                                      unique_names)
 from open_finops.aws.errors import AwsError, UsageError, one_line
 from open_finops.aws.manifests import Manifest, find, latest
@@ -41,6 +41,15 @@ from open_finops.aws.sources import Obj, Source, cleanup
 
 Log = Callable[[str], None]
 _CHUNK = 1 << 20
+#: DuckDB's memory limit during an import unless configured. DuckDB's own default (80% of
+#: RAM) lets it cache what it writes: 2.2 GB of peak RSS for a period of two million line
+#: items, where 512MB keeps it under 800 MB and is no slower (the load streams, with
+#: preserve_insertion_order off). Bigger machines may raise it with memory_limit.
+DEFAULT_MEMORY_LIMIT = "512MB"
+#: What files that AWS did not write (re-exports, other tools' copies) put in an empty number
+#: or date; AWS itself leaves the cell empty. Text columns keep these words.
+_NULL_TEXTS = "['', 'None', 'null', 'NULL']"
+_NULL_TEXTS_IN = "('', 'None', 'null', 'NULL')"
 #: Details for ``finops -v`` (the manifests chosen) and ``-vv`` (the SQL run).
 logger = logging.getLogger(__name__)
 
@@ -54,6 +63,11 @@ class Result:
     rows: int = 0
     files: int = 0
     message: str = ""
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 csv file``, ``3 csv files``, ``1,281 rows``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def log_to_stderr(message: str) -> None:
@@ -84,7 +98,7 @@ def import_cur(source: Source, export_name: str, database: Path, *, cur_version:
     for period, manifest in chosen.items():
         logger.info("%s: newest manifest %s (version %s, %d files)", period,
                     manifest.location, manifest.version_id, len(manifest.files))
-    con = store.connect(database, memory_limit=memory_limit)
+    con = store.connect(database, memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT)
     workdir = staging_folder(database)
     results = []
     try:
@@ -104,11 +118,23 @@ def import_cur(source: Source, export_name: str, database: Path, *, cur_version:
                                       have.row_count, have.file_count))
                 continue
             results.append(_import_period(con, source, manifest, workdir, log))
+        if not any(result.status == "loaded" for result in results):
+            # A database made by an earlier version gets this version's views all the same.
+            _refresh_views(con)
         store.publish(con, database)
     finally:
         con.close()
         cleanup(workdir)
     return results
+
+
+def _refresh_views(con: Any) -> None:
+    import duckdb
+
+    try:
+        store.refresh_views(con)
+    except duckdb.Error as exc:
+        raise AwsError(f"cannot update the views: {one_line(exc)}") from None
 
 
 def staging_folder(database: Path) -> Path:
@@ -126,7 +152,7 @@ def _import_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
                             store.now())
     label = f"{manifest.export_name} {period}"
     log(f"{label}: loading {manifest.kind} version {manifest.version_id} "
-        f"({len(manifest.files)} {manifest.fmt} files)")
+        f"({plural(len(manifest.files), f'{manifest.fmt} file')})")
     try:
         try:
             store.record_started(con, attempt)
@@ -145,7 +171,7 @@ def _import_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
         log(f"{label}: failed; the data loaded before is unchanged")
         return Result(manifest.export_name, period, "failed", manifest.version_id,
                       0, len(manifest.files), message)
-    log(f"{label}: loaded {rows:,} rows from {len(manifest.files)} files")
+    log(f"{label}: loaded {plural(rows, 'row')} from {plural(len(manifest.files), 'file')}")
     return Result(manifest.export_name, period, "loaded", manifest.version_id, rows,
                   len(manifest.files))
 
@@ -172,7 +198,7 @@ def _replace_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
                           for _obj, path in batch if path.name.endswith(".gz")]
                 try:
                     columns = _load_batch(con, table, columns, manifest.fmt, batch, names,
-                                          constants)
+                                          constants, _Naming.of(manifest.cur_version))
                 except _LoadFailed as failed:
                     # A broken gzip file is the cause of whatever DuckDB made of it.
                     for check in checks:
@@ -205,14 +231,32 @@ class _LoadFailed(Exception):
         self.paths = paths
 
 
+@dataclass(frozen=True)
+class _Naming:
+    """How a kind of report names and types its columns: CUR (legacy and 2.0) by AWS's
+    snake_case names, a FOCUS export by its FOCUS names."""
+
+    keep_names: bool
+    type_of: Callable[[str], str]
+    maps: frozenset
+
+    @staticmethod
+    def of(cur_version: str) -> _Naming:
+        if cur_version == "focus":
+            return _Naming(True, focus_type, frozenset())
+        return _Naming(False, canonical_type, frozenset(MAP_COLUMNS))
+
+
 def _load_batch(con: Any, table: str, columns: dict[str, str] | None, fmt: str,
                 batch: list[tuple[Obj, Path]], names: dict[str, str],
-                constants: dict[str, str | None]) -> dict[str, str] | None:
+                constants: dict[str, str | None],
+                naming: _Naming) -> dict[str, str] | None:
     """Create the period's table from the first files, insert the others by name; returns
     the table's columns (None while there is no table)."""
     import duckdb
 
-    for select, select_columns, paths in _selects(con, fmt, batch, names, constants):
+    for select, select_columns, probe, paths in _selects(con, fmt, batch, names, constants,
+                                                         naming):
         try:
             if columns is None:
                 _execute(con, f"CREATE TABLE {table} AS {select}")
@@ -224,8 +268,25 @@ def _load_batch(con: Any, table: str, columns: dict[str, str] | None, fmt: str,
                     columns[column] = sql_type
             _execute(con, f"INSERT INTO {table} BY NAME {select}")
         except duckdb.Error as exc:
-            raise _LoadFailed(exc, paths) from None
+            raise _LoadFailed(_precise(con, probe) or exc, paths) from None
     return columns
+
+
+def _precise(con: Any, probe: str | None) -> Exception | None:
+    """The error of ``probe`` (run on a cursor of its own: the failed transaction cannot run
+    anything), which names file, line, column and value where a cast names only the value."""
+    import duckdb
+
+    if probe is None:
+        return None
+    cursor = con.cursor()
+    try:
+        cursor.execute(probe)
+    except duckdb.Error as exc:
+        return exc
+    finally:
+        cursor.close()
+    return None
 
 
 def _execute(con: Any, sql: str) -> None:
@@ -234,9 +295,9 @@ def _execute(con: Any, sql: str) -> None:
 
 
 def _selects(con: Any, fmt: str, batch: list[tuple[Obj, Path]], names: dict[str, str],
-             constants: dict[str, str | None]):
-    """(SELECT statement, [(column, type)], paths) for each group of files with the same
-    columns."""
+             constants: dict[str, str | None], naming: _Naming):
+    """(SELECT statement, [(column, type)], probe, paths) for each group of files with the
+    same columns."""
     groups: dict[tuple, list[Path]] = {}
     for _obj, path in batch:
         layout = (_csv_header(path, names[str(path)]) if fmt == "csv"
@@ -247,53 +308,75 @@ def _selects(con: Any, fmt: str, batch: list[tuple[Obj, Path]], names: dict[str,
     for layout, paths in groups.items():
         files = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
         if fmt == "csv":
-            yield *_csv_select(layout, files, paths, head, head_columns), paths
+            yield *_csv_select(layout, files, paths, head, head_columns, naming), paths
         else:
-            yield *_parquet_select(layout, files, head, head_columns), paths
+            yield *_parquet_select(layout, files, head, head_columns, naming), paths
 
 
 def _csv_select(header: tuple[str, ...], files: str, paths: list[Path], head: list[str],
-                head_columns: list[tuple[str, str]]):
-    normalized = unique_names(list(header))
-    read_types, select, columns = [], list(head), list(head_columns)
+                head_columns: list[tuple[str, str]], naming: _Naming):
+    """The SELECT loading CSV files with this header, its columns, and a probe: the same
+    files read with DuckDB's typed reader, whose error names file, line, column and value.
+
+    Numbers and dates are read as text and cast, so that "None", "null" and "NULL" become
+    NULL there while a text column keeps them (DuckDB's reader has one NULL string list for
+    all columns)."""
+    normalized = unique_names(list(header), keep=naming.keep_names)
+    text_types, typed, select, columns = [], [], list(head), list(head_columns)
     for column in normalized:
-        sql_type = canonical_type(column)
+        sql_type = naming.type_of(column)
         columns.append((column, sql_type))
-        if column in MAP_COLUMNS:
+        text_types.append(f"{literal(column)}: 'VARCHAR'")
+        typed.append(f"{literal(column)}: "
+                     f"{literal('VARCHAR' if column in naming.maps else sql_type)}")
+        if column in naming.maps:
             # CUR 2.0 writes its map columns as JSON objects in CSV.
-            read_types.append(f"{literal(column)}: 'VARCHAR'")
-            select.append(f"CAST(CAST(NULLIF({quote(column)}, '') AS JSON) AS {sql_type}) "
+            select.append(f"CAST(CAST({quote(column)} AS JSON) AS {sql_type}) "
                           f"AS {quote(column)}")
-        else:
-            read_types.append(f"{literal(column)}: {literal(sql_type)}")
+        elif sql_type == "VARCHAR":
             select.append(quote(column))
+        else:
+            select.append(f"CAST(CASE WHEN {quote(column)} IN {_NULL_TEXTS_IN} THEN NULL "
+                          f"ELSE {quote(column)} END AS {sql_type}) AS {quote(column)}")
     compression = "gzip" if paths[0].name.endswith(".gz") else "none"
-    reader = (f"read_csv({files}, header = true, auto_detect = false, delim = ',', "
-              f"quote = '\"', escape = '\"', compression = '{compression}', "
-              f"hive_partitioning = false, columns = {{{', '.join(read_types)}}})")
-    return f"SELECT {', '.join(select)} FROM {reader}", columns
+    options = (f"header = true, auto_detect = false, delim = ',', quote = '\"', "
+               f"escape = '\"', compression = '{compression}', hive_partitioning = false")
+    reader = f"read_csv({files}, {options}, columns = {{{', '.join(text_types)}}})"
+    # count() of each typed column, so that DuckDB converts them all.
+    counts = ", ".join(f"count({quote(column)})" for column, sql_type in columns[len(head):]
+                       if sql_type != "VARCHAR" and column not in naming.maps) or "count(*)"
+    probe = (f"SELECT {counts} FROM read_csv({files}, {options}, nullstr = {_NULL_TEXTS}, "
+             f"columns = {{{', '.join(typed)}}})")
+    return f"SELECT {', '.join(select)} FROM {reader}", columns, probe
 
 
 def _parquet_select(schema: tuple[tuple[str, str], ...], files: str, head: list[str],
-                    head_columns: list[tuple[str, str]]):
-    normalized = unique_names([raw for raw, _ in schema])
+                    head_columns: list[tuple[str, str]], naming: _Naming):
+    """The SELECT loading Parquet files with this schema, its columns, and no probe (DuckDB's
+    errors name the file already)."""
+    normalized = unique_names([raw for raw, _ in schema], keep=naming.keep_names)
     select, columns = list(head), list(head_columns)
     for (raw, raw_type), column in zip(schema, normalized):
-        sql_type = canonical_type(column)
+        sql_type = naming.type_of(column)
         columns.append((column, sql_type))
         value = quote(raw)
+        if raw_type.startswith(("MAP(", "STRUCT(")) and sql_type == "VARCHAR":
+            # A FOCUS export's key-value columns: JSON text, as FOCUS writes them.
+            value = f"CAST(to_json({value}) AS VARCHAR)"
+            raw_type = sql_type
         if raw_type == "VARCHAR":
             # AWS's legacy Parquet holds '' where the CSV has nothing: NULL in both, and an
             # empty rate or date must not fail its cast.
             value = (f"NULLIF({value}, '')" if sql_type == "VARCHAR"
-                     else f"NULLIF(trim({value}), '')")
-            if column in MAP_COLUMNS:
+                     else f"CASE WHEN trim({value}) IN {_NULL_TEXTS_IN} THEN NULL "
+                          f"ELSE trim({value}) END")
+            if column in naming.maps:
                 value = f"CAST({value} AS JSON)"  # a CUR 2.0 map written as JSON text
         if raw_type != sql_type:
             value = f"CAST({value} AS {sql_type})"
         select.append(f"{value} AS {quote(column)}")
     reader = f"read_parquet({files}, hive_partitioning = false, binary_as_string = true)"
-    return f"SELECT {', '.join(select)} FROM {reader}", columns
+    return f"SELECT {', '.join(select)} FROM {reader}", columns, None
 
 
 def _csv_header(path: Path, description: str) -> tuple[str, ...]:

@@ -8,7 +8,11 @@ Layouts, relative to the source (``s3://bucket/prefix`` or the folder standing f
 * legacy CUR, "overwrite": the files beside the manifest, in the range folder or, for Parquet,
   in ``<name>/<name>/year=2024/month=1/``;
 * CUR 2.0: ``<name>/metadata/BILLING_PERIOD=2024-01/[...]/<name>-Manifest.json`` naming files
-  under ``<name>/data/BILLING_PERIOD=2024-01/``.
+  under ``<name>/data/BILLING_PERIOD=2024-01/``;
+* AWS's FOCUS exports (Data Exports "FOCUS 1.0 with AWS columns", and later FOCUS versions):
+  the CUR 2.0 layout. Their manifest is told from a CUR 2.0 one by its content: its columns
+  are FOCUS columns (``BilledCost``, ``ChargePeriodStart``) or its query reads a ``FOCUS_``
+  table.
 
 Every manifest is found by its name, ``<name>-Manifest.json``, at any depth below the export
 folder, so no path is matched with a pattern built from the name. The billing period comes
@@ -29,7 +33,10 @@ from dataclasses import dataclass, field
 from open_finops.aws.errors import AwsError, UsageError
 from open_finops.aws.sources import Obj, Source, suffix_of
 
-CUR_VERSIONS = ("auto", "v1", "v2")
+CUR_VERSIONS = ("auto", "v1", "v2", "focus")
+#: What each kind is called in messages.
+KINDS = {"v1": "legacy", "v2": "CUR 2.0", "focus": "FOCUS"}
+_FOCUS_MARKERS = {"BilledCost", "ChargePeriodStart"}
 _RANGE = re.compile(r"^(\d{4})(\d{2})\d{2}-\d{8}$")
 _PERIOD_IN_PATH = (
     re.compile(r"(?:^|/)(\d{4})(\d{2})\d{2}-\d{8}(?:/|$)"),
@@ -42,7 +49,7 @@ _PERIOD_VALUE = re.compile(r"^(\d{4})-?(\d{2})")
 @dataclass
 class Manifest:
     export_name: str
-    cur_version: str  # "v1" (legacy CUR) or "v2" (CUR 2.0)
+    cur_version: str  # "v1" (legacy CUR), "v2" (CUR 2.0) or "focus" (a FOCUS export)
     key: str  # source-relative key of the manifest
     location: str  # the manifest's full path or s3:// URI, for messages
     mtime: float
@@ -56,7 +63,7 @@ class Manifest:
 
     @property
     def kind(self) -> str:
-        return "CUR 2.0" if self.cur_version == "v2" else "legacy"
+        return KINDS[self.cur_version]
 
     def problem(self) -> str | None:
         """Why loading this manifest must fail, in one line, or None."""
@@ -89,13 +96,17 @@ def find(source: Source, export_name: str, cur_version: str = "auto", *,
         elif top != "data":
             found["v1"].append(obj)
     folder = source.describe(export_name) + "/"
+    wanted = cur_version
+    if cur_version == "focus":
+        cur_version = "v2"  # the same layout; the content tells them apart
     if cur_version == "auto":
         if found["v1"] and found["v2"]:
             raise AwsError(f"both legacy CUR and CUR 2.0 manifests under {folder}: "
                            "choose one with --cur-version v1 or v2")
         cur_version = "v2" if found["v2"] else "v1"
     if not found[cur_version]:
-        what = {"v1": "legacy CUR ", "v2": "CUR 2.0 "}[cur_version]
+        what = "FOCUS " if wanted == "focus" else {"v1": "legacy CUR ", "v2": "CUR 2.0 "}[
+            cur_version]
         hint = "" if listing else (" (the folder is empty or absent: check --source and "
                                    "--export-name)")
         if not listing and source.describe().rstrip("/").endswith("/" + export_name):
@@ -107,8 +118,13 @@ def find(source: Source, export_name: str, cur_version: str = "auto", *,
         objects = _newest_by_path(objects, export_name, cur_version)
     # Manifests are small: reading several at once hides S3's latency.
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return list(pool.map(lambda obj: _read(source, listing, export_name, cur_version, obj),
-                             objects))
+        manifests = list(pool.map(
+            lambda obj: _read(source, listing, export_name, cur_version, obj), objects))
+    for manifest in manifests:
+        if wanted in ("v2", "focus") and manifest.cur_version != wanted and not manifest.error:
+            manifest.error = (f"{manifest.location} is a {KINDS[manifest.cur_version]} export, "
+                              f"not {KINDS[wanted]}: use --cur-version auto")
+    return manifests
 
 
 def check_cur_version(value: str) -> str:
@@ -194,6 +210,8 @@ def _read(source: Source, listing: dict[str, Obj], export_name: str, cur_version
         or data.get("assemblyId") or data.get("executionId")
     if ident:
         manifest.version_id = str(ident)
+    if cur_version == "v2" and _is_focus(data):
+        manifest.cur_version = "focus"
     references = data.get("dataFiles" if cur_version == "v2" else "reportKeys")
     if references is None:
         references = data.get("reportKeys", data.get("dataFiles"))
@@ -204,11 +222,22 @@ def _read(source: Source, listing: dict[str, Obj], export_name: str, cur_version
     for reference in references:
         key = _resolve(reference, listing, source, export_name)
         if key is None:
-            manifest.missing.append(_describe_reference(reference, source))
+            # As the manifest names it: joined to the source it would repeat the prefix.
+            manifest.missing.append(reference)
         else:
             manifest.files.append(listing[key])
     manifest.fmt, manifest.error = _format(manifest, data)
     return manifest
+
+
+def _is_focus(data: dict) -> bool:
+    """Whether a Data Exports manifest is that of a FOCUS export rather than CUR 2.0."""
+    columns = data.get("columns")
+    names = {c.get("name") for c in columns if isinstance(c, dict)} \
+        if isinstance(columns, list) else set()
+    query = data.get("dataQuery", data.get("query", {}))
+    statement = query.get("queryStatement", "") if isinstance(query, dict) else ""
+    return _FOCUS_MARKERS <= names or "FROM FOCUS_" in str(statement).upper()
 
 
 def _format(manifest: Manifest, data: dict) -> tuple[str, str | None]:
@@ -252,12 +281,6 @@ def _candidates(reference: str, source: Source, export_name: str) -> list[str]:
     parts = key.split("/")
     candidates += ["/".join(parts[i:]) for i, part in enumerate(parts) if part == export_name]
     return candidates
-
-
-def _describe_reference(reference: str, source: Source) -> str:
-    if reference.startswith("s3://") or source.root_prefix:
-        return reference
-    return source.describe(reference.lstrip("/"))
 
 
 def _period_from_manifest(data: dict) -> str | None:

@@ -12,14 +12,14 @@ from open_finops.core.plugins import VendorPlugin
 CONFIG_DEFAULTS: dict[str, Any] = {
     "source": None,  # a folder laid out like the bucket, or s3://BUCKET/PREFIX
     "export_name": None,  # the report (legacy CUR) or export (CUR 2.0) name
-    "cur_version": "auto",  # auto, v1 (legacy CUR) or v2 (CUR 2.0)
+    "cur_version": "auto",  # auto, v1 (legacy CUR), v2 (CUR 2.0) or focus (a FOCUS export)
     "start": None,  # first billing period to import, YYYY-MM
     "end": None,  # last billing period to import, YYYY-MM
     "force": False,  # reload periods whose version is already loaded
     "billing_period": None,  # show-state: only this period
     "month": None,  # summary: only this billing period
     "by": "service",  # summary: service, account or region
-    "memory_limit": None,  # DuckDB memory_limit during imports, e.g. "4GB"
+    "memory_limit": None,  # DuckDB memory_limit during imports, e.g. "4GB" (default 512MB)
 }
 
 _SOURCE_HELP = "a folder laid out like the bucket, or s3://BUCKET/PREFIX"
@@ -39,8 +39,9 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", metavar="PATH|s3://BUCKET/PREFIX", help=_SOURCE_HELP)
     parser.add_argument("--export-name", metavar="NAME",
                         help="the report (legacy CUR) or export (CUR 2.0) name")
-    parser.add_argument("--cur-version", choices=("auto", "v1", "v2"),
-                        help="legacy CUR (v1), CUR 2.0 (v2) or detect (auto, the default)")
+    parser.add_argument("--cur-version", choices=("auto", "v1", "v2", "focus"),
+                        help="legacy CUR (v1), CUR 2.0 (v2), an AWS FOCUS export (focus) or "
+                             "detect (auto, the default)")
     parser.add_argument("--start", metavar="YYYY-MM", help="first billing period")
     parser.add_argument("--end", metavar="YYYY-MM", help="last billing period")
 

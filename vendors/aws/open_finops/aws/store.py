@@ -11,9 +11,10 @@ Layout (everything internal lives in the schema ``open_finops_aws``):
   an attempt is recorded as ``running`` before its transaction starts and updated inside it,
   so one whose process died (killed, out of memory) stays ``running`` until the next import,
   which holds the database's lock, marks it ``interrupted`` (``history`` shows it so before);
-* views ``main.aws_cur`` (every loaded line item of every export, the tables combined
+* views ``main.aws_cur`` (every loaded CUR line item of every export, the tables combined
   ``UNION ALL BY NAME`` so columns that come and go between periods line up by name) and
-  ``main.focus`` (FOCUS columns over ``aws_cur``), recreated with each import.
+  ``main.focus`` (FOCUS 1.2 over ``aws_cur``, and over ``focus_exports``, the tables of AWS's
+  own FOCUS exports), recreated with each import.
 
 The connection is core's (open_finops.core.store: the DuckDB contract with Metabase's
 driver), and every import ends by publishing the copy Metabase reads (:func:`publish`).
@@ -30,7 +31,7 @@ from typing import Any
 
 from open_finops.aws.columns import literal, quote
 from open_finops.aws.errors import AwsError, UsageError, one_line
-from open_finops.aws.focus import focus_sql
+from open_finops.aws.focus import focus_export_sql, focus_sql
 from open_finops.core import store as core_store
 
 SCHEMA = "open_finops_aws"
@@ -245,17 +246,34 @@ def record_failure(con: Any, attempt: Attempt, error: str) -> None:
 
 
 def refresh_views(con: Any) -> None:
-    """(Re)create ``aws_cur`` and ``focus`` over the loaded tables."""
-    tables = [row[0] for row in con.execute(
-        f"SELECT table_name FROM {SCHEMA}.loaded WHERE table_name IS NOT NULL "
-        f"ORDER BY export_name, billing_period").fetchall()]
+    """(Re)create ``aws_cur`` (the CUR tables) and ``focus`` over the loaded tables: the CUR
+    line items mapped to FOCUS, and the rows of AWS's FOCUS exports (through the internal
+    view ``focus_exports``) with the same columns."""
+    loaded_tables = con.execute(
+        f"SELECT table_name, cur_version = 'focus' FROM {SCHEMA}.loaded "
+        f"WHERE table_name IS NOT NULL ORDER BY export_name, billing_period").fetchall()
+    _union_view(con, "main.aws_cur", [name for name, focus in loaded_tables if not focus])
+    exports = [name for name, focus in loaded_tables if focus]
+    sql = focus_sql(_columns(con, "main.aws_cur"), "main.aws_cur")
+    export_view = f"{SCHEMA}.focus_exports"
+    if exports:
+        _union_view(con, export_view, exports)
+        export_sql = focus_export_sql(_columns(con, export_view), export_view)
+        sql = f"({sql})\nUNION ALL BY NAME\n({export_sql})"
+    con.execute(f"CREATE OR REPLACE VIEW main.focus AS\n{sql}")
+    if not exports:
+        con.execute(f"DROP VIEW IF EXISTS {export_view}")
+
+
+def _union_view(con: Any, view: str, tables: list[str]) -> None:
     if tables:
         body = "\nUNION ALL BY NAME\n".join(
             f"SELECT * FROM {SCHEMA}.{quote(name)}" for name in tables)
     else:
         body = ("SELECT CAST(NULL AS VARCHAR) AS export_name, "
                 "CAST(NULL AS VARCHAR) AS billing_period WHERE false")
-    con.execute(f"CREATE OR REPLACE VIEW main.aws_cur AS\n{body}")
-    columns = {name: sql_type for name, sql_type, *_ in
-               con.execute("DESCRIBE main.aws_cur").fetchall()}
-    con.execute(f"CREATE OR REPLACE VIEW main.focus AS\n{focus_sql(columns, 'main.aws_cur')}")
+    con.execute(f"CREATE OR REPLACE VIEW {view} AS\n{body}")
+
+
+def _columns(con: Any, view: str) -> dict[str, str]:
+    return {name: sql_type for name, sql_type, *_ in con.execute(f"DESCRIBE {view}").fetchall()}
