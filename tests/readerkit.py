@@ -23,7 +23,10 @@ from open_finops.core import store
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / ".cache"
-FOCUS_TOTALS = "SELECT count(*), sum(BilledCost), sum(EffectiveCost) FROM focus"
+# The line items (FOCUS 1.2 adds a row of its own for each unused commitment: those cost 0
+# and are counted apart), what they bill and what they cost.
+FOCUS_TOTALS = ("SELECT count(*) FILTER (WHERE NOT x_UnusedCommitment), sum(BilledCost), "
+                "sum(EffectiveCost) FROM focus")
 CUR_TOTALS = "SELECT count(*), sum(line_item_unblended_cost) FROM aws_cur"
 
 # The reader: one command per line on stdin, one JSON answer per line on stdout, so that a

@@ -14,6 +14,7 @@ from open_finops.aws.errors import AwsError, UsageError, check_month, one_line
 from open_finops.aws.manifests import check_cur_version, find, latest, versions
 from open_finops.aws.sources import open_source
 from open_finops.aws.tables import render
+from open_finops.core.errors import FinopsError
 
 SECTION = "aws"
 #: How show-state names what was loaded.
@@ -117,7 +118,7 @@ def _loaded_versions(database: Path, export_name: str) -> dict[str, str] | None:
         return {}
     try:
         con = store.connect(database, read_only=True)
-    except AwsError as exc:
+    except FinopsError as exc:  # core's connect: locked, or written by a newer DuckDB
         loader.log_to_stderr(f"{exc}: LOADED is unknown")
         return None
     try:

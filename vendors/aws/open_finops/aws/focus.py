@@ -136,7 +136,7 @@ def unit_sql(expr: str) -> str:
                             ("Second|Sec|Secs", "Seconds"), ("Day", "Days"),
                             ("Minute|Min|Mins", "Minutes")):
         timed = f"regexp_replace({timed}, '-({pattern})$', '-{plural}')"
-    general = (f"list_transform([{timed}], __u -> replace(regexp_replace(__u, "
+    general = (f"list_transform([{timed}], lambda __u: replace(regexp_replace(__u, "
                f"'-({_TIME_UNITS})$', ''), '-', ' ') || regexp_extract(__u, "
                f"'-({_TIME_UNITS})$'))[1]")
     return f"CASE {expr} {special} ELSE {general} END"
@@ -512,7 +512,7 @@ def _tags(columns: Mapping[str, str]) -> str:
     if columns.get("resource_tags", "").startswith("MAP("):
         parts.append(
             "CASE WHEN cardinality(s.resource_tags) > 0 THEN CAST(to_json(map_from_entries("
-            "list_transform(map_entries(s.resource_tags), e -> (CASE "
+            "list_transform(map_entries(s.resource_tags), lambda e: (CASE "
             "WHEN starts_with(e.key, 'user_') THEN substr(e.key, 6) "
             "WHEN starts_with(e.key, 'aws_') THEN 'aws:' || substr(e.key, 5) "
             "ELSE e.key END, e.value)))) AS VARCHAR) END")
