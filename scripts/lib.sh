@@ -99,11 +99,33 @@ isolate_pip() {
 
 # releasekit COMMAND...: the toolkit's Python (scripts/releasekit), with the interpreter on
 # PATH (the toolkit's venv after use_venv). `releasekit --help` lists the commands. -S: the
-# site-packages are added by releasekit itself, under its Ctrl-C handling, so that a Ctrl-C
-# while Python starts ends it quietly too (a KeyboardInterrupt in `site` is a fatal error
-# with a traceback).
+# site-packages are added by releasekit itself, under its own Ctrl-C handling; a Ctrl-C in
+# the few milliseconds before that (the interpreter's own start) makes Python print a
+# KeyboardInterrupt traceback, which quiet_interrupts drops: no traceback reaches a user.
 releasekit() {
-  PYTHONPATH="$LIB_DIR${PYTHONPATH:+:$PYTHONPATH}" python -S -m releasekit "$@"
+  local -
+  set +e
+  local -a status
+  {
+    PYTHONPATH="$LIB_DIR${PYTHONPATH:+:$PYTHONPATH}" python -S -m releasekit "$@" \
+      2>&1 1>&3 3>&- | quiet_interrupts 3>&- >&2
+    status=("${PIPESTATUS[@]}")
+  } 3>&1
+  return "${status[0]}"
+}
+
+# quiet_interrupts: stdin to stdout, less the tracebacks that end in KeyboardInterrupt.
+quiet_interrupts() {
+  trap '' INT  # a pipeline's filter: it must outlive Python's Ctrl-C to pass its last words
+  awk '
+    /^(Traceback \(most recent call last\):|Could not import runpy module|Fatal Python error:|Python runtime state:)/ {
+      held = held $0 "\n"; next
+    }
+    held != "" && /^[ \t]/ { held = held $0 "\n"; next }
+    held != "" && /^KeyboardInterrupt/ { held = ""; next }
+    held != "" { printf "%s", held; held = "" }
+    { print; fflush() }
+    END { printf "%s", held }'
 }
 
 # default_url pypi|testpypi upload|index: the URL that twine (uploads) and pip (the simple

@@ -1,6 +1,6 @@
 """Progress lines for every wait: what is awaited, how long so far, the deadline. At least one
-line every 15 s on stderr; on a terminal the line is redrawn in place, elsewhere (CI, logs)
-each is a line of its own."""
+line every 15 s on stderr, each a line of its own (in CI logs too; a redrawn line would not
+pass the line filter of scripts/lib.sh's releasekit function)."""
 from __future__ import annotations
 
 import os
@@ -18,8 +18,6 @@ class Progress:
         self.every = every
         self.started = time.monotonic()
         self.last = float("-inf")
-        self.tty = sys.stderr.isatty()
-        self.drawn = False
 
     @property
     def elapsed(self) -> float:
@@ -33,11 +31,7 @@ class Progress:
         self.last = now
         line = (f"==> waiting for {self.what}: {self.elapsed:.0f}s so far, deadline "
                 f"{self.deadline:g}s" + (f"; {status}" if status else ""))
-        if self.tty:
-            sys.stderr.write("\r\033[K" + line)
-            self.drawn = True
-        else:
-            sys.stderr.write(line + "\n")
+        sys.stderr.write(line + "\n")
         sys.stderr.flush()
 
     def sleep(self, seconds: float, status: str = "") -> None:
@@ -48,7 +42,4 @@ class Progress:
             self.say(status)
 
     def done(self) -> None:
-        if self.drawn:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-            self.drawn = False
+        """Nothing to tidy: every line is complete."""
