@@ -105,13 +105,13 @@ isolate_pip() {
 releasekit() {
   local -
   set +e
-  local -a status
+  local -a rk_status
   {
     PYTHONPATH="$LIB_DIR${PYTHONPATH:+:$PYTHONPATH}" python -S -m releasekit "$@" \
       2>&1 1>&3 3>&- | quiet_interrupts 3>&- >&2
-    status=("${PIPESTATUS[@]}")
+    rk_status=("${PIPESTATUS[@]}")
   } 3>&1
-  return "${status[0]}"
+  return "${rk_status[0]}"
 }
 
 # quiet_interrupts: stdin to stdout, less the tracebacks that end in KeyboardInterrupt.
@@ -186,10 +186,17 @@ on_interrupt() {
     printf 'interrupted; nothing more was uploaded\n' >&"${INTERRUPT_FD:-2}"
     exit 130
   fi
-  local jobs
+  local jobs exit_trap
   jobs=$(jobs -p)
   # shellcheck disable=SC2086 # one word per job
   [[ -z "$jobs" ]] || kill -TERM $jobs 2>/dev/null || true
+  # A shell killed by a signal skips its EXIT trap: run it now (it cleans up), then die.
+  exit_trap=$(trap -p EXIT)
+  if [[ -n "$exit_trap" ]]; then
+    eval "set -- $exit_trap"  # trap -- 'COMMAND' EXIT
+    trap - EXIT
+    eval "$3" || true
+  fi
   kill -INT $$
 }
 
