@@ -239,7 +239,20 @@ def uploaded_names(output: str) -> list[str]:
 
 
 class Watch(threading.Thread):
-    """Poll a condition every 20 ms while a command runs; run an action once it holds."""
+    """Poll a condition every 20 ms while a command runs; run an action once it holds.
+
+        with Watch(condition, action) as watch:
+            proc = run(...)
+        assert watch.fired
+    """
+
+    def __enter__(self) -> "Watch":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.done.set()
+        self.join()
 
     def __init__(self, condition, action=None) -> None:
         super().__init__(daemon=True)

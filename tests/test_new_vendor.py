@@ -10,9 +10,10 @@ import re
 
 import pytest
 
-from conftest import VERSION, releasekit, run
+from conftest import VENV, VERSION, run
 from indexkit import MAKE, copy_repo, toolkit_env
 from release_tools import error_lines, snapshot
+from test_workflow import run_step, step_with, workflow
 
 
 @pytest.fixture
@@ -35,6 +36,8 @@ def test_new_vendor_is_released_with_the_others(repo, home):
     packages = run(["make", "-s", "print-packages"], cwd=repo, env=env, check=True).stdout.split()
     assert packages[-2:] == ["open-finops-gcp=vendors/gcp", "open-finops=."]
     run([*MAKE, "-s", "check-versions"], cwd=repo, env=env, check=True)
+    status = run(["git", "status", "--porcelain"], cwd=repo, env=env, check=True).stdout
+    assert "vendors/gcp/" in status and ".github" not in status, status
     run(["git", "add", "-A"], cwd=repo, env=env, check=True)
     run(["git", "commit", "-qm", "gcp"], cwd=repo, env=env, check=True)
 
@@ -49,13 +52,18 @@ def test_new_vendor_is_released_with_the_others(repo, home):
     assert set(results.values()) == {"ok"}, stage.explain
 
     # The publish workflow takes its upload layers from the built wheels and has one job per
-    # layer: the new vendor joins the middle layer, so the workflow needs no edit.
-    layers = json.loads(releasekit("closure", "layers", repo=repo, env=env, check=True).stdout)
+    # layer: its layers step, run as the runner runs it over these built files, puts the new
+    # vendor in the middle layer and still finds three, so the workflow needs no edit.
+    (repo / ".venv").symlink_to(VENV)
+    wf = workflow()
+    proc, outputs = run_step(wf, "build", step_with(wf["jobs"]["build"], id="layers"), repo,
+                             home, "/usr/local/bin:/usr/bin:/bin", {}, check=True)
+    layers = json.loads(outputs["layers"])
     assert [[d["distribution"] for d in layer] for layer in layers] == [
         ["open-finops-core"], ["open-finops-aws", "open-finops-docker", "open-finops-gcp"],
-        ["open-finops"]]
-    workflow = (repo / ".github/workflows/publish.yml").read_text()
-    assert len(re.findall(r"^  publish-layer-\d+:", workflow, re.M)) == len(layers)
+        ["open-finops"]], proc.explain
+    text = (repo / ".github/workflows/publish.yml").read_text()
+    assert len(re.findall(r"^  publish-layer-\d+:", text, re.M)) == len(layers)
 
 
 @pytest.mark.parametrize("name, says", [

@@ -56,13 +56,8 @@ def test_publish_resumes_after_the_index_died(built_copy, local_index):
     def core_uploaded():
         return core <= set(local_index.files())
 
-    watch = Watch(core_uploaded, local_index.stop)
-    watch.start()
-    try:
+    with Watch(core_uploaded, local_index.stop) as watch:
         first = publish(built_copy, local_index.env(UPLOAD_DEADLINE="3"))
-    finally:
-        watch.done.set()
-        watch.join()
     assert watch.fired, first.explain
     assert first.returncode != 0, first.explain
     assert re.search(r"cannot (reach|check)|gave up", first.stderr), first.explain

@@ -40,13 +40,8 @@ def test_stage_end_to_end_then_verify_alone(built_copy, home):
         seen_args.update(all_process_args())
         return env_of_processes("TWINE_PASSWORD", str(built_copy))
 
-    watch = Watch(sample)
-    watch.start()
-    try:
+    with Watch(sample) as watch:
         proc = run([*MAKE, "stage"], cwd=built_copy, env=env, timeout=600)
-    finally:
-        watch.done.set()
-        watch.join()
     assert proc.returncode == 0, proc.explain
 
     summary = json.loads((built_copy / "dist" / "stage-summary.json").read_text())

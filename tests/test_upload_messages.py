@@ -93,13 +93,8 @@ def test_a_conflict_that_appears_during_the_upload_says_bump(built_copy, local_i
     def other_uploader():
         (local_index.packages / wheel["filename"]).write_bytes(b"other bytes")
 
-    watch = Watch(lambda: local_index.requests("GET", page) >= 1, other_uploader)
-    watch.start()
-    try:
+    with Watch(lambda: local_index.requests("GET", page) >= 1, other_uploader) as watch:
         proc = upload(built_copy, local_index.env(UPLOAD_DEADLINE="30"))
-    finally:
-        watch.done.set()
-        watch.join()
     assert watch.fired, proc.explain
     assert f"==> uploading {wheel['filename']}" in proc.stderr, proc.explain
     assert wheel["filename"] not in local_index.stored(), local_index.log()  # twine got a 409

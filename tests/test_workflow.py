@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, VENV, VERSION, make_work_copy, run
-from indexkit import MAKE, ledger, sha256, toolkit_env
+from conftest import REPO, VENV, VERSION, run
+from indexkit import ledger, sha256, toolkit_env
 
 WORKFLOW = REPO / ".github" / "workflows" / "publish.yml"
 #: What a Linux runner runs a step with: for `shell: bash` "bash --noprofile --norc -eo
@@ -266,29 +266,6 @@ def test_the_publish_matrices_are_the_build_jobs_three_layers_and_name_no_distri
     names = re.search(r"^PACKAGES := (.*)$", makefile, re.M).group(1).split()
     for name in (word.split("=")[0] for word in names):
         assert name not in text, f"{name} is written in the workflow"
-
-
-def test_a_new_vendor_needs_no_edit_of_the_workflow(tmp_path, home):
-    """A fifth distribution, open-finops-gcp, needs only core: it joins the middle layer and
-    the build job's layers step still finds three."""
-    copy = make_work_copy(tmp_path / "repo")
-    env = toolkit_env(home)
-    run([*MAKE, "new-vendor", "NAME=gcp"], cwd=copy, env=env, check=True)
-    status = run(["git", "status", "--porcelain"], cwd=copy, env=env, check=True).stdout
-    assert "vendors/gcp/" in status and ".github" not in status, status
-    run(["git", "add", "-A"], cwd=copy, env=env, check=True)
-    run(["git", "commit", "-qm", "gcp"], cwd=copy, env=env, check=True)
-    run([*MAKE, "-s", "build"], cwd=copy, env=env, check=True)
-    (copy / ".venv").symlink_to(VENV)
-
-    wf = workflow()
-    step = step_with(wf["jobs"]["build"], id="layers")
-    proc, outputs = run_step(wf, "build", step, copy, home, "/usr/local/bin:/usr/bin:/bin", {},
-                             check=True)
-    layers = json.loads(outputs["layers"])
-    assert [[d["distribution"] for d in layer] for layer in layers] == [
-        ["open-finops-core"], ["open-finops-aws", "open-finops-docker", "open-finops-gcp"],
-        ["open-finops"]], proc.explain
 
 
 def test_a_file_pypi_holds_with_other_bytes_stops_the_job_saying_bump(
