@@ -28,7 +28,7 @@ def assert_dependency_order(stored: list[str]) -> None:
     assert layers == sorted(layers), stored
 
 
-def test_publish_to_a_local_index_then_again(built_copy, local_index):
+def test_publish_then_again_then_to_a_dead_and_to_an_empty_index(built_copy, local_index):
     proc = publish(built_copy, local_index.env())
     assert proc.returncode == 0, proc.explain
     # Exactly the built bytes, nothing else, each sent once, in dependency order.
@@ -48,6 +48,23 @@ def test_publish_to_a_local_index_then_again(built_copy, local_index):
     assert sorted(local_index.stored()) == sorted(ledger_files(built_copy))
     assert set(summary_where(built_copy).values()) == {"already there"}, again.stderr
     assert "open-finops[all] -> ok" in again.stderr
+
+    # The ledger remembers those uploads; the summary must not: it says what the index served
+    # in this run. With the index gone it served nothing...
+    local_index.stop()
+    gone = publish(built_copy, local_index.env(INDEX_GRACE="1"))
+    assert gone.returncode != 0, gone.explain
+    assert set(summary_where(built_copy).values()) == {
+        "unknown: the index could not be reached"}, gone.stderr
+    assert "already there" not in gone.stderr
+    # ... and a fresh, empty index at the same URL gets (and is said to get) every file again.
+    for path in local_index.packages.iterdir():
+        path.unlink()
+    local_index.start()
+    fresh = publish(built_copy, local_index.env())
+    assert fresh.returncode == 0, fresh.explain
+    assert set(summary_where(built_copy).values()) == {"uploaded"}, fresh.stderr
+    assert sorted(uploaded_names(fresh.stderr)) == sorted(ledger_files(built_copy))
 
 
 def test_publish_resumes_after_the_index_died(built_copy, local_index):
@@ -127,30 +144,6 @@ def test_publish_without_credentials_refuses_before_building(built_copy, local_i
                       "in keyring; nothing was built or uploaded"], proc.explain
     assert "step " not in proc.stderr and not list((built_copy / "dist").glob("*.json"))
     assert local_index.files() == {}
-
-
-def test_summary_when_the_index_cannot_be_reached(built_copy, local_index):
-    """The ledger remembers an earlier upload; the summary must not: it says what the index
-    served in this run, and here it served nothing."""
-    assert publish(built_copy, local_index.env()).returncode == 0
-    local_index.stop()
-    proc = publish(built_copy, local_index.env(INDEX_GRACE="1"))
-    assert proc.returncode != 0, proc.explain
-    assert set(summary_where(built_copy).values()) == {
-        "unknown: the index could not be reached"}, proc.stderr
-    assert "already there" not in proc.stderr
-
-
-def test_summary_on_a_fresh_empty_index_at_the_same_url(built_copy, local_index):
-    assert publish(built_copy, local_index.env()).returncode == 0
-    local_index.stop()
-    for path in local_index.packages.iterdir():
-        path.unlink()
-    local_index.start()  # same URL, nothing on it
-    proc = publish(built_copy, local_index.env())
-    assert proc.returncode == 0, proc.explain
-    assert set(summary_where(built_copy).values()) == {"uploaded"}, proc.stderr
-    assert sorted(uploaded_names(proc.stderr)) == sorted(ledger_files(built_copy))
 
 
 def test_summary_after_the_confirmation_wait_failed(built_copy, local_index, tmp_path):
