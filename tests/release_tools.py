@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
-from conftest import REPO, VENV, VERSION, base_env
+from conftest import VENV, VERSION, base_env
 
 # Make in a working copy with the real checkout's .venv: `-o` keeps Make from rebuilding that
 # venv when a test edits a setup.py (it would re-point its editable installs at the copy).
@@ -21,19 +18,6 @@ NEXT_MINOR = f"{_MAJOR}.{_MINOR + 1}.0"
 NEXT_MAJOR = f"{_MAJOR + 1}.0.0"
 #: A release that is neither the current version nor the next patch: a site edited by hand.
 OTHER = f"{_MAJOR}.{_MINOR}.{_PATCH + 9}"
-
-
-def load_script_module(name: str) -> ModuleType:
-    """A Python helper of scripts/ (versions.py, ledger.py...) imported by file name."""
-    qualified = f"_scripts_{name}"
-    if qualified in sys.modules:
-        return sys.modules[qualified]
-    spec = importlib.util.spec_from_file_location(qualified, REPO / "scripts" / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[qualified] = module  # dataclasses look their module up while it loads
-    spec.loader.exec_module(module)
-    return module
 
 
 def git(repo: Path, *args: str) -> str:

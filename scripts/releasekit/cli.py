@@ -233,7 +233,11 @@ def cmd_closure_pins(args: argparse.Namespace) -> None:
 
 def cmd_closure_resolve(args: argparse.Namespace) -> None:
     from releasekit import closure
-    for kind, pin in closure.resolve(args.wheelhouse, args.dir):
+    third_party = None
+    if args.requirements:  # what `closure requirements` printed (its # lines aside)
+        third_party = [line for line in args.requirements.read_text(encoding="utf-8").splitlines()
+                       if line.strip() and not line.startswith("#")]
+    for kind, pin in closure.resolve(args.wheelhouse, args.dir, third_party=third_party):
         print(f"{kind}\t{pin}")
 
 
@@ -383,6 +387,7 @@ def parser() -> argparse.ArgumentParser:
     p = command("resolve", cmd_closure_resolve, "pins of the closure, resolved offline", g)
     p.add_argument("--wheelhouse", type=Path, required=True)
     p.add_argument("--dir", type=Path, required=True, help="for the resolver's input and lock")
+    p.add_argument("--requirements", type=Path, help="the third-party requirements, computed")
     command("layers", cmd_closure_layers, "the upload layers as JSON", g)
     p = command("audit", cmd_audit, "the audit gate over pip-audit's output")
     p.add_argument("--requirements", type=Path, required=True)

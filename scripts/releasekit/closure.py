@@ -84,14 +84,15 @@ def pins(report: dict[str, Any], root: Path = repo.ROOT) -> list[tuple[str, str]
     return sorted(result)
 
 
-def resolve(wheelhouse: Path, workdir: Path, root: Path = repo.ROOT) -> list[tuple[str, str]]:
+def resolve(wheelhouse: Path, workdir: Path, root: Path = repo.ROOT,
+            third_party: list[str] | None = None) -> list[tuple[str, str]]:
     """The pins of the install closure of every built wheel plus every third-party requirement
     (any extra), for this interpreter, offline: from the built wheels and the wheelhouse only.
     uv resolves it (`uv pip compile`, as `pip install --dry-run --no-index --find-links` did;
     tests/test_speed_choices.py shows the same pins)."""
     data = ledger.load(ledger.current_path(root))
     wanted = [*(str(root / f["path"]) for f in data["files"] if f["filename"].endswith(".whl")),
-              *requirements(root)]
+              *(requirements(root) if third_party is None else third_party)]
     (workdir / "closure.in").write_text("\n".join(wanted) + "\n", encoding="utf-8")
     lock = workdir / "pylock.toml"
     proc = subprocess.run(
