@@ -66,6 +66,7 @@ from functools import lru_cache
 from importlib import resources
 
 from open_finops.aws.columns import literal, quote
+from open_finops.core.focus import COLUMNS as FOCUS_COLUMNS
 
 #: Line item types that measure consumption (ConsumedQuantity is their usage amount).
 _CONSUMPTION_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
@@ -82,33 +83,7 @@ _TIME_UNITS = "Years|Months|Weeks|Days|Hours|Minutes|Seconds"
 _UNITS = {"Hrs": "Hours", "Hr": "Hours", "hours": "Hours", "Lambda-GB-Second": "GB-Seconds",
           "Lambda-GB-Second-ARM": "GB-Seconds", "Mo": "Months", "ByteHrs": "Byte-Hours",
           "GB-Mo": "GB-Months", "GB-month": "GB-Months", "IOPS-Mo": "IOPS-Months"}
-#: The FOCUS columns in the order of the view, with their DuckDB types (x_ columns follow).
-FOCUS_COLUMNS = {
-    "AvailabilityZone": "VARCHAR", "BilledCost": "DOUBLE", "BillingAccountId": "VARCHAR",
-    "BillingAccountName": "VARCHAR", "BillingAccountType": "VARCHAR",
-    "BillingCurrency": "VARCHAR", "BillingPeriodEnd": "TIMESTAMP WITH TIME ZONE",
-    "BillingPeriodStart": "TIMESTAMP WITH TIME ZONE", "CapacityReservationId": "VARCHAR",
-    "CapacityReservationStatus": "VARCHAR", "ChargeCategory": "VARCHAR",
-    "ChargeClass": "VARCHAR", "ChargeDescription": "VARCHAR", "ChargeFrequency": "VARCHAR",
-    "ChargePeriodEnd": "TIMESTAMP WITH TIME ZONE",
-    "ChargePeriodStart": "TIMESTAMP WITH TIME ZONE",
-    "CommitmentDiscountCategory": "VARCHAR", "CommitmentDiscountId": "VARCHAR",
-    "CommitmentDiscountName": "VARCHAR", "CommitmentDiscountQuantity": "DOUBLE",
-    "CommitmentDiscountStatus": "VARCHAR", "CommitmentDiscountType": "VARCHAR",
-    "CommitmentDiscountUnit": "VARCHAR", "ConsumedQuantity": "DOUBLE",
-    "ConsumedUnit": "VARCHAR", "ContractedCost": "DOUBLE", "ContractedUnitPrice": "DOUBLE",
-    "EffectiveCost": "DOUBLE", "InvoiceId": "VARCHAR", "InvoiceIssuerName": "VARCHAR",
-    "ListCost": "DOUBLE", "ListUnitPrice": "DOUBLE", "PricingCategory": "VARCHAR",
-    "PricingCurrency": "VARCHAR", "PricingCurrencyContractedUnitPrice": "DOUBLE",
-    "PricingCurrencyEffectiveCost": "DOUBLE", "PricingCurrencyListUnitPrice": "DOUBLE",
-    "PricingQuantity": "DOUBLE", "PricingUnit": "VARCHAR",
-    "ProviderName": "VARCHAR", "PublisherName": "VARCHAR", "RegionId": "VARCHAR",
-    "RegionName": "VARCHAR", "ResourceId": "VARCHAR", "ResourceName": "VARCHAR",
-    "ResourceType": "VARCHAR", "ServiceCategory": "VARCHAR", "ServiceName": "VARCHAR",
-    "ServiceSubcategory": "VARCHAR", "SkuId": "VARCHAR", "SkuMeter": "VARCHAR",
-    "SkuPriceDetails": "VARCHAR", "SkuPriceId": "VARCHAR", "SubAccountId": "VARCHAR",
-    "SubAccountName": "VARCHAR", "SubAccountType": "VARCHAR", "Tags": "VARCHAR",
-}
+#: The x_ columns of the AWS rows, after the FOCUS columns (open_finops.core.focus).
 X_COLUMNS = {
     "x_ExportName": "VARCHAR", "x_BillingPeriod": "VARCHAR", "x_LineItemType": "VARCHAR",
     "x_UsageType": "VARCHAR", "x_Operation": "VARCHAR", "x_ServiceCode": "VARCHAR",

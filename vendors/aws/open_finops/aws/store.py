@@ -13,8 +13,9 @@ Layout (everything internal lives in the schema ``open_finops_aws``):
   which holds the database's lock, marks it ``interrupted`` (``history`` shows it so before);
 * views ``main.aws_cur`` (every loaded CUR line item of every export, the tables combined
   ``UNION ALL BY NAME`` so columns that come and go between periods line up by name) and
-  ``main.focus`` (FOCUS 1.2 over ``aws_cur``, and over ``focus_exports``, the tables of AWS's
-  own FOCUS exports), recreated with each import.
+  ``open_finops_aws.focus`` (FOCUS 1.2 over ``aws_cur``, and over ``focus_exports``, the
+  tables of AWS's own FOCUS exports), recreated with each import, which then rebuilds
+  ``main.focus`` over every vendor's rows in the database (open_finops.core.focus).
 
 The connection is core's (open_finops.core.store: the DuckDB contract with Metabase's
 driver), and every import ends by publishing the copy Metabase reads (:func:`publish`).
@@ -32,9 +33,10 @@ from typing import Any
 from open_finops.aws.columns import literal, quote
 from open_finops.aws.errors import AwsError, UsageError, one_line
 from open_finops.aws.focus import focus_export_sql, focus_sql
+from open_finops.core import focus as core_focus
 from open_finops.core import store as core_store
 
-SCHEMA = "open_finops_aws"
+SCHEMA = core_focus.vendor_schema("aws")
 logger = logging.getLogger(__name__)
 
 _DDL = f"""
@@ -130,8 +132,9 @@ def connect(path: Path, read_only: bool = False, memory_limit: str | None = None
                                      "current_setting('threads'), "
                                      "current_setting('temp_directory')").fetchone())
             con.execute(_DDL)
-            if not con.execute("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'main' "
-                               "AND view_name IN ('aws_cur', 'focus')").fetchone()[0] == 2:
+            if con.execute("SELECT count(*) FROM duckdb_views() WHERE (schema_name, view_name)"
+                           f" IN (('main', 'aws_cur'), ('main', 'focus'), ('{SCHEMA}', "
+                           f"'{core_focus.VENDOR_VIEW}'))").fetchone()[0] != 3:
                 refresh_views(con)
     except duckdb.Error as exc:
         con.close()
@@ -246,9 +249,10 @@ def record_failure(con: Any, attempt: Attempt, error: str) -> None:
 
 
 def refresh_views(con: Any) -> None:
-    """(Re)create ``aws_cur`` (the CUR tables) and ``focus`` over the loaded tables: the CUR
-    line items mapped to FOCUS, and the rows of AWS's FOCUS exports (through the internal
-    view ``focus_exports``) with the same columns."""
+    """(Re)create ``aws_cur`` (the CUR tables) and this vendor's ``focus`` over the loaded
+    tables: the CUR line items mapped to FOCUS, and the rows of AWS's FOCUS exports (through
+    the internal view ``focus_exports``) with the same columns; then ``main.focus`` over
+    every vendor's rows (core's contract)."""
     loaded_tables = con.execute(
         f"SELECT table_name, cur_version = 'focus' FROM {SCHEMA}.loaded "
         f"WHERE table_name IS NOT NULL ORDER BY export_name, billing_period").fetchall()
@@ -260,9 +264,10 @@ def refresh_views(con: Any) -> None:
         _union_view(con, export_view, exports)
         export_sql = focus_export_sql(_columns(con, export_view), export_view)
         sql = f"({sql})\nUNION ALL BY NAME\n({export_sql})"
-    con.execute(f"CREATE OR REPLACE VIEW main.focus AS\n{sql}")
+    con.execute(f"CREATE OR REPLACE VIEW {SCHEMA}.{core_focus.VENDOR_VIEW} AS\n{sql}")
     if not exports:
         con.execute(f"DROP VIEW IF EXISTS {export_view}")
+    core_focus.refresh(con)
 
 
 def _union_view(con: Any, view: str, tables: list[str]) -> None:
