@@ -249,7 +249,8 @@ CUR2_PRODUCT_COLUMNS = {
     "product_location_type", "product_instance_type", "product_instance_family",
     "product_usagetype", "product_operation", "product_sku",
 }
-# Legacy columns CUR 2.0 does not have (their content moved to a map or does not exist).
+# Legacy columns CUR 2.0 does not have (their content moved to a map, to columns of another
+# name such as capacity_reservation_*, or does not exist).
 CUR2_DROPPED = {"product_servicename", "product_region", "reservation_capacity_reservation_arn",
                 "reservation_capacity_reservation_status", "reservation_capacity_reservation_type"}
 # FOCUS 1.0 values of the generator's units and AWS's ServiceCategory of its products.
