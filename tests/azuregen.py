@@ -738,22 +738,24 @@ def million_rows(root: Path, rows: int = 1_000_000, partitions: int = 4,
                 "CAST(i % 7 AS VARCHAR) || '\"}' ELSE '' END",
     })
     select = ", ".join(f'{e} AS "{c}"' for c, e in exprs.items())
-    base = (f"SELECT i, CAST((hash(i) % 2400000) / 100000.0 AS DECIMAL(18,6)) AS q "
-            f"FROM range({rows}) t(i)")
-    gen = (f"SELECT *, CAST(q * 0.096 AS DECIMAL(18,10)) AS cost FROM ({base})")
+
+    def rows_sql(start: int, step: int) -> str:
+        return (f"SELECT *, CAST(q * 0.096 AS DECIMAL(18,10)) AS cost FROM (SELECT i, "
+                f"CAST((hash(i) % 2400000) / 100000.0 AS DECIMAL(18,6)) AS q "
+                f"FROM range({start}, {rows}, {step}) t(i))")
+
     con = duckdb.connect()
     try:
-        con.execute(f"CREATE TEMP VIEW bench AS {gen}")
-        total = con.execute("SELECT sum(cost) FROM bench").fetchone()[0]
+        con.execute("SET enable_progress_bar = false")
+        total = con.execute(f"SELECT sum(cost) FROM ({rows_sql(0, 1)})").fetchone()[0]
         files, counts = [], []
         for p in range(partitions):
             key = f"{run_folder}/part_{p}_0001.csv.gz"
             dst = str(root / key).replace("'", "''")
-            con.execute(f"COPY (SELECT {select} FROM bench WHERE i % {partitions} = {p}) "
+            con.execute(f"COPY (SELECT {select} FROM ({rows_sql(p, partitions)})) "
                         f"TO '{dst}' (FORMAT csv, HEADER, COMPRESSION gzip)")
             files.append(key)
-            counts.append(con.execute(
-                f"SELECT count(*) FROM bench WHERE i % {partitions} = {p}").fetchone()[0])
+            counts.append(len(range(p, rows, partitions)))
     finally:
         con.close()
     submitted = f"{year}-{mon:02d}-{last:02d}T06:00:00.1234567Z"
