@@ -144,21 +144,23 @@ _COST_NUMBERS = {
     "exchangeRatePricingToBilling"}
 
 # meter: (category, subcategory, name, unit, block, unit price, service family, consumed
-#         service, resource type, FOCUS service name, FOCUS service category, product name)
+#         service, resource type, FOCUS service name, FOCUS service category, product name,
+#         FOCUS service subcategory); the FOCUS service columns as finops-toolkit's Services.csv
+#         has them for (consumed service, resource type)
 METERS = {
     "vm": ("Virtual Machines", "Dv5 Series", "D2 v5", "1 Hour", 1, "0.096", "Compute",
            "Microsoft.Compute", "microsoft.compute/virtualmachines", "Virtual Machines",
-           "Compute", "Virtual Machines Dv5 Series - D2 v5 - US East"),
+           "Compute", "Virtual Machines Dv5 Series - D2 v5 - US East", "Virtual Machines"),
     "disk": ("Storage", "Premium SSD Managed Disks", "P10 LRS Disk", "1/Month", 1, "19.71",
-             "Storage", "Microsoft.Compute", "microsoft.compute/disks", "Managed Disks",
-             "Storage", "Premium SSD Managed Disks - P10 LRS"),
+             "Storage", "Microsoft.Compute", "microsoft.compute/disks", "Virtual Machines",
+             "Compute", "Premium SSD Managed Disks - P10 LRS", "Virtual Machines"),
     "blob": ("Storage", "General Block Blob v2", "Hot LRS Data Stored", "1 GB/Month", 1,
              "0.0184", "Storage", "Microsoft.Storage", "microsoft.storage/storageaccounts",
-             "Storage Accounts", "Storage", "General Block Blob v2 - Hot LRS"),
+             "Storage Accounts", "Storage", "General Block Blob v2 - Hot LRS", "Storage Platforms"),
     "logs": ("Log Analytics", "", "Analytics Logs Data Ingestion", "10 Hours", 10, "2.30",
              "Management and Governance", "Microsoft.OperationalInsights",
              "microsoft.operationalinsights/workspaces", "Azure Monitor",
-             "Management and Governance", "Log Analytics - Analytics Logs"),
+             "Management and Governance", "Log Analytics - Analytics Logs", "Observability"),
 }
 REGIONS = (("US East", "eastus", "East US"), ("EU West", "westeurope", "West Europe"))
 #: UnitOfMeasure -> the distinct unit (finops-toolkit's PricingUnits.csv), for the FOCUS rows.
@@ -447,6 +449,7 @@ def _focus_row(c: dict, agreement: str, account: tuple, version: str) -> dict:
     list_price = price * Decimal("1.1") if m else price
     pricing_qty = qty / block if m else qty
     committed = c["model"] in ("Reservation", "SavingsPlan")
+    invoice = f"G{year}{mon:02d}{account[0][-4:]}"
     row = {
         "BilledCost": billed, "EffectiveCost": effective,
         "ListCost": (list_price * pricing_qty).quantize(Decimal("1E-10")),
@@ -483,6 +486,10 @@ def _focus_row(c: dict, agreement: str, account: tuple, version: str) -> dict:
         "ServiceName": m[9] if m else (
             "Azure Marketplace" if c["publisher"] else
             "Azure Reservations" if reservation else "Azure Savings Plan for Compute"),
+        "ServiceSubcategory": m[12] if m else (
+            "Other (Other)" if c["publisher"] else
+            "Cost Management" if reservation else "Other (Compute)"),
+        "InvoiceId": invoice, "x_InvoiceId": invoice,
         "SkuId": "DZH318Z0BQ4L" if m else "", "SkuPriceId": "DZH318Z0BQ4L/0001" if m else "",
         "SubAccountId": f"/subscriptions/{sub_id}" if sub_id else "",
         "SubAccountName": sub_name, "SubAccountType": "Subscription" if sub_id else "",
