@@ -3,6 +3,8 @@ not check gzip checksums and stops quietly at a truncation that falls on a line 
 DuckDB's errors as one line naming the user's file rather than its staged copy."""
 from __future__ import annotations
 
+import csv
+import gzip
 import re
 import sys
 import zlib
@@ -10,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from open_finops.core.errors import FinopsError
+from open_finops.core.errors import FinopsError, one_line
 
 _CHUNK = 1 << 20
 
@@ -101,3 +103,19 @@ def explain(exc: Exception, names: dict[str, str], paths: Sequence[Path] = (),
             some = f"one of {len(paths)} files" if paths else "the files"
             message += f" (loading {some} listed in {manifest})"
     return message
+
+
+def csv_header(path: Path, description: str,
+               error: type[FinopsError] = FinopsError) -> tuple[str, ...]:
+    """The header row of a CSV file (gzip or plain), or ``error`` naming the file."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise error(f"{description}: corrupt gzip file ({one_line(exc)})") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise error(f"{description}: unreadable CSV header ({one_line(exc)})") from None
+    if not header:
+        raise error(f"{description}: empty file (no CSV header)")
+    return tuple(header)

@@ -19,11 +19,8 @@ end, so every gzip file is also verified by zlib, in a thread, while DuckDB load
 from __future__ import annotations
 
 import contextlib
-import csv
-import gzip
 import logging
 import tempfile
-import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,7 +33,8 @@ from open_finops.aws.columns import (MAP_COLUMNS, canonical_type, focus_type, li
 from open_finops.aws.errors import AwsError, UsageError, one_line
 from open_finops.aws.manifests import Manifest, find, latest
 from open_finops.aws.sources import Obj, Source, cleanup
-from open_finops.core.imports import explain, log_to_stderr, plural, precise, verify_gzip
+from open_finops.core.imports import (csv_header, explain, log_to_stderr, plural, precise,
+                                      verify_gzip)
 
 __all__ = ["Result", "import_cur", "log_to_stderr", "plural", "staging_folder", "verify_gzip"]
 
@@ -274,7 +272,7 @@ def _selects(con: Any, fmt: str, batch: list[tuple[Obj, Path]], names: dict[str,
     same columns."""
     groups: dict[tuple, list[Path]] = {}
     for _obj, path in batch:
-        layout = (_csv_header(path, names[str(path)]) if fmt == "csv"
+        layout = (csv_header(path, names[str(path)], AwsError) if fmt == "csv"
                   else _parquet_schema(con, path, names))
         groups.setdefault(layout, []).append(path)
     head = [f"{literal(value)} AS {quote(key)}" for key, value in constants.items()]
@@ -351,20 +349,6 @@ def _parquet_select(schema: tuple[tuple[str, str], ...], files: str, head: list[
         select.append(f"{value} AS {quote(column)}")
     reader = f"read_parquet({files}, hive_partitioning = false, binary_as_string = true)"
     return f"SELECT {', '.join(select)} FROM {reader}", columns, None
-
-
-def _csv_header(path: Path, description: str) -> tuple[str, ...]:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), None)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise AwsError(f"{description}: corrupt gzip file ({one_line(exc)})") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise AwsError(f"{description}: unreadable CSV header ({one_line(exc)})") from None
-    if not header:
-        raise AwsError(f"{description}: empty file (no CSV header)")
-    return tuple(header)
 
 
 def _parquet_schema(con: Any, path: Path, names: dict[str, str]) -> tuple:
