@@ -10,7 +10,7 @@ MAKEFLAGS += --no-print-directory
 # last. This is the only list: every script reads it from here (exported), the upload chain
 # below is derived from it, check-versions fails naming any place that disagrees with it, and
 # `make new-vendor NAME=x` adds to it.
-PACKAGES := open-finops-core=core open-finops-aws=vendors/aws open-finops-docker=docker open-finops=.
+PACKAGES := open-finops-core=core open-finops-aws=vendors/aws open-finops-docker=docker open-finops-azure=vendors/azure open-finops=.
 export PACKAGES
 
 PYTHON ?= python3

@@ -27,9 +27,11 @@ setup(
         "core": ["open-finops-core==0.3.0"],
         "aws": ["open-finops-aws==0.3.0"],
         "docker": ["open-finops-docker==0.3.0"],
+        "azure": ["open-finops-azure==0.3.0"],
         "all": [
             "open-finops-aws==0.3.0",
             "open-finops-docker==0.3.0",
+            "open-finops-azure==0.3.0",
         ],
     },
     classifiers=[

@@ -119,8 +119,8 @@ def test_unknown_core_key_and_unknown_table():
     write(Path("config.toml"), '[core]\ndatabse = "x"\n')
     with pytest.raises(ConfigError, match=r"unknown key 'databse' in \[core\].*'database'"):
         Config.load(environ={})
-    write(Path("config.toml"), '[azure]\nx = 1\n')
-    with pytest.raises(ConfigError, match=r"unknown table \[azure\]"):
+    write(Path("config.toml"), '[gcp]\nx = 1\n')
+    with pytest.raises(ConfigError, match=r"unknown table \[gcp\]"):
         Config.load(environ={})
 
 

@@ -28,6 +28,7 @@ ENTRY_POINT_GROUP = "open_finops.vendors"
 KNOWN_VENDORS: Mapping[str, str] = {
     "aws": "aws",
     "docker": "docker",
+    "azure": "azure",
 }
 
 #: A command handler: the parsed arguments and the resolved configuration in, an exit code out.

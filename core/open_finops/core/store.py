@@ -63,7 +63,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from open_finops.core.errors import FinopsError
+from open_finops.core.errors import FinopsError, one_line
 
 #: The DuckDB that Metabase's DuckDB driver embeds (the driver pinned in
 #: open_finops/docker/pins.py: driver 1.5.4.0 embeds DuckDB 1.5.4).
@@ -107,7 +107,7 @@ def connect(path: Path, read_only: bool = False) -> Any:
     try:
         return duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.Error as exc:
-        message = _one_line(exc)
+        message = one_line(exc)
         if "lock" in message.lower():
             pid = _LOCK_PID.search(str(exc))
             holder = f" (PID {pid.group(1)})" if pid else ""
@@ -150,7 +150,7 @@ def publish(con: Any, database: Path) -> Path:
         _fsync(target.parent)
     except (duckdb.Error, OSError) as exc:
         _remove_leftovers(target)
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _one_line(exc)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else one_line(exc)
         raise FinopsError(f"cannot publish {target} for Metabase: {reason}; the copy it"
                           " reads is unchanged, the next import publishes again") from None
     return target
@@ -204,10 +204,3 @@ def _literal(value: str) -> str:
 
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _one_line(text: object) -> str:
-    for line in str(text).splitlines():
-        if line.strip():
-            return line.strip()
-    return str(text).strip() or "unknown error"

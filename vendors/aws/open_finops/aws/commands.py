@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,8 @@ from open_finops.aws import loader, store
 from open_finops.aws.errors import AwsError, UsageError, check_month, one_line
 from open_finops.aws.manifests import check_cur_version, find, latest, versions
 from open_finops.aws.sources import open_source
-from open_finops.aws.tables import render
 from open_finops.core.errors import FinopsError
+from open_finops.core.tables import emit, render
 
 SECTION = "aws"
 #: How show-state names what was loaded.
@@ -191,15 +190,3 @@ def summary(args: argparse.Namespace, config: Any) -> int:
                       sum(r[3] or 0.0 for r in mine), sum(r[4] for r in mine)))
     emit(render([title, "CURRENCY", "BILLED_COST", "EFFECTIVE_COST", "LINE_ITEMS"], table))
     return 0
-
-
-def emit(text: str) -> None:
-    """Print ``text`` on stdout. A reader that stops early (``| head``) is not an error: the
-    rest is dropped, and stdout then points at /dev/null so that Python's own flush at exit
-    does not fail again."""
-    try:
-        print(text, flush=True)
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)

@@ -1,9 +1,10 @@
 """Errors for people: ``str(error)`` is one line naming what went wrong and where."""
 from __future__ import annotations
 
-import re
+from open_finops.core import errors as core_errors
+from open_finops.core.errors import FinopsError, one_line
 
-from open_finops.core.errors import FinopsError
+__all__ = ["AwsError", "UsageError", "check_month", "one_line"]
 
 
 class AwsError(FinopsError):
@@ -21,22 +22,6 @@ class UsageError(AwsError):
         super().__init__(message, 2)
 
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
 def check_month(value: str | None, option: str) -> str | None:
     """``value`` as YYYY-MM, or a UsageError naming the option (None passes through)."""
-    if value is None or value == "":
-        return None
-    value = str(value).strip()
-    if not _MONTH.match(value):
-        raise UsageError(f"{option}: expected a month as YYYY-MM, got {value!r}")
-    return value
-
-
-def one_line(text: object) -> str:
-    """The first non-empty line of a (library) message."""
-    for line in str(text).splitlines():
-        if line.strip():
-            return line.strip()
-    return str(text).strip() or "unknown error"
+    return core_errors.check_month(value, option, UsageError)

@@ -19,14 +19,9 @@ end, so every gzip file is also verified by zlib, in a thread, while DuckDB load
 from __future__ import annotations
 
 import contextlib
-import csv
-import gzip
 import logging
-import re
-import sys
 import tempfile
-import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,9 +33,12 @@ from open_finops.aws.columns import (MAP_COLUMNS, canonical_type, focus_type, li
 from open_finops.aws.errors import AwsError, UsageError, one_line
 from open_finops.aws.manifests import Manifest, find, latest
 from open_finops.aws.sources import Obj, Source, cleanup
+from open_finops.core.imports import (csv_header, explain, log_to_stderr, plural, precise,
+                                      verify_gzip)
+
+__all__ = ["Result", "import_cur", "log_to_stderr", "plural", "staging_folder", "verify_gzip"]
 
 Log = Callable[[str], None]
-_CHUNK = 1 << 20
 #: DuckDB's memory limit during an import unless configured. DuckDB's own default (80% of
 #: RAM) lets it cache what it writes: 2.2 GB of peak RSS for a period of two million line
 #: items, where 512MB keeps it under 800 MB and is no slower (the load streams, with
@@ -63,15 +61,6 @@ class Result:
     rows: int = 0
     files: int = 0
     message: str = ""
-
-
-def plural(count: int, noun: str) -> str:
-    """``1 csv file``, ``3 csv files``, ``1,281 rows``."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
-
-
-def log_to_stderr(message: str) -> None:
-    print(f"==> {message}", file=sys.stderr, flush=True)
 
 
 def select_periods(manifests: list[Manifest], start: str | None,
@@ -194,7 +183,7 @@ def _replace_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
             for batch in batches:
                 for obj, path in batch:
                     names[str(path)] = source.describe(obj.key)
-                checks = [verifier.submit(verify_gzip, path, names[str(path)])
+                checks = [verifier.submit(verify_gzip, path, names[str(path)], AwsError)
                           for _obj, path in batch if path.name.endswith(".gz")]
                 try:
                     columns = _load_batch(con, table, columns, manifest.fmt, batch, names,
@@ -203,8 +192,8 @@ def _replace_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
                     # A broken gzip file is the cause of whatever DuckDB made of it.
                     for check in checks:
                         check.result()
-                    raise AwsError(_explain(failed.error, names, failed.paths,
-                                            manifest.location)) from None
+                    raise AwsError(explain(failed.error, names, failed.paths,
+                                           manifest.location)) from None
                 for check in checks:
                     check.result()
         rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] if columns else 0
@@ -216,7 +205,7 @@ def _replace_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
         with contextlib.suppress(Exception):
             con.execute("ROLLBACK")
         if isinstance(exc, duckdb.Error):
-            raise AwsError(_explain(exc, names, manifest=manifest.location)) from None
+            raise AwsError(explain(exc, names, manifest=manifest.location)) from None
         raise
     finally:
         cleanup(staging)
@@ -268,25 +257,8 @@ def _load_batch(con: Any, table: str, columns: dict[str, str] | None, fmt: str,
                     columns[column] = sql_type
             _execute(con, f"INSERT INTO {table} BY NAME {select}")
         except duckdb.Error as exc:
-            raise _LoadFailed(_precise(con, probe) or exc, paths) from None
+            raise _LoadFailed(precise(con, probe) or exc, paths) from None
     return columns
-
-
-def _precise(con: Any, probe: str | None) -> Exception | None:
-    """The error of ``probe`` (run on a cursor of its own: the failed transaction cannot run
-    anything), which names file, line, column and value where a cast names only the value."""
-    import duckdb
-
-    if probe is None:
-        return None
-    cursor = con.cursor()
-    try:
-        cursor.execute(probe)
-    except duckdb.Error as exc:
-        return exc
-    finally:
-        cursor.close()
-    return None
 
 
 def _execute(con: Any, sql: str) -> None:
@@ -300,7 +272,7 @@ def _selects(con: Any, fmt: str, batch: list[tuple[Obj, Path]], names: dict[str,
     same columns."""
     groups: dict[tuple, list[Path]] = {}
     for _obj, path in batch:
-        layout = (_csv_header(path, names[str(path)]) if fmt == "csv"
+        layout = (csv_header(path, names[str(path)], AwsError) if fmt == "csv"
                   else _parquet_schema(con, path, names))
         groups.setdefault(layout, []).append(path)
     head = [f"{literal(value)} AS {quote(key)}" for key, value in constants.items()]
@@ -379,20 +351,6 @@ def _parquet_select(schema: tuple[tuple[str, str], ...], files: str, head: list[
     return f"SELECT {', '.join(select)} FROM {reader}", columns, None
 
 
-def _csv_header(path: Path, description: str) -> tuple[str, ...]:
-    opener = gzip.open if path.name.endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), None)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise AwsError(f"{description}: corrupt gzip file ({one_line(exc)})") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise AwsError(f"{description}: unreadable CSV header ({one_line(exc)})") from None
-    if not header:
-        raise AwsError(f"{description}: empty file (no CSV header)")
-    return tuple(header)
-
-
 def _parquet_schema(con: Any, path: Path, names: dict[str, str]) -> tuple:
     import duckdb
 
@@ -400,67 +358,5 @@ def _parquet_schema(con: Any, path: Path, names: dict[str, str]) -> tuple:
         rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(str(path))}, "
                            "hive_partitioning = false, binary_as_string = true)").fetchall()
     except duckdb.Error as exc:
-        raise AwsError(_explain(exc, names)) from None
+        raise AwsError(explain(exc, names)) from None
     return tuple((row[0], row[1]) for row in rows)
-
-
-def verify_gzip(path: Path, description: str) -> None:
-    """Decompress ``path`` to nowhere: checks every member's CRC and length and that the
-    stream is complete. zlib releases the GIL, so this runs beside DuckDB's load."""
-    decompressor = zlib.decompressobj(wbits=31)
-    started = False
-    try:
-        with open(path, "rb") as handle:
-            while True:
-                data = handle.read(_CHUNK)
-                if not data:
-                    break
-                while data:
-                    if decompressor.eof:
-                        if not data.strip(b"\0"):
-                            break  # zero padding after the last member is allowed
-                        decompressor = zlib.decompressobj(wbits=31)
-                    started = True
-                    decompressor.decompress(data, _CHUNK * 16)
-                    data = (decompressor.unused_data if decompressor.eof
-                            else decompressor.unconsumed_tail)
-    except zlib.error as exc:
-        raise AwsError(f"{description}: corrupt gzip file ({exc})") from None
-    except OSError as exc:
-        raise AwsError(f"{description}: cannot read ({exc.strerror})") from None
-    if not started:
-        raise AwsError(f"{description}: empty file (not gzip)")
-    if not decompressor.eof:
-        raise AwsError(f"{description}: corrupt gzip file (truncated)")
-
-
-_FILE_LINE = re.compile(r"^\s*file = (.+?)\s*$", re.MULTILINE)
-_DETAIL = ("Expected Number of Columns", "Could not convert", "Error when converting",
-           "Conversion Error")
-
-
-def _explain(exc: Exception, names: dict[str, str], paths: Sequence[Path] = (),
-             manifest: str = "") -> str:
-    """DuckDB's (multi-line) error as one line naming the original file, not the staged
-    copy. When DuckDB names no file: the file being loaded, if it was one (``paths``), else
-    the manifest that lists the files."""
-    text = str(exc)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    message = lines[0] if lines else type(exc).__name__
-    detail = next((line for line in lines[1:] if line.startswith(_DETAIL)), "")
-    if detail:
-        message += f" ({detail})"
-    match = _FILE_LINE.search(text)
-    file = match.group(1) if match else ""
-    for staged in sorted(names, key=len, reverse=True):
-        message = message.replace(staged, names[staged])
-        file = file.replace(staged, names[staged])
-    if file and file not in message:
-        message = f"{file}: {message}"
-    if not any(original in message for original in names.values()):
-        if len(paths) == 1:
-            message = f"{names[str(paths[0])]}: {message}"
-        elif manifest:
-            some = f"one of {len(paths)} files" if paths else "the files"
-            message += f" (loading {some} listed in {manifest})"
-    return message

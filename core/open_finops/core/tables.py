@@ -1,6 +1,8 @@
 """Plain text tables for the terminal: a header row, aligned columns, numbers on the right."""
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -34,3 +36,15 @@ def render(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
                  for i, value in enumerate(line)]
         out.append("  ".join(parts).rstrip())
     return "\n".join(out)
+
+
+def emit(text: str) -> None:
+    """Print ``text`` on stdout. A reader that stops early (``| head``) is not an error: the
+    rest is dropped, and stdout then points at /dev/null so that Python's own flush at exit
+    does not fail again."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

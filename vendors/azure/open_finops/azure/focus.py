@@ -1,0 +1,358 @@
+"""Azure's rows as FOCUS 1.2: the SQL of ``open_finops_azure.focus``.
+
+Two inputs, one output with core's columns (open_finops.core.focus.COLUMNS) and Azure's ``x_``:
+
+* the FOCUS exports ("Cost and usage details (FOCUS)", 1.0, 1.0r2, 1.2-preview): their FOCUS
+  columns as they are; the 1.0 names carried forward (``x_InvoiceId`` -> InvoiceId,
+  ``x_PricingCurrency`` -> PricingCurrency, ``x_SkuMeterName`` -> SkuMeter); columns 1.0 lacks
+  derived where FOCUS defines them (ServiceSubcategory ``Other (<ServiceCategory>)``,
+  PricingCurrencyEffectiveCost from EffectiveCost and the exchange rate), NULL otherwise
+  (CapacityReservation*, CommitmentDiscountQuantity/Unit);
+* the cost details ("actual" and "amortized", EA and MCA), as Microsoft's FinOps toolkit
+  converts them (docs-mslearn/focus/convert.md): where both kinds are loaded for a billing
+  account and period, every amortized row and, from actual, only the commitment purchases and
+  refunds; BilledCost is the row's cost except for commitment-covered usage and unused
+  commitment (0), EffectiveCost the row's cost except for commitment purchases and refunds
+  (0). So sum(BilledCost) is the invoice and sum(EffectiveCost) the amortized cost.
+  **Only actual loaded** for a period: its rows, with the same rules: BilledCost is right,
+  EffectiveCost lacks the amortization (covered usage 0, purchases 0, as FOCUS requires of a
+  purchase that covers future charges): load the amortized export for it. **Only amortized
+  loaded**: its rows; EffectiveCost is right, BilledCost lacks the commitment purchases.
+
+One outer SELECT (:func:`_conform`) then holds both to FOCUS 1.2's rules between columns
+(a describing column NULL exactly when the column it describes is, CommitmentDiscountStatus
+only on usage, ConsumedQuantity only on usage that is not unused commitment...). ProviderName
+and InvoiceIssuerName are "Microsoft" (the validator wants BilledCost 0 where they differ).
+The lookup tables (regions, services) are literal VALUES inside the view, so reading
+``main.focus`` needs no plugin code.
+"""
+from __future__ import annotations
+
+from open_finops.core.focus import COLUMNS
+
+#: Azure's own columns of the view, after core's, with their types.
+X_COLUMNS = {
+    "x_ExportName": "VARCHAR", "x_BillingPeriod": "VARCHAR", "x_Dataset": "VARCHAR",
+    "x_UnusedCommitment": "BOOLEAN", "x_ResourceGroupName": "VARCHAR",
+    "x_SkuMeterCategory": "VARCHAR", "x_SkuMeterId": "VARCHAR",
+    "x_InvoiceSectionName": "VARCHAR", "x_BillingProfileId": "VARCHAR",
+    "x_CostCenter": "VARCHAR", "x_PricingUnitDescription": "VARCHAR",
+}
+#: Cost-details columns (lower case, after aliases) read as numbers and as dates.
+DETAIL_NUMBERS = {"quantity", "effectiveprice", "costinbillingcurrency", "unitprice", "paygprice",
+                  "costinpricingcurrency", "costinusd", "paygcostinbillingcurrency",
+                  "paygcostinusd", "exchangeratepricingtobilling"}
+DETAIL_DATES = {"date", "billingperiodstartdate", "billingperiodenddate",
+                "serviceperiodstartdate", "serviceperiodenddate", "exchangeratedate"}
+#: Older and EA names -> the lower-case names the tables keep.
+ALIASES = {"subscriptionguid": "subscriptionid", "usagedatetime": "date",
+           "pretaxcost": "costinbillingcurrency", "usagequantity": "quantity",
+           "billingcurrencycode": "billingcurrency", "resourcegroupname": "resourcegroup",
+           "departmentname": "invoicesectionname", "instanceid": "resourceid"}
+#: FOCUS 1.0 export names -> their FOCUS 1.2 names.
+FORWARD = {"x_InvoiceId": "InvoiceId", "x_PricingCurrency": "PricingCurrency",
+           "x_SkuMeterName": "SkuMeter"}
+
+# EA location names -> (RegionId, RegionName); MCA and FOCUS already use the ids.
+_REGIONS = [
+    ("us east", "eastus", "East US"), ("us east 2", "eastus2", "East US 2"),
+    ("us west", "westus", "West US"), ("us west 2", "westus2", "West US 2"),
+    ("us west 3", "westus3", "West US 3"), ("us central", "centralus", "Central US"),
+    ("us north central", "northcentralus", "North Central US"),
+    ("us south central", "southcentralus", "South Central US"),
+    ("us west central", "westcentralus", "West Central US"),
+    ("eu west", "westeurope", "West Europe"), ("eu north", "northeurope", "North Europe"),
+    ("uk south", "uksouth", "UK South"), ("uk west", "ukwest", "UK West"),
+    ("fr central", "francecentral", "France Central"),
+    ("de west central", "germanywestcentral", "Germany West Central"),
+    ("ch north", "switzerlandnorth", "Switzerland North"),
+    ("se central", "swedencentral", "Sweden Central"),
+    ("ap east", "eastasia", "East Asia"), ("ap southeast", "southeastasia", "Southeast Asia"),
+    ("ja east", "japaneast", "Japan East"), ("ja west", "japanwest", "Japan West"),
+    ("au east", "australiaeast", "Australia East"),
+    ("ca central", "canadacentral", "Canada Central"),
+    ("br south", "brazilsouth", "Brazil South"), ("in central", "centralindia", "Central India"),
+]
+# (consumed service, resource type) -> ServiceName, ServiceCategory, ServiceSubcategory, after
+# finops-toolkit's open data (Services.csv); '' matches any resource type.
+_SERVICES = [
+    ("microsoft.compute", "microsoft.compute/virtualmachines", "Virtual Machines", "Compute",
+     "Virtual Machines"),
+    ("microsoft.compute", "microsoft.compute/virtualmachinescalesets",
+     "Virtual Machine Scale Sets", "Compute", "Virtual Machines"),
+    ("microsoft.compute", "microsoft.compute/disks", "Managed Disks", "Storage", "Block Storage"),
+    ("microsoft.compute", "microsoft.compute/snapshots", "Managed Disks", "Storage",
+     "Block Storage"),
+    ("microsoft.storage", "", "Storage Accounts", "Storage", "Object Storage"),
+    ("microsoft.operationalinsights", "", "Log Analytics", "Management and Governance",
+     "Observability"),
+    ("microsoft.insights", "", "Azure Monitor", "Management and Governance", "Observability"),
+    ("microsoft.sql", "", "Azure SQL Database", "Databases", "Relational Databases"),
+    ("microsoft.documentdb", "", "Azure Cosmos DB", "Databases", "NoSQL Databases"),
+    ("microsoft.web", "", "App Service", "Web", "Application Platforms"),
+    ("microsoft.containerservice", "", "Azure Kubernetes Service", "Compute", "Containers"),
+    ("microsoft.network", "", "Virtual Network", "Networking", "Network Infrastructure"),
+    ("microsoft.keyvault", "", "Key Vault", "Security", "Secret Management"),
+    ("microsoft.capacity", "", "Azure Reservations", "Management and Governance",
+     "Cost Management"),
+    ("microsoft.billingbenefits", "", "Azure Savings Plan for Compute", "Compute",
+     "Other (Compute)"),
+    ("microsoft.saas", "", "Azure Marketplace", "Other", "Other (Other)"),
+]
+
+
+def _values(rows: list[tuple], alias: str, names: str) -> str:
+    body = ", ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows)
+    return f"(VALUES {body}) {alias}({names})"
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _col(have: dict[str, str], name: str, sql_type: str = "VARCHAR") -> str:
+    return quote(name) if name in have else f"CAST(NULL AS {sql_type})"
+
+
+def details_sql(have: dict[str, str], view: str) -> str:
+    """FOCUS-shaped rows of the cost-details tables (view ``view``, columns ``have``)."""
+    def c(name: str, sql_type: str = "VARCHAR") -> str:
+        return _col(have, name, sql_type)
+
+    cost = c("costinbillingcurrency", "DOUBLE")
+    model = f"replace(coalesce({c('pricingmodel')}, ''), ' ', '')"
+    charge = f"coalesce({c('chargetype')}, 'Usage')"
+    benefit = f"coalesce(NULLIF({c('benefitid')}, ''), NULLIF({c('reservationid')}, ''))"
+    committed = f"{model} IN ('Reservation', 'SavingsPlan')"
+    unused = f"{charge} IN ('UnusedReservation', 'UnusedSavingsPlan')"
+    covered = f"({charge} = 'Usage' AND {committed})"
+    bought = f"({charge} IN ('Purchase', 'Refund') AND {committed})"
+    mca = "agreement = 'MCA'"
+    uom = f"coalesce(NULLIF(trim({c('unitofmeasure')}), ''), '1')"
+    block = (f"CAST(coalesce(NULLIF(regexp_extract({uom}, '^([0-9]+)', 1), ''), '1') AS DOUBLE)"
+             f" * CASE WHEN regexp_matches({uom}, '^[0-9]+ ?K( |$)') THEN 1000 ELSE 1 END")
+    rest = f"trim(regexp_replace({uom}, '^[0-9.]+ ?K?', ''))"
+    unit = (f"CASE WHEN {rest} = '' THEN 'Units' WHEN starts_with({rest}, '/') THEN "
+            f"'Units' || {rest} WHEN {rest} IN ('Hour', 'Day', 'Month', 'Year', 'Minute', "
+            f"'Second') THEN {rest} || 's' ELSE {rest} END")
+    category = (f"CASE WHEN {charge} = 'Usage' OR {unused} THEN 'Usage' WHEN {charge} IN "
+                f"('Purchase', 'Refund') THEN 'Purchase' WHEN {charge} IN ('Tax', 'Credit') "
+                f"THEN {charge} ELSE 'Adjustment' END")
+    resource = f"NULLIF({c('resourceid')}, '')"
+    rtype = f"lower(regexp_extract({resource}, '/providers/([^/]+/[^/]+)', 1))"
+    location = f"lower(trim(coalesce({c('resourcelocation')}, '')))"
+    quantity = f"{c('quantity', 'DOUBLE')} / ({block})"
+    unit_price = (f"abs(CASE WHEN {c('unitprice', 'DOUBLE')} > 0 THEN {c('unitprice', 'DOUBLE')}"
+                  f" ELSE {c('effectiveprice', 'DOUBLE')} END)")
+    list_price = (f"abs({c('paygprice', 'DOUBLE')} * CASE WHEN {mca} THEN coalesce("
+                  f"{c('exchangeratepricingtobilling', 'DOUBLE')}, 1) ELSE 1 END)")
+    effective = f"CASE WHEN {bought} THEN 0 ELSE {cost} END"
+    select = {
+        "AvailabilityZone": f"NULLIF({c('availabilityzone')}, '')",
+        "BilledCost": f"CASE WHEN {covered} OR {unused} THEN 0 ELSE {cost} END",
+        "BillingAccountId": f"CASE WHEN {mca} THEN {c('billingprofileid')} "
+                            f"ELSE {c('billingaccountid')} END",
+        "BillingAccountName": f"CASE WHEN {mca} THEN {c('billingprofilename')} "
+                              f"ELSE {c('billingaccountname')} END",
+        "BillingAccountType": f"CASE WHEN {mca} THEN 'Billing Profile' "
+                              f"ELSE 'Billing Account' END",
+        "BillingCurrency": c("billingcurrency"),
+        "BillingPeriodEnd": "timezone('UTC', CAST(billing_period || '-01' AS TIMESTAMP) "
+                            "+ INTERVAL 1 MONTH)",
+        "BillingPeriodStart": "timezone('UTC', CAST(billing_period || '-01' AS TIMESTAMP))",
+        "ChargeCategory": category,
+        "ChargeClass": f"CASE WHEN {charge} = 'Refund' THEN 'Correction' END",
+        "ChargeDescription": f"coalesce(NULLIF({c('productname')}, ''), "
+                             f"NULLIF({c('metername')}, ''), {charge})",
+        "ChargeFrequency": f"CASE {c('frequency')} WHEN 'OneTime' THEN 'One-Time' WHEN "
+                           f"'Recurring' THEN 'Recurring' ELSE 'Usage-Based' END",
+        "ChargePeriodEnd": f"timezone('UTC', CAST({c('date', 'DATE')} AS TIMESTAMP) "
+                           f"+ INTERVAL 1 DAY)",
+        "ChargePeriodStart": f"timezone('UTC', CAST({c('date', 'DATE')} AS TIMESTAMP))",
+        "CommitmentDiscountId": benefit,
+        "CommitmentDiscountName": f"coalesce(NULLIF({c('benefitname')}, ''), "
+                                  f"NULLIF({c('reservationname')}, ''))",
+        "CommitmentDiscountStatus": f"CASE WHEN {unused} THEN 'Unused' ELSE 'Used' END",
+        "ConsumedQuantity": f"CASE WHEN {charge} = 'Usage' THEN {c('quantity', 'DOUBLE')} END",
+        "ConsumedUnit": unit,
+        "ContractedCost": f"CASE WHEN {charge} = 'Refund' THEN {cost} ELSE coalesce("
+                          f"{unit_price} * {quantity}, {cost}) END",
+        "ContractedUnitPrice": unit_price,
+        "EffectiveCost": effective,
+        "InvoiceId": f"NULLIF({c('invoiceid')}, '')",
+        "ListCost": f"coalesce({c('paygcostinbillingcurrency', 'DOUBLE')}, "
+                    f"{list_price} * {quantity}, {cost})",
+        "ListUnitPrice": list_price,
+        "PricingCategory": f"CASE WHEN {category} NOT IN ('Usage', 'Purchase') THEN NULL "
+                           f"WHEN {model} = 'Spot' THEN 'Dynamic' WHEN {committed} THEN "
+                           f"'Committed' ELSE 'Standard' END",
+        "PricingCurrency": f"coalesce(NULLIF({c('pricingcurrency')}, ''), "
+                           f"{c('billingcurrency')})",
+        "PricingCurrencyContractedUnitPrice": c("unitprice", "DOUBLE"),
+        "PricingCurrencyEffectiveCost": f"CASE WHEN {bought} THEN 0 ELSE coalesce("
+                                        f"{c('costinpricingcurrency', 'DOUBLE')}, {cost}) END",
+        "PricingCurrencyListUnitPrice": c("paygprice", "DOUBLE"),
+        "PricingQuantity": quantity,
+        "PricingUnit": unit,
+        "PublisherName": f"coalesce(NULLIF({c('publishername')}, ''), 'Microsoft')",
+        "RegionId": f"coalesce(_region_id, NULLIF(replace({location}, ' ', ''), ''))",
+        "RegionName": f"coalesce(_region_name, NULLIF(trim({c('resourcelocation')}), ''))",
+        "ResourceId": resource,
+        "ResourceName": f"coalesce(NULLIF({c('resourcename')}, ''), "
+                        f"NULLIF(regexp_extract({resource}, '[^/]+$'), ''))",
+        "ResourceType": rtype,
+        "ServiceCategory": "_category", "ServiceName": "_name",
+        "ServiceSubcategory": "_subcategory",
+        "SkuId": f"coalesce(NULLIF({c('productid')}, ''), NULLIF({c('partnumber')}, ''))",
+        "SkuMeter": f"NULLIF({c('metername')}, '')",
+        "SubAccountId": f"'/subscriptions/' || NULLIF({c('subscriptionid')}, '')",
+        "SubAccountName": c("subscriptionname"),
+        "Tags": c("tags"),
+        "x_UnusedCommitment": unused,
+        "x_ResourceGroupName": f"NULLIF({c('resourcegroup')}, '')",
+        "x_SkuMeterCategory": c("metercategory"), "x_SkuMeterId": c("meterid"),
+        "x_InvoiceSectionName": c("invoicesectionname"),
+        "x_BillingProfileId": c("billingprofileid"), "x_CostCenter": c("costcenter"),
+        "x_PricingUnitDescription": c("unitofmeasure"),
+    }
+    select.update(ProviderName="'Microsoft'", InvoiceIssuerName="'Microsoft'")
+    select = {**{name: f"CAST(NULL AS {sql_type})" for name, sql_type in COLUMNS.items()},
+              **select}
+    consumed = f"lower(coalesce({c('consumedservice')}, ''))"
+    benefit_service = (f"CASE WHEN {benefit} ILIKE '%/microsoft.capacity/%' THEN "
+                       f"'microsoft.capacity' WHEN {benefit} IS NOT NULL THEN "
+                       f"'microsoft.billingbenefits' END")
+    service_key = (f"CASE WHEN {c('publishertype')} = 'Marketplace' THEN 'microsoft.saas' "
+                   f"WHEN {unused} OR {bought} THEN {benefit_service} ELSE {consumed} END")
+    rows = (f"SELECT *, {service_key} AS _service, {rtype} AS _rtype, {location} AS _location "
+            f"FROM {view} d WHERE dataset = 'amortized' OR NOT EXISTS (SELECT 1 FROM {view} a "
+            f"WHERE a.dataset = 'amortized' AND a.billing_period = d.billing_period AND "
+            f"{_account(have, 'a')} = {_account(have, 'd')}) OR {bought}")
+    services = _values(_SERVICES, "s", "service, rtype, name, category, subcategory")
+    regions = _values(_REGIONS, "g", "original, id, name")
+    body = ", ".join(f"{expr} AS {quote(name)}" for name, expr in select.items())
+    fallback_name = f"coalesce(NULLIF({c('metercategory')}, ''), NULLIF({consumed}, ''), 'Other')"
+    return (
+        f"SELECT {body}, export_name AS x_ExportName, billing_period AS x_BillingPeriod, "
+        f"dataset AS x_Dataset FROM (SELECT r.* EXCLUDE (_service, _rtype, _location), "
+        f"coalesce(s.name, {fallback_name}) AS _name, coalesce(s.category, 'Other') AS _category,"
+        f" coalesce(s.subcategory, 'Other (Other)') AS _subcategory, g.id AS _region_id, "
+        f"g.name AS _region_name FROM ({rows}) r LEFT JOIN LATERAL (SELECT * FROM {services} "
+        f"WHERE s.service = r._service AND (rtype = '' OR rtype = r._rtype) ORDER BY rtype DESC "
+        f"LIMIT 1) s ON true LEFT JOIN {regions} ON g.original = r._location)")
+
+
+def _account(have: dict[str, str], alias: str) -> str:
+    def c(name: str) -> str:
+        return f"{alias}.{quote(name)}" if name in have else "CAST(NULL AS VARCHAR)"
+
+    return (f"(CASE WHEN {alias}.agreement = 'MCA' THEN {c('billingprofileid')} "
+            f"ELSE {c('billingaccountid')} END)")
+
+
+def exports_sql(have: dict[str, str], view: str) -> str:
+    """FOCUS-shaped rows of the FOCUS export tables (view ``view``, columns ``have``)."""
+    def c(name: str) -> str:
+        sql_type = COLUMNS.get(name, "VARCHAR")
+        if name in have:
+            return quote(name)
+        old = next((o for o, new in FORWARD.items() if new == name and o in have), None)
+        return f"CAST({quote(old)} AS {sql_type})" if old else f"CAST(NULL AS {sql_type})"
+
+    select = {name: c(name) for name in COLUMNS}
+    rate = "TRY_CAST(" + (quote("x_BillingExchangeRate") if "x_BillingExchangeRate" in have
+                          else "NULL") + " AS DOUBLE)"
+    select["PricingCurrencyEffectiveCost"] = (
+        f"coalesce({c('PricingCurrencyEffectiveCost')}, "
+        f"\"EffectiveCost\" / NULLIF({rate}, 0), \"EffectiveCost\")")
+    select["ServiceSubcategory"] = (f"coalesce({c('ServiceSubcategory')}, 'Other (' || "
+                                    f"coalesce(\"ServiceCategory\", 'Other') || ')')")
+    select["x_UnusedCommitment"] = "coalesce(\"CommitmentDiscountStatus\" = 'Unused', false)"
+    for name in X_COLUMNS:
+        if name in have and name not in select:
+            select[name] = quote(name)
+    select["x_ExportName"] = "export_name"
+    select["x_BillingPeriod"] = "billing_period"
+    select["x_Dataset"] = "dataset"
+    body = ", ".join(f"{expr} AS {quote(name)}" for name, expr in select.items())
+    return f"SELECT {body} FROM {view}"
+
+
+def _conform(inner: str) -> str:
+    """FOCUS 1.2's rules between columns, and its value sets, over FOCUS-shaped rows."""
+    fix = {
+        "BillingAccountType": "CASE WHEN BillingAccountId IS NOT NULL THEN "
+                              "coalesce(BillingAccountType, 'Billing Account') END",
+        "ChargeDescription": "coalesce(ChargeDescription, ServiceName, ChargeCategory)",
+        "CommitmentDiscountCategory": "CASE WHEN CommitmentDiscountId ILIKE "
+                                      "'%/microsoft.capacity/%' THEN 'Usage' WHEN "
+                                      "CommitmentDiscountId IS NOT NULL THEN 'Spend' END",
+        "CommitmentDiscountType": "CASE WHEN CommitmentDiscountId ILIKE "
+                                  "'%/microsoft.capacity/%' THEN 'Reservation' WHEN "
+                                  "CommitmentDiscountId IS NOT NULL THEN 'Savings Plan' END",
+        "CommitmentDiscountStatus": "CASE WHEN CommitmentDiscountId IS NOT NULL AND "
+                                    "ChargeCategory = 'Usage' THEN "
+                                    "coalesce(CommitmentDiscountStatus, 'Used') END",
+        "CommitmentDiscountUnit": "CASE WHEN CommitmentDiscountQuantity IS NOT NULL THEN "
+                                  "CommitmentDiscountUnit END",
+        "CommitmentDiscountQuantity": "CASE WHEN CommitmentDiscountUnit IS NOT NULL AND "
+                                      "CommitmentDiscountId IS NOT NULL AND ChargeCategory IN "
+                                      "('Usage', 'Purchase') THEN CommitmentDiscountQuantity "
+                                      "END",
+        "ConsumedQuantity": "CASE WHEN ChargeCategory = 'Usage' AND CommitmentDiscountStatus "
+                            "IS DISTINCT FROM 'Unused' AND ConsumedUnit IS NOT NULL "
+                            "THEN ConsumedQuantity END",
+        "ConsumedUnit": "CASE WHEN ChargeCategory = 'Usage' AND CommitmentDiscountStatus IS "
+                        "DISTINCT FROM 'Unused' AND ConsumedQuantity IS NOT NULL THEN "
+                        "ConsumedUnit END",
+        "InvoiceIssuerName": "coalesce(InvoiceIssuerName, 'Microsoft')",
+        "PricingCategory": "CASE WHEN ChargeCategory IN ('Usage', 'Purchase') THEN "
+                           "coalesce(PricingCategory, 'Standard') "
+                           "WHEN PricingCategory IN ('Standard', 'Committed', 'Dynamic', "
+                           "'Other') THEN PricingCategory END",
+        "PricingQuantity": "CASE WHEN PricingUnit IS NOT NULL THEN PricingQuantity END",
+        "PricingUnit": "CASE WHEN PricingQuantity IS NOT NULL THEN PricingUnit END",
+        "ProviderName": "coalesce(ProviderName, 'Microsoft')",
+        "PublisherName": "coalesce(PublisherName, 'Microsoft')",
+        "RegionName": "CASE WHEN RegionId IS NOT NULL THEN coalesce(RegionName, RegionId) END",
+        "ResourceType": "CASE WHEN ResourceId IS NOT NULL THEN coalesce(ResourceType, "
+                        "'Resource') END",
+        "ServiceCategory": "coalesce(ServiceCategory, 'Other')",
+        "ServiceName": "coalesce(ServiceName, 'Other')",
+        "SkuMeter": "CASE WHEN SkuId IS NOT NULL THEN coalesce(SkuMeter, SkuId) END",
+        "SkuPriceDetails": "CASE WHEN SkuPriceId IS NOT NULL AND json_valid(SkuPriceDetails) "
+                           "AND json_type(SkuPriceDetails) = 'OBJECT' AND SkuPriceDetails "
+                           "<> '{}' THEN SkuPriceDetails END",
+        "SubAccountName": "CASE WHEN SubAccountId IS NOT NULL THEN SubAccountName END",
+        "SubAccountType": "CASE WHEN SubAccountId IS NOT NULL THEN 'Subscription' END",
+        # Tags: a JSON object; Azure's older EA files leave out the braces.
+        "Tags": "CASE WHEN json_valid(_tags) AND json_type(_tags) = 'OBJECT' AND _tags <> '{}'"
+                " THEN _tags END",
+    }
+    columns = []
+    for name, sql_type in {**COLUMNS, **X_COLUMNS}.items():
+        expr = fix.get(name, quote(name))
+        columns.append(f"CAST({expr} AS {sql_type}) AS {quote(name)}")
+    tags = ("CASE WHEN trim(Tags) = '' THEN NULL WHEN starts_with(trim(Tags), '{') THEN "
+            "trim(Tags) ELSE '{' || trim(Tags) || '}' END AS _tags")
+    return f"SELECT {', '.join(columns)} FROM (SELECT *, {tags} FROM ({inner}))"
+
+
+def focus_sql(details: tuple[dict[str, str], str] | None,
+              exports: tuple[dict[str, str], str] | None) -> str:
+    """The SELECT of ``open_finops_azure.focus`` over the views of both kinds of table (None
+    where none is loaded)."""
+    parts = []
+    if details:
+        parts.append(details_sql(*details))
+    if exports:
+        parts.append(exports_sql(*exports))
+    if not parts:
+        empty = ", ".join(f"CAST(NULL AS {t}) AS {quote(n)}"
+                          for n, t in {**COLUMNS, **X_COLUMNS}.items())
+        return f"SELECT {empty} WHERE false"
+    return _conform("\nUNION ALL BY NAME\n".join(f"({part})" for part in parts))

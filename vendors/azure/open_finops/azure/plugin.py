@@ -1,0 +1,83 @@
+"""The ``finops azure`` commands, registered with core through the ``open_finops.vendors``
+entry point. Importing this module is cheap: DuckDB and the Azure SDK load with a command."""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from open_finops.core.plugins import VendorPlugin
+
+#: Every key of ``[azure]`` in config.toml (and OPEN_FINOPS_AZURE_<KEY>), with its default. A
+#: command-line option wins over the environment, which wins over the file.
+CONFIG_DEFAULTS: dict[str, Any] = {
+    "source": None,  # a folder laid out like the container, or az://CONTAINER/PATH
+    "account_url": None,  # https://ACCOUNT.blob.core.windows.net for az:// sources
+    "export_name": None,  # the export's name (its folder)
+    "kind": "auto",  # auto (the manifest, or a FOCUS header), actual, amortized or focus
+    "start": None,  # first billing period to import, YYYY-MM
+    "end": None,  # last billing period to import, YYYY-MM
+    "force": False,  # reload periods whose run is already loaded
+    "month": None,  # show-state and summary: only this billing period
+    "by": "service",  # summary: service, subscription, region or resource-group
+    "memory_limit": None,  # DuckDB memory_limit during imports, e.g. "4GB" (default 512MB)
+}
+
+
+def _handler(name: str):
+    def handler(args: argparse.Namespace, config: Any) -> int:
+        from open_finops.azure import commands
+
+        return getattr(commands, name)(args, config)
+
+    handler.__name__ = name
+    return handler
+
+
+def _source_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", metavar="PATH|az://CONTAINER/PATH",
+                        help="a folder laid out like the storage container, or az://")
+    parser.add_argument("--account-url", metavar="URL",
+                        help="the storage account's blob endpoint, for az:// sources")
+    parser.add_argument("--export-name", metavar="NAME", help="the export's name")
+    parser.add_argument("--kind", choices=("auto", "actual", "amortized", "focus"),
+                        help="what the export holds (default auto: its manifest, or a FOCUS "
+                             "header; older actual/amortized exports need it)")
+    parser.add_argument("--start", metavar="YYYY-MM", help="first billing period")
+    parser.add_argument("--end", metavar="YYYY-MM", help="last billing period")
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Azure costs into the Open FinOps Stack's DuckDB store."
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND",
+                                     help="one of these; 'finops azure COMMAND --help' tells more")
+
+    def add(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=summary, description=description,
+                                  epilog="Every option can also be set in [azure] of "
+                                         "config.toml or as OPEN_FINOPS_AZURE_<OPTION>.")
+        sub.set_defaults(handler=_handler(name.replace("-", "_")))
+        return sub
+
+    importer = add("import-costs", "load Cost Management exports into the database",
+                   "Load the newest run of each billing period of an Azure Cost Management "
+                   "export (actual, amortized or FOCUS): a newer run replaces the period, an "
+                   "unchanged one is skipped.")
+    _source_options(importer)
+    importer.add_argument("--force", action="store_const", const=True,
+                          help="reload periods whose run is already loaded")
+    _source_options(add("list-exports", "list the runs of an export at the source",
+                        "List the runs found at the source: period, layout, kind, format, run "
+                        "id, files, whether it is the newest and whether it is loaded."))
+    state = add("show-state", "show what is loaded and the import history",
+                "Show the loaded run of each period and every import attempt.")
+    state.add_argument("--month", metavar="YYYY-MM", help="only this billing period")
+    state.add_argument("--export-name", metavar="NAME", help="only this export")
+    summary = add("summary", "cost totals by service, subscription, region or resource group",
+                  "Print billed and effective cost totals of Azure's rows of the focus view.")
+    summary.add_argument("--month", metavar="YYYY-MM", help="only this billing period")
+    summary.add_argument("--by", choices=("service", "subscription", "region",
+                                          "resource-group"), help="group by (default service)")
+
+
+PLUGIN = VendorPlugin(name="azure", help="import Azure Cost Management exports into DuckDB",
+                      register=register, config_defaults=CONFIG_DEFAULTS)

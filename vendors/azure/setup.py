@@ -1,0 +1,39 @@
+"""open-finops-azure: Azure costs into the Open FinOps Stack."""
+from pathlib import Path
+
+from setuptools import find_namespace_packages, setup
+
+HERE = Path(__file__).parent
+
+setup(
+    name="open-finops-azure",
+    version="0.3.0",
+    description="Open FinOps Stack Azure plugin",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    author="Open FinOps Stack maintainers",
+    license="MIT",
+    license_files=["LICENSE"],
+    url="https://github.com/open-finops/open-finops-stack",
+    packages=find_namespace_packages(
+        include=["open_finops.azure", "open_finops.azure.*"]),
+    python_requires=">=3.10",
+    install_requires=[
+        "open-finops-core==0.3.0",
+        # The DuckDB contract: WRITER_DUCKDB of open_finops/core/store.py.
+        "duckdb>=1.5,<2.1",
+        "azure-storage-blob>=12.19",
+        "azure-identity>=1.15",
+    ],
+    entry_points={
+        "open_finops.vendors": ["azure = open_finops.azure.plugin:PLUGIN"],
+    },
+    classifiers=[
+        "Development Status :: 3 - Alpha",
+        "Environment :: Console",
+        "Operating System :: OS Independent",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3 :: Only",
+        "Topic :: Office/Business :: Financial",
+    ],
+)
