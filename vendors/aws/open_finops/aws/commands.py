@@ -12,6 +12,7 @@ from open_finops.aws import loader, store
 from open_finops.aws.errors import AwsError, UsageError, check_month, one_line
 from open_finops.aws.manifests import check_cur_version, find, latest, versions
 from open_finops.aws.sources import open_source
+from open_finops.core import focus as core_focus
 from open_finops.core.errors import FinopsError
 from open_finops.core.tables import emit, render
 
@@ -166,7 +167,8 @@ def summary(args: argparse.Namespace, config: Any) -> int:
             f"SELECT coalesce({column}, '(none)') AS grp, BillingCurrency, "
             # A commitment's unused part is a row of its own in FOCUS, not a line item.
             f"sum(BilledCost), sum(EffectiveCost), count(*) FILTER (NOT x_UnusedCommitment) "
-            f"FROM main.focus {where} "
+            # This vendor's rows only: main.focus holds every vendor's (core.focus).
+            f"FROM {store.SCHEMA}.{core_focus.VENDOR_VIEW} {where} "
             f"GROUP BY ALL ORDER BY sum(BilledCost) DESC NULLS LAST, grp", params).fetchall()
     except Exception as exc:
         import duckdb
