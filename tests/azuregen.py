@@ -144,21 +144,23 @@ _COST_NUMBERS = {
     "exchangeRatePricingToBilling"}
 
 # meter: (category, subcategory, name, unit, block, unit price, service family, consumed
-#         service, resource type, FOCUS service name, FOCUS service category, product name)
+#         service, resource type, FOCUS service name, FOCUS service category, product name,
+#         FOCUS service subcategory); the FOCUS service columns as finops-toolkit's Services.csv
+#         has them for (consumed service, resource type)
 METERS = {
     "vm": ("Virtual Machines", "Dv5 Series", "D2 v5", "1 Hour", 1, "0.096", "Compute",
            "Microsoft.Compute", "microsoft.compute/virtualmachines", "Virtual Machines",
-           "Compute", "Virtual Machines Dv5 Series - D2 v5 - US East"),
+           "Compute", "Virtual Machines Dv5 Series - D2 v5 - US East", "Virtual Machines"),
     "disk": ("Storage", "Premium SSD Managed Disks", "P10 LRS Disk", "1/Month", 1, "19.71",
-             "Storage", "Microsoft.Compute", "microsoft.compute/disks", "Managed Disks",
-             "Storage", "Premium SSD Managed Disks - P10 LRS"),
+             "Storage", "Microsoft.Compute", "microsoft.compute/disks", "Virtual Machines",
+             "Compute", "Premium SSD Managed Disks - P10 LRS", "Virtual Machines"),
     "blob": ("Storage", "General Block Blob v2", "Hot LRS Data Stored", "1 GB/Month", 1,
              "0.0184", "Storage", "Microsoft.Storage", "microsoft.storage/storageaccounts",
-             "Storage Accounts", "Storage", "General Block Blob v2 - Hot LRS"),
+             "Storage Accounts", "Storage", "General Block Blob v2 - Hot LRS", "Storage Platforms"),
     "logs": ("Log Analytics", "", "Analytics Logs Data Ingestion", "10 Hours", 10, "2.30",
              "Management and Governance", "Microsoft.OperationalInsights",
              "microsoft.operationalinsights/workspaces", "Azure Monitor",
-             "Management and Governance", "Log Analytics - Analytics Logs"),
+             "Management and Governance", "Log Analytics - Analytics Logs", "Observability"),
 }
 REGIONS = (("US East", "eastus", "East US"), ("EU West", "westeurope", "West Europe"))
 #: UnitOfMeasure -> the distinct unit (finops-toolkit's PricingUnits.csv), for the FOCUS rows.
@@ -447,6 +449,7 @@ def _focus_row(c: dict, agreement: str, account: tuple, version: str) -> dict:
     list_price = price * Decimal("1.1") if m else price
     pricing_qty = qty / block if m else qty
     committed = c["model"] in ("Reservation", "SavingsPlan")
+    invoice = f"G{year}{mon:02d}{account[0][-4:]}"
     row = {
         "BilledCost": billed, "EffectiveCost": effective,
         "ListCost": (list_price * pricing_qty).quantize(Decimal("1E-10")),
@@ -483,6 +486,10 @@ def _focus_row(c: dict, agreement: str, account: tuple, version: str) -> dict:
         "ServiceName": m[9] if m else (
             "Azure Marketplace" if c["publisher"] else
             "Azure Reservations" if reservation else "Azure Savings Plan for Compute"),
+        "ServiceSubcategory": m[12] if m else (
+            "Other (Other)" if c["publisher"] else
+            "Cost Management" if reservation else "Other (Compute)"),
+        "InvoiceId": invoice, "x_InvoiceId": invoice,
         "SkuId": "DZH318Z0BQ4L" if m else "", "SkuPriceId": "DZH318Z0BQ4L/0001" if m else "",
         "SubAccountId": f"/subscriptions/{sub_id}" if sub_id else "",
         "SubAccountName": sub_name, "SubAccountType": "Subscription" if sub_id else "",
@@ -738,22 +745,24 @@ def million_rows(root: Path, rows: int = 1_000_000, partitions: int = 4,
                 "CAST(i % 7 AS VARCHAR) || '\"}' ELSE '' END",
     })
     select = ", ".join(f'{e} AS "{c}"' for c, e in exprs.items())
-    base = (f"SELECT i, CAST((hash(i) % 2400000) / 100000.0 AS DECIMAL(18,6)) AS q "
-            f"FROM range({rows}) t(i)")
-    gen = (f"SELECT *, CAST(q * 0.096 AS DECIMAL(18,10)) AS cost FROM ({base})")
+
+    def rows_sql(start: int, step: int) -> str:
+        return (f"SELECT *, CAST(q * 0.096 AS DECIMAL(18,10)) AS cost FROM (SELECT i, "
+                f"CAST((hash(i) % 2400000) / 100000.0 AS DECIMAL(18,6)) AS q "
+                f"FROM range({start}, {rows}, {step}) t(i))")
+
     con = duckdb.connect()
     try:
-        con.execute(f"CREATE TEMP VIEW bench AS {gen}")
-        total = con.execute("SELECT sum(cost) FROM bench").fetchone()[0]
+        con.execute("SET enable_progress_bar = false")
+        total = con.execute(f"SELECT sum(cost) FROM ({rows_sql(0, 1)})").fetchone()[0]
         files, counts = [], []
         for p in range(partitions):
             key = f"{run_folder}/part_{p}_0001.csv.gz"
             dst = str(root / key).replace("'", "''")
-            con.execute(f"COPY (SELECT {select} FROM bench WHERE i % {partitions} = {p}) "
+            con.execute(f"COPY (SELECT {select} FROM ({rows_sql(p, partitions)})) "
                         f"TO '{dst}' (FORMAT csv, HEADER, COMPRESSION gzip)")
             files.append(key)
-            counts.append(con.execute(
-                f"SELECT count(*) FROM bench WHERE i % {partitions} = {p}").fetchone()[0])
+            counts.append(len(range(p, rows, partitions)))
     finally:
         con.close()
     submitted = f"{year}-{mon:02d}-{last:02d}T06:00:00.1234567Z"
