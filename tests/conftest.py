@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-# Fixtures of the release-pipeline tests (built_copy, local_index...) and of the aws tests
-# (workdir, finops), loaded as plugins so that their modules can also import the helpers.
-pytest_plugins = ["indexkit", "awskit"]
+# Fixtures of the release-pipeline tests (built_copy, local_index...), of the aws tests
+# (workdir, finops) and Azurite for the Blob Storage tests, loaded as plugins so that their
+# modules can also import the helpers.
+pytest_plugins = ["indexkit", "awskit", "azuritekit"]
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
