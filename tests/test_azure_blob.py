@@ -118,8 +118,9 @@ def test_errors_name_the_problem_in_one_line_without_a_secret(uploaded, env, mon
                        env.connection_string.replace(KEY, wrong_key))
     refused = error_of(lambda: blob_source(container).list(""))
     assert re.fullmatch(rf"cannot list az://{container}/{DIRECTORY}: access refused by "
-                        rf"{re.escape(env.endpoint)} \((AuthorizationFailure|AuthenticationFailed)\)"
-                        r"; check the key .*", str(refused)), refused
+                        rf"{re.escape(env.endpoint)} "
+                        r"\((AuthorizationFailure|AuthenticationFailed)\); check the key .*",
+                        str(refused)), refused
     assert wrong_key not in str(refused)
 
     with socket.socket() as sock:
