@@ -7,7 +7,6 @@ own. Skipped, saying why, only where Node.js is absent."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from conftest import REPO, free_port, stop
 #: The emulator's development account and key, published by Microsoft
 #: (learn.microsoft.com/azure/storage/common/storage-use-azurite#http-connection-strings).
 ACCOUNT = "devstoreaccount1"
@@ -32,12 +31,6 @@ class Azurite:
     connection_string: str
     log: Path
     started_in: float  # seconds from the process's start to its first answer
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _answers(url: str) -> bool:
@@ -66,7 +59,7 @@ def azurite(tmp_path_factory) -> Azurite:
     if shutil.which("node") is None:
         pytest.skip("Azurite needs Node.js 18+ (node not found; apt-get install nodejs npm)")
     node_modules = install()
-    port = _free_port()
+    port = free_port()
     logdir = tmp_path_factory.mktemp("azurite")
     log = logdir / "azurite.log"
     began = time.monotonic()
@@ -87,12 +80,7 @@ def azurite(tmp_path_factory) -> Azurite:
     started_in = time.monotonic() - began
     yield Azurite(endpoint, f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};"
                   f"AccountKey={KEY};BlobEndpoint={endpoint};", log, started_in)
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+    stop(server)
 
 
 def upload_tree(connection_string: str, container: str, root: Path,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import socket
 import sys
 import uuid
 from pathlib import Path
@@ -19,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import azuregen  # noqa: E402
 from azuritekit import ACCOUNT, KEY, upload_tree  # noqa: E402
-from conftest import VENV, base_env, run  # noqa: E402
+from conftest import VENV, base_env, free_port, run  # noqa: E402
 from open_finops.azure import sources  # noqa: E402
 from open_finops.azure.errors import AzureError, UsageError  # noqa: E402
 
@@ -123,9 +122,7 @@ def test_errors_name_the_problem_in_one_line_without_a_secret(uploaded, env, mon
                         str(refused)), refused
     assert wrong_key not in str(refused)
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{sock.getsockname()[1]}/{ACCOUNT}"
+    closed = f"http://127.0.0.1:{free_port()}/{ACCOUNT}"
     monkeypatch.setenv(sources.CONNECTION_STRING,
                        env.connection_string.replace(env.endpoint, closed))
     unreachable = error_of(lambda: blob_source(container).list(""))

@@ -130,6 +130,18 @@ class RemoteSource(Source):
     ``batch_bytes`` is on disk at once."""
 
     workers = 4
+    #: Objects are named SCHEME://BUCKET/ROOT_PREFIX/KEY (a bucket, or a container).
+    scheme = ""
+    bucket = ""
+
+    def remote_key(self, key: str) -> str:
+        """The object's name in its bucket."""
+        return f"{self.root_prefix}/{key}" if self.root_prefix else key
+
+    def describe(self, key: str = "") -> str:
+        path = self.remote_key(key) if key else self.root_prefix
+        where = f"{self.scheme}://{self.bucket}"
+        return f"{where}/{path}" if path else where
 
     @property
     def batch_bytes(self) -> int:

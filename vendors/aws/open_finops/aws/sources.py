@@ -29,6 +29,7 @@ class S3Source(sources.RemoteSource):
     SSO, roles, session tokens; ``AWS_ENDPOINT_URL_S3`` for S3-compatible endpoints)."""
 
     error = AwsError
+    scheme = "s3"
 
     def __init__(self, uri: str, client: Any = None) -> None:
         rest = uri[len("s3://"):]
@@ -48,18 +49,11 @@ class S3Source(sources.RemoteSource):
             self._client = boto3.session.Session().client("s3")
         return self._client
 
-    def _key(self, key: str) -> str:
-        return f"{self.root_prefix}/{key}" if self.root_prefix else key
-
-    def describe(self, key: str = "") -> str:
-        path = self._key(key) if key else self.root_prefix
-        return f"s3://{self.bucket}/{path}" if path else f"s3://{self.bucket}"
-
     def _fail(self, exc: Exception, what: str) -> AwsError:
         return AwsError(f"{what}: {_s3_reason(exc)}")
 
     def list(self, folder: str) -> dict[str, Obj]:
-        prefix = self._key(folder).rstrip("/") + "/"
+        prefix = self.remote_key(folder).rstrip("/") + "/"
         strip = len(self.root_prefix) + 1 if self.root_prefix else 0
         found: dict[str, Obj] = {}
         try:
@@ -77,7 +71,7 @@ class S3Source(sources.RemoteSource):
 
     def read_bytes(self, key: str) -> bytes:
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            response = self.client.get_object(Bucket=self.bucket, Key=self.remote_key(key))
             return response["Body"].read()
         except Exception as exc:
             raise self._fail(exc, f"cannot read {self.describe(key)}") from None
@@ -88,7 +82,7 @@ class S3Source(sources.RemoteSource):
 
     def download(self, obj: Obj, path: Path) -> None:
         try:
-            self.client.download_file(self.bucket, self._key(obj.key), str(path))
+            self.client.download_file(self.bucket, self.remote_key(obj.key), str(path))
         except Exception as exc:
             raise self._fail(exc, f"cannot download {self.describe(obj.key)}") from None
 

@@ -68,6 +68,7 @@ class BlobSource(sources.RemoteSource):
     """``az://CONTAINER/PATH`` in the account of the connection string or of ``account_url``."""
 
     error = AzureError
+    scheme = "az"
 
     def __init__(self, uri: str, account_url: str | None = None,
                  environ: dict[str, str] | None = None) -> None:
@@ -76,7 +77,7 @@ class BlobSource(sources.RemoteSource):
         if not _CONTAINER.match(container):
             raise UsageError(f"source {uri}: expected az://CONTAINER/PATH, the container's name "
                              f"3-63 lowercase letters, digits and single hyphens")
-        self.container = container
+        self.bucket = self.container = container
         self.root_prefix = prefix.strip("/")
         environ = os.environ if environ is None else environ
         quiet_sdk_logs()
@@ -116,13 +117,6 @@ class BlobSource(sources.RemoteSource):
                              f"OPEN_FINOPS_AZURE_ACCOUNT_URL) or {CONNECTION_STRING}")
         return service.get_container_client(self.container)
 
-    def _key(self, key: str) -> str:
-        return f"{self.root_prefix}/{key}" if self.root_prefix else key
-
-    def describe(self, key: str = "") -> str:
-        path = self._key(key) if key else self.root_prefix
-        return f"az://{self.container}/{path}" if path else f"az://{self.container}"
-
     def _fail(self, exc: Exception, what: str) -> AzureError:
         return AzureError(f"{what}: {self._reason(exc)}")
 
@@ -155,7 +149,7 @@ class BlobSource(sources.RemoteSource):
         return one_line(exc)
 
     def list(self, folder: str) -> dict[str, Obj]:
-        prefix = self._key(folder).strip("/")
+        prefix = self.remote_key(folder).strip("/")
         prefix = prefix + "/" if prefix else ""
         strip = len(self.root_prefix) + 1 if self.root_prefix else 0
         found: dict[str, Obj] = {}
@@ -172,7 +166,7 @@ class BlobSource(sources.RemoteSource):
 
     def read_bytes(self, key: str) -> bytes:
         try:
-            return self.client.download_blob(self._key(key)).readall()
+            return self.client.download_blob(self.remote_key(key)).readall()
         except Exception as exc:
             raise self._fail(exc, f"cannot read {self.describe(key)}") from None
 
@@ -185,7 +179,7 @@ class BlobSource(sources.RemoteSource):
             else None
         try:
             with path.open("wb") as out:
-                self.client.download_blob(self._key(obj.key), max_concurrency=2,
+                self.client.download_blob(self.remote_key(obj.key), max_concurrency=2,
                                           progress_hook=hook).readinto(out)
         except OSError as exc:
             raise AzureError(f"cannot download {self.describe(obj.key)} to {path.parent}: "
