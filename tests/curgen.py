@@ -78,6 +78,16 @@ def _lit(value) -> str:
     return repr(value)
 
 
+# On-Demand Capacity Reservations: some EC2 usage runs in one, used or not. Legacy CUR has
+# them as reservation/CapacityReservation*, CUR 2.0 (INCLUDE CAPACITY RESERVATION DATA) as
+# capacity_reservation_capacity_reservation_*.
+_CAPACITY = "r.product_code = 'AmazonEC2' AND r.item_type = 'Usage' AND r.res_idx % 7 = 0"
+_CAPACITY_ARN = (f"CASE WHEN {_CAPACITY} THEN 'arn:aws:ec2:' || r.region || ':' || r.account || "
+                 "':capacity-reservation/cr-' || r.res_idx END")
+_CAPACITY_STATUS = (f"CASE WHEN {_CAPACITY} THEN CASE WHEN r.i % 2 = 0 THEN 'Used' ELSE 'Unused' "
+                    "END END")
+_CAPACITY_TYPE = f"CASE WHEN {_CAPACITY} THEN 'ODCR' END"
+
 # The legacy columns: (category, name, the name AWS gives the column in its legacy Parquet files
 # and in CUR 2.0, manifest type, SQL over the generated row ``r``). The Parquet names are written
 # out as AWS spells them, not computed: the importer's normalization is what they check.
@@ -190,6 +200,12 @@ LEGACY_COLUMNS: tuple[tuple[str, str, str, str, str], ...] = (
      "CASE WHEN r.item_type = 'DiscountedUsage' THEN '2024-06-01T00:00:00.000Z' END"),
     ("reservation", "SubscriptionId", "reservation_subscription_id", "String",
      "CAST(r.res_idx + 1000 AS VARCHAR)"),
+    ("reservation", "CapacityReservationArn", "reservation_capacity_reservation_arn", "String",
+     _CAPACITY_ARN),
+    ("reservation", "CapacityReservationStatus", "reservation_capacity_reservation_status",
+     "String", _CAPACITY_STATUS),
+    ("reservation", "CapacityReservationType", "reservation_capacity_reservation_type", "String",
+     _CAPACITY_TYPE),
     ("savingsPlan", "SavingsPlanARN", "savings_plan_savings_plan_a_r_n", "String",
      "CASE WHEN r.sp THEN "
      "'arn:aws:savingsplans::" + PAYER + ":savingsplan/sp-0001' END"),
@@ -233,9 +249,10 @@ CUR2_PRODUCT_COLUMNS = {
     "product_location_type", "product_instance_type", "product_instance_family",
     "product_usagetype", "product_operation", "product_sku",
 }
-# Legacy columns CUR 2.0 does not have (their content moved to a map or does not exist).
-CUR2_DROPPED = {"product_servicename", "product_region"}
-_CAPACITY = "r.product_code = 'AmazonEC2' AND r.item_type = 'Usage' AND r.res_idx % 7 = 0"
+# Legacy columns CUR 2.0 does not have (their content moved to a map, to columns of another
+# name such as capacity_reservation_*, or does not exist).
+CUR2_DROPPED = {"product_servicename", "product_region", "reservation_capacity_reservation_arn",
+                "reservation_capacity_reservation_status", "reservation_capacity_reservation_type"}
 # FOCUS 1.0 values of the generator's units and AWS's ServiceCategory of its products.
 FOCUS_UNITS = {"Hrs": "Hours", "GB-Mo": "GB-Months", "Lambda-GB-Second": "GB-Seconds",
                "Metrics": "Metrics", "Units": "Units"}
@@ -327,6 +344,8 @@ class Totals:
     by_region: dict[str, float] = field(default_factory=dict)
     by_category: dict[str, float] = field(default_factory=dict)
     effective_by_type: dict[str, float] = field(default_factory=dict)  # by line item type
+    # CUR's capacity reservation status -> (line items, unblended cost) of the line items in one
+    capacity_reservations: dict[str, tuple[int, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -459,15 +478,9 @@ class CurBucket:
                              + "], e -> e[2] IS NOT NULL))" if tags else "MAP {}",
             "cost_category": "MAP {}::MAP(VARCHAR, VARCHAR)",
             "discount": "MAP {}::MAP(VARCHAR, DOUBLE)",
-            # On-Demand Capacity Reservations (INCLUDE CAPACITY RESERVATION DATA): some EC2
-            # usage runs in one, used or not.
-            "capacity_reservation_capacity_reservation_arn": f"CASE WHEN {_CAPACITY} THEN "
-            "'arn:aws:ec2:' || r.region || ':' || r.account || ':capacity-reservation/cr-' "
-            "|| r.res_idx END",
-            "capacity_reservation_capacity_reservation_status": f"CASE WHEN {_CAPACITY} THEN "
-            "CASE WHEN r.i % 2 = 0 THEN 'Used' ELSE 'Unused' END END",
-            "capacity_reservation_capacity_reservation_type": f"CASE WHEN {_CAPACITY} THEN "
-            "'ODCR' END",
+            "capacity_reservation_capacity_reservation_arn": _CAPACITY_ARN,
+            "capacity_reservation_capacity_reservation_status": _CAPACITY_STATUS,
+            "capacity_reservation_capacity_reservation_type": _CAPACITY_TYPE,
         }
         for col, expr in extra.items():
             if fmt == "csv" and col in ("product", "resource_tags", "cost_category", "discount"):
@@ -767,6 +780,9 @@ def _totals(con) -> Totals:
             f"SELECT {expr}, sum(unblended_cost) FROM r GROUP BY ALL").fetchall()))
     totals.effective_by_type = dict(con.execute(
         f"SELECT item_type, sum({effective}) FROM r GROUP BY ALL").fetchall())
+    totals.capacity_reservations = {status: (count, cost) for status, count, cost in con.execute(
+        f"SELECT {_CAPACITY_STATUS}, count(*), sum(unblended_cost) FROM r "
+        f"WHERE {_CAPACITY} GROUP BY ALL").fetchall()}
     return totals
 
 

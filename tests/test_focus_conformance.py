@@ -23,7 +23,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from curgen import MARKETPLACE_CODE, MARKETPLACE_SELLER, SERVICES, CurBucket  # noqa: E402
+from curgen import (  # noqa: E402
+    MARKETPLACE_CODE, MARKETPLACE_SELLER, SERVICES, CurBucket, Delivery)
 from open_finops.aws.loader import import_cur  # noqa: E402
 from open_finops.aws.sources import LocalSource  # noqa: E402
 
@@ -119,19 +120,27 @@ def _import(source: Path, export: str, db: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> Path:
-    """Every format of the generator, one period invoiced (final) and one not yet."""
+def generated_deliveries(tmp_path_factory) -> tuple[Path, dict[str, Delivery]]:
+    """Every format of the generator, one period invoiced (final) and one not yet: the
+    database and the deliveries by export name."""
     root = tmp_path_factory.mktemp("generated")
     bucket = CurBucket(root / "bucket")
     db = root / "finops.duckdb"
-    bucket.legacy("v1csv", "2024-01", rows=900, final=True)
-    bucket.legacy("v1pq", "2024-02", rows=400, mode="overwrite", fmt="parquet", seed=2)
-    bucket.cur2("v2pq", "2024-01", rows=400, seed=3, final=True)
-    bucket.cur2("v2csv", "2024-02", rows=400, fmt="csv", seed=4)
-    bucket.focus_export("focus", "2024-02", rows=400, seed=6)
-    for export in ("v1csv", "v1pq", "v2pq", "v2csv", "focus"):
-        _import(bucket.source, export, db)
-    return db
+    deliveries = [
+        bucket.legacy("v1csv", "2024-01", rows=900, final=True),
+        bucket.legacy("v1pq", "2024-02", rows=400, mode="overwrite", fmt="parquet", seed=2),
+        bucket.cur2("v2pq", "2024-01", rows=400, seed=3, final=True),
+        bucket.cur2("v2csv", "2024-02", rows=400, fmt="csv", seed=4),
+        bucket.focus_export("focus", "2024-02", rows=400, seed=6),
+    ]
+    for delivery in deliveries:
+        _import(bucket.source, delivery.export_name, db)
+    return db, {delivery.export_name: delivery for delivery in deliveries}
+
+
+@pytest.fixture(scope="module")
+def generated(generated_deliveries) -> Path:
+    return generated_deliveries[0]
 
 
 def sample_layout(root: Path) -> Path:
@@ -287,18 +296,33 @@ def test_capacity_reservation_status(dataset):
     """FOCUS 1.2, CapacityReservationStatus: "CapacityReservationStatus MUST be null when
     CapacityReservationId is null." and "CapacityReservationStatus MUST NOT be null when
     CapacityReservationId is not null and ChargeCategory is "Usage"." focus-validator
-    2.2.1's CapacityReservationStatus-C-004-C (run with --applicability-criteria ALL) loses
-    its condition and checks "MUST NOT be null" on every row."""
+    2.2.1 (run with --applicability-criteria ALL) drops the condition of both rules (written
+    {"AND": ...} without a CheckFunction, which its condition compiler skips), so
+    CapacityReservationStatus-C-003-C checks "MUST be null" and CapacityReservationStatus-
+    C-004-C "MUST NOT be null" on every row: no dataset with a row passes both."""
     assert violations(dataset, "CapacityReservationId IS NULL AND "
                                "CapacityReservationStatus IS NOT NULL") == 0
     assert violations(dataset, "CapacityReservationId IS NOT NULL AND ChargeCategory = 'Usage' "
                                "AND CapacityReservationStatus IS NULL") == 0
 
 
-def test_the_generator_has_capacity_reservations_used_and_unused(generated):
-    assert query(generated, "SELECT DISTINCT CapacityReservationStatus FROM focus WHERE "
-                            "CapacityReservationId IS NOT NULL ORDER BY 1") == [
-        ("Unused",), ("Used",)]
+@pytest.mark.parametrize("export", ["v1csv", "v1pq", "v2pq", "v2csv"])
+def test_capacity_reservations_of_legacy_cur_and_cur2(generated_deliveries, export):
+    """Legacy CUR's reservation/CapacityReservationArn and /CapacityReservationStatus (CSV,
+    and Parquet with empty strings for none) and CUR 2.0's capacity_reservation_* columns:
+    the line items the generator put in a capacity reservation, used or not, and no other."""
+    db, deliveries = generated_deliveries
+    expected = deliveries[export].totals.capacity_reservations
+    rows = query(db, f"SELECT CapacityReservationStatus, count(*), sum(BilledCost), "
+                     f"bool_and(regexp_matches(CapacityReservationId, "
+                     f"'^arn:aws:ec2:[a-z0-9-]+:[0-9]{{12}}:capacity-reservation/cr-[0-9]+$')) "
+                     f"FROM focus WHERE x_ExportName = '{export}' AND "
+                     f"CapacityReservationId IS NOT NULL GROUP BY ALL")
+    got = {status: (count, billed) for status, count, billed, _ in rows}
+    assert set(got) == set(expected) == {"Used", "Unused"}, got
+    for status, (count, billed) in expected.items():
+        assert got[status] == (count, pytest.approx(billed, **APPROX)), status
+    assert all(arn_ok for *_, arn_ok in rows), rows
 
 
 def test_sku_price_details_only_with_a_sku_price(dataset):
@@ -310,9 +334,10 @@ def test_commitment_status_and_consumption(dataset):
     CommitmentDiscountId is null." and "CommitmentDiscountStatus MUST NOT be null when
     CommitmentDiscountId is not null and Charge Category is "Usage"." focus-validator
     2.2.1's CommitmentDiscountStatus-C-004-C (run with --applicability-criteria ALL) checks
-    "MUST NOT be null" where CommitmentDiscountId IS null, the inverse of the text; its
-    allowed values (CommitmentDiscountStatus-C-005-M: Active, Expired, Pending) are not the
-    text's either (Used, Unused)."""
+    "MUST NOT be null" where CommitmentDiscountId is null, the condition of C-003-C ("MUST be
+    null" there): a row without a commitment (a tax, a credit, on-demand usage) fails one of
+    the two, whatever its status. The allowed values of CommitmentDiscountStatus-C-005-M
+    (Active, Expired, Pending) are not the text's (Used, Unused) either; it passes anyway."""
     assert violations(dataset, "(CommitmentDiscountStatus IS NULL) <> "
                                "(CommitmentDiscountId IS NULL OR ChargeCategory <> 'Usage')") == 0
     assert violations(dataset, "ConsumedQuantity IS NOT NULL AND (ChargeCategory <> 'Usage' OR "
@@ -399,8 +424,13 @@ def test_tags_are_keyed_as_focus_says_in_every_format(generated):
 def test_effective_cost_of_a_purchase_that_covers_no_future_charges_is_its_cost(generated):
     """FOCUS 1.2, EffectiveCost: "EffectiveCost MUST be 0 when ChargeCategory is "Purchase"
     and the purchase is intended to cover future eligible charges." A fee that is not a
-    commitment (here half of the generator's Fee lines) covers none, so its EffectiveCost is
-    its cost. focus-validator 2.2.1's rule EffectiveCost-C-005-C checks every Purchase row."""
+    commitment (here half of the generator's Fee lines; in CUR support, domain registrations,
+    Marketplace fees) covers none, so its EffectiveCost is its cost. It is still a Purchase,
+    FOCUS 1.2, ChargeCategory: "Positive or negative charges for the acquisition of a service
+    or resource bought upfront or on a recurring basis including refunds.", and no Usage row
+    carries its amortization, so 0 would drop it from every EffectiveCost total.
+    focus-validator 2.2.1's rule EffectiveCost-C-005-C checks "EffectiveCost = 0" on every
+    Purchase row."""
     rows = query(generated, "SELECT count(*), sum(EffectiveCost), sum(BilledCost) FROM focus "
                             "WHERE ChargeCategory = 'Purchase' AND CommitmentDiscountId IS NULL")
     count, effective, billed = rows[0]
@@ -413,7 +443,11 @@ def test_invoice_id_is_null_exactly_until_the_period_is_invoiced(generated):
     null when the charge is associated with either an issued invoice or a pre-generated
     provisional invoice." focus-validator 2.2.1 checks both without their condition
     (InvoiceId-C-004-C: always null, InvoiceId-C-005-C: never null), so one of them fails on
-    any dataset with a row."""
+    any dataset with a row (both, and their composites InvoiceId-C-003-C and -C-000-O, on
+    one that holds an invoiced period and one not yet invoiced, as here). CUR has no
+    provisional invoice: "Until the report is final, the InvoiceId is blank" (AWS's
+    bill_invoice_id), so a not yet invoiced charge is associated with no invoice and an ID
+    made up for it would name an invoice that does not exist."""
     rows = dict(query(generated, "SELECT x_BillingPeriod || ' ' || x_ExportName, "
                                  "count(InvoiceId) = count(*) FROM focus GROUP BY ALL"))
     assert rows == {"2024-01 v1csv": True, "2024-01 v2pq": True, "2024-02 v1pq": False,

@@ -42,6 +42,10 @@ back to "Units" where CUR has a quantity but no unit. CUR's public rates are in 
 currency (``pricing/currency``) and its other amounts in the billing currency, so
 PricingCurrencyListUnitPrice is the public rate and PricingCurrencyContractedUnitPrice and
 PricingCurrencyEffectiveCost are only filled where the two currencies are the same.
+CapacityReservationId and CapacityReservationStatus come from CUR 2.0's
+``capacity_reservation_*`` columns or legacy CUR's ``reservation/CapacityReservationArn`` and
+``reservation/CapacityReservationStatus`` (Used or Unused; CUR's Reserved and Cancelled, of
+future-dated reservations, have no FOCUS value).
 
 Values: date-times are TIMESTAMP WITH TIME ZONE in UTC whatever the session's time zone;
 units are FOCUS UnitFormat (``Hrs`` -> ``Hours``, ``GB-Mo`` -> ``GB-Months``: FOCUS writes the
@@ -221,9 +225,12 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
     })
     commitment_status = (f"CASE WHEN ({commitment_id}) IS NULL THEN NULL WHEN {unused_row} "
                          f"THEN 'Unused' WHEN ({category}) = 'Usage' THEN 'Used' END")
-    capacity_id = first(text("capacity_reservation_capacity_reservation_arn"),
-                        text("capacity_reservation_capacity_reservation_a_r_n"))
-    capacity_status = first(text("capacity_reservation_capacity_reservation_status"))
+    # CUR 2.0's capacity_reservation_* columns or legacy CUR's reservation/CapacityReservation*.
+    capacity_id = first(*(text(f"{prefix}capacity_reservation_{arn}")
+                          for prefix in ("capacity_reservation_", "reservation_")
+                          for arn in ("arn", "a_r_n")))
+    capacity_status = first(text("capacity_reservation_capacity_reservation_status"),
+                            text("reservation_capacity_reservation_status"))
     invoicing_entity = text("bill_invoicing_entity")
     contracted_rate = first(num("line_item_net_unblended_rate"), num("line_item_unblended_rate"),
                             sql_type="DOUBLE")
