@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-# Fixtures of the release-pipeline tests (built_copy, local_index...) and of the aws tests
-# (workdir, finops), loaded as plugins so that their modules can also import the helpers.
-pytest_plugins = ["indexkit", "awskit"]
+# Fixtures of the release-pipeline tests (built_copy, local_index...), of the aws tests
+# (workdir, finops) and Azurite for the Blob Storage tests, loaded as plugins so that their
+# modules can also import the helpers.
+pytest_plugins = ["indexkit", "awskit", "azuritekit"]
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
@@ -139,3 +141,20 @@ def releasekit(*args: str, repo: Path = REPO, env: dict[str, str] | None = None,
     env["PYTHONPATH"] = str(repo / "scripts")
     return run([str(VENV / "bin" / "python"), "-m", "releasekit", *args], cwd=repo, env=env,
                check=check, timeout=timeout)
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on now (for a test's own server)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop(server: subprocess.Popen) -> None:
+    """End a test's server: TERM, then KILL if it has not gone within 10 s."""
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()

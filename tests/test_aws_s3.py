@@ -3,7 +3,6 @@ standard AWS_ENDPOINT_URL and fake credentials in the environment (the default c
 chain, no credentials option)."""
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -17,23 +16,17 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from conftest import REPO, VENV, base_env, run  # noqa: E402
+from conftest import REPO, VENV, base_env, free_port, run, stop  # noqa: E402
 from curgen import CurBucket, Delivery  # noqa: E402
 from open_finops.aws import sources  # noqa: E402
 
 APPROX = {"rel": 1e-9, "abs": 1e-6}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto_endpoint(tmp_path_factory):
     """`moto_server` on a free port, for the tests of this module."""
-    port = _free_port()
+    port = free_port()
     log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
     server = subprocess.Popen([str(VENV / "bin" / "moto_server"), "-H", "127.0.0.1", "-p",
                                str(port)], stdout=log, stderr=subprocess.STDOUT,
@@ -50,11 +43,7 @@ def moto_endpoint(tmp_path_factory):
                 raise RuntimeError(f"moto_server did not start; see {log.name}") from None
             time.sleep(0.1)
     yield endpoint
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    stop(server)
     log.close()
 
 
