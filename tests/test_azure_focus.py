@@ -19,9 +19,14 @@ from conftest import VENV, base_env, run
 import azuregen
 import readerkit
 from curgen import CurBucket
+import test_focus_conformance as conformance
 from test_focus_conformance import ALLOWED, COLUMNS, NOT_NULL, PAIRS, TAX_NULL, UNIT
 
 FINOPS = str(VENV / "bin" / "finops")
+# (describing column, the column it describes): the pairs the AWS test has in its parameters.
+DESCRIBING = next(mark.args[1] for mark in
+                  conformance.test_null_exactly_when_the_column_it_describes_is_null.pytestmark
+                  if mark.name == "parametrize")
 # The rows of each view, read once per module into a temporary table (a query of the view
 # itself is planned anew each time, ~0.1 s); the views' own columns are checked on the views.
 VIEWS = {"azure_rows": "open_finops_azure.focus", "all_rows": "main.focus"}
@@ -217,14 +222,7 @@ def test_usage_and_purchases_have_quantity_unit_and_pricing_category(con, view, 
                                  f"DISTINCT FROM 'Correction' AND {column} IS NULL") == 0
 
 
-@pytest.mark.parametrize("this, that", [
-    ("PricingUnit", "PricingQuantity"), ("ConsumedUnit", "ConsumedQuantity"),
-    ("SubAccountName", "SubAccountId"), ("SubAccountType", "SubAccountId"),
-    ("BillingAccountType", "BillingAccountId"), ("RegionName", "RegionId"),
-    ("ResourceType", "ResourceId"), ("CommitmentDiscountCategory", "CommitmentDiscountId"),
-    ("CommitmentDiscountType", "CommitmentDiscountId"),
-    ("CommitmentDiscountUnit", "CommitmentDiscountQuantity"), ("SkuMeter", "SkuId"),
-])
+@pytest.mark.parametrize("this, that", DESCRIBING)
 def test_null_exactly_when_the_column_it_describes_is_null(con, view, this, that):
     assert violations(con, view, f"({this} IS NULL) <> ({that} IS NULL)") == 0
 
