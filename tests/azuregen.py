@@ -454,7 +454,7 @@ def _focus_row(c: dict, agreement: str, account: tuple, version: str) -> dict:
         "BilledCost": billed, "EffectiveCost": effective,
         "ListCost": (list_price * pricing_qty).quantize(Decimal("1E-10")),
         "ContractedCost": (price * pricing_qty).quantize(Decimal("1E-10")),
-        "ListUnitPrice": list_price, "ContractedUnitPrice": price,
+        "ListUnitPrice": abs(list_price), "ContractedUnitPrice": abs(price),  # FOCUS: >= 0
         "BillingAccountId": account[0], "BillingAccountName": account[1],
         "BillingAccountType": "Billing Account" if agreement == "EA" else "Billing Profile",
         "BillingCurrency": "USD", "BillingPeriodStart": ts(first), "BillingPeriodEnd": ts(nxt),

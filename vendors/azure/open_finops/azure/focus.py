@@ -4,25 +4,36 @@ Two inputs, one output with core's columns (open_finops.core.focus.COLUMNS) and 
 
 * the FOCUS exports ("Cost and usage details (FOCUS)", 1.0, 1.0r2, 1.2-preview): their FOCUS
   columns as they are; the 1.0 names carried forward (``x_InvoiceId`` -> InvoiceId,
-  ``x_PricingCurrency`` -> PricingCurrency, ``x_SkuMeterName`` -> SkuMeter); columns 1.0 lacks
+  ``x_PricingCurrency`` -> PricingCurrency, ``x_SkuMeterName`` -> SkuMeter, also beside a 1.2
+  export whose table brings the new name); columns 1.0 lacks
   derived where FOCUS defines them (ServiceSubcategory ``Other (<ServiceCategory>)``,
   PricingCurrencyEffectiveCost from EffectiveCost and the exchange rate), NULL otherwise
   (CapacityReservation*, CommitmentDiscountQuantity/Unit);
 * the cost details ("actual" and "amortized", EA and MCA), as Microsoft's FinOps toolkit
   converts them (docs-mslearn/focus/convert.md): where both kinds are loaded for a billing
-  account and period, every amortized row and, from actual, only the commitment purchases and
-  refunds; BilledCost is the row's cost except for commitment-covered usage and unused
-  commitment (0), EffectiveCost the row's cost except for commitment purchases and refunds
-  (0). So sum(BilledCost) is the invoice and sum(EffectiveCost) the amortized cost.
-  **Only actual loaded** for a period: its rows, with the same rules: BilledCost is right,
-  EffectiveCost lacks the amortization (covered usage 0, purchases 0, as FOCUS requires of a
-  purchase that covers future charges): load the amortized export for it. **Only amortized
+  account and period, every amortized row and, from actual, the commitment purchases and
+  refunds; BilledCost from actual, EffectiveCost from amortized. Each amortized row is paired
+  with the actual row of the same charge (:func:`_paired`: same day, subscription, resource,
+  meter, charge type, pricing model, commitment, product, location; the n-th with the n-th),
+  whose cost is its BilledCost (and whose invoiceId it takes); an actual row without a partner
+  comes in alone with EffectiveCost 0. So sum(BilledCost) is the actual export's total (the
+  invoice) and sum(EffectiveCost) the amortized one's, to the cent, also when one export was
+  re-run for a period and the other not (yet): a customer schedules the two exports apart, an
+  import can run between their runs, one can fail. (Chosen over having the generator restate
+  amortized with actual: that would hide the case.) Unused commitment has no actual partner:
+  BilledCost 0, as in Azure's own FOCUS export. **Only actual loaded** for a period: its rows,
+  BilledCost its cost except commitment-covered usage (0), EffectiveCost its cost except
+  commitment purchases and refunds (0, as FOCUS requires of a purchase that covers future
+  charges): it lacks the amortization, load the amortized export for it. **Only amortized
   loaded**: its rows; EffectiveCost is right, BilledCost lacks the commitment purchases.
 
 One outer SELECT (:func:`_conform`) then holds both to FOCUS 1.2's rules between columns
 (a describing column NULL exactly when the column it describes is, CommitmentDiscountStatus
 only on usage, ConsumedQuantity only on usage that is not unused commitment...). ProviderName
 and InvoiceIssuerName are "Microsoft" (the validator wants BilledCost 0 where they differ).
+ServiceCategory and ServiceSubcategory follow ServiceName wherever the name is one of
+:data:`_SERVICES` (also for the FOCUS exports: a 1.0 export has no subcategory, and one
+ServiceName must have one category and subcategory across exports and vendors).
 The lookup tables (regions, services) are literal VALUES inside the view, so reading
 ``main.focus`` needs no plugin code.
 """
@@ -83,8 +94,8 @@ _SERVICES = [
     ("microsoft.compute", "microsoft.compute/disks", "Managed Disks", "Storage", "Block Storage"),
     ("microsoft.compute", "microsoft.compute/snapshots", "Managed Disks", "Storage",
      "Block Storage"),
-    ("microsoft.storage", "", "Storage Accounts", "Storage", "Object Storage"),
-    ("microsoft.operationalinsights", "", "Log Analytics", "Management and Governance",
+    ("microsoft.storage", "", "Storage Accounts", "Storage", "Storage Platforms"),
+    ("microsoft.operationalinsights", "", "Azure Monitor", "Management and Governance",
      "Observability"),
     ("microsoft.insights", "", "Azure Monitor", "Management and Governance", "Observability"),
     ("microsoft.sql", "", "Azure SQL Database", "Databases", "Relational Databases"),
@@ -150,10 +161,9 @@ def details_sql(have: dict[str, str], view: str) -> str:
                   f" ELSE {c('effectiveprice', 'DOUBLE')} END)")
     list_price = (f"abs({c('paygprice', 'DOUBLE')} * CASE WHEN {mca} THEN coalesce("
                   f"{c('exchangeratepricingtobilling', 'DOUBLE')}, 1) ELSE 1 END)")
-    effective = f"CASE WHEN {bought} THEN 0 ELSE {cost} END"
     select = {
         "AvailabilityZone": f"NULLIF({c('availabilityzone')}, '')",
-        "BilledCost": f"CASE WHEN {covered} OR {unused} THEN 0 ELSE {cost} END",
+        "BilledCost": "_billed",
         "BillingAccountId": f"CASE WHEN {mca} THEN {c('billingprofileid')} "
                             f"ELSE {c('billingaccountid')} END",
         "BillingAccountName": f"CASE WHEN {mca} THEN {c('billingprofilename')} "
@@ -182,8 +192,8 @@ def details_sql(have: dict[str, str], view: str) -> str:
         "ContractedCost": f"CASE WHEN {charge} = 'Refund' THEN {cost} ELSE coalesce("
                           f"{unit_price} * {quantity}, {cost}) END",
         "ContractedUnitPrice": unit_price,
-        "EffectiveCost": effective,
-        "InvoiceId": f"NULLIF({c('invoiceid')}, '')",
+        "EffectiveCost": "_effective",
+        "InvoiceId": "_invoice",
         "ListCost": f"coalesce({c('paygcostinbillingcurrency', 'DOUBLE')}, "
                     f"{list_price} * {quantity}, {cost})",
         "ListUnitPrice": list_price,
@@ -193,8 +203,9 @@ def details_sql(have: dict[str, str], view: str) -> str:
         "PricingCurrency": f"coalesce(NULLIF({c('pricingcurrency')}, ''), "
                            f"{c('billingcurrency')})",
         "PricingCurrencyContractedUnitPrice": c("unitprice", "DOUBLE"),
-        "PricingCurrencyEffectiveCost": f"CASE WHEN {bought} THEN 0 ELSE coalesce("
-                                        f"{c('costinpricingcurrency', 'DOUBLE')}, {cost}) END",
+        "PricingCurrencyEffectiveCost": f"CASE WHEN _effective = 0 THEN 0 ELSE coalesce("
+                                        f"{c('costinpricingcurrency', 'DOUBLE')}, _effective)"
+                                        f" END",
         "PricingCurrencyListUnitPrice": c("paygprice", "DOUBLE"),
         "PricingQuantity": quantity,
         "PricingUnit": unit,
@@ -229,9 +240,7 @@ def details_sql(have: dict[str, str], view: str) -> str:
     service_key = (f"CASE WHEN {c('publishertype')} = 'Marketplace' THEN 'microsoft.saas' "
                    f"WHEN {unused} OR {bought} THEN {benefit_service} ELSE {consumed} END")
     rows = (f"SELECT *, {service_key} AS _service, {rtype} AS _rtype, {location} AS _location "
-            f"FROM {view} d WHERE dataset = 'amortized' OR NOT EXISTS (SELECT 1 FROM {view} a "
-            f"WHERE a.dataset = 'amortized' AND a.billing_period = d.billing_period AND "
-            f"{_account(have, 'a')} = {_account(have, 'd')}) OR {bought}")
+            f"FROM ({_paired(have, view, cost, covered, unused, bought)}) d")
     services = _values(_SERVICES, "s", "service, rtype, name, category, subcategory")
     regions = _values(_REGIONS, "g", "original, id, name")
     body = ", ".join(f"{expr} AS {quote(name)}" for name, expr in select.items())
@@ -246,22 +255,67 @@ def details_sql(have: dict[str, str], view: str) -> str:
         f"LIMIT 1) s ON true LEFT JOIN {regions} ON g.original = r._location)")
 
 
-def _account(have: dict[str, str], alias: str) -> str:
+def _account(have: dict[str, str]) -> str:
     def c(name: str) -> str:
-        return f"{alias}.{quote(name)}" if name in have else "CAST(NULL AS VARCHAR)"
+        return quote(name) if name in have else "CAST(NULL AS VARCHAR)"
 
-    return (f"(CASE WHEN {alias}.agreement = 'MCA' THEN {c('billingprofileid')} "
+    return (f"(CASE WHEN agreement = 'MCA' THEN {c('billingprofileid')} "
             f"ELSE {c('billingaccountid')} END)")
+
+
+#: The columns that tell one charge from another in both cost-details datasets (what the
+#: amortized export changes of a charge is its cost and prices, never these).
+_CHARGE_KEY = ("date", "subscriptionid", "resourceid", "meterid", "chargetype", "pricingmodel",
+               "benefitid", "reservationid", "productname", "resourcelocation")
+
+
+def _paired(have: dict[str, str], view: str, cost: str, covered: str, unused: str,
+            bought: str) -> str:
+    """The cost-details rows with their ``_billed`` and ``_effective``. Where a billing
+    account's period has both datasets, each amortized row is paired with the actual row of
+    the same charge (:data:`_CHARGE_KEY`, the n-th with the n-th), which gives its BilledCost
+    (0 if none: unused commitment); an actual row with no amortized partner (a commitment
+    purchase or refund, or a charge a newer actual run restated) comes in alone with
+    EffectiveCost 0. So sum(BilledCost) is the actual export's total and sum(EffectiveCost)
+    the amortized one's, even when one was re-run and the other not yet."""
+    def c(name: str) -> str:
+        return f"CAST({quote(name)} AS VARCHAR)" if name in have else "''"
+
+    key = " || chr(31) || ".join(f"coalesce({c(name)}, '')" for name in _CHARGE_KEY)
+    order = ", ".join(f"{c(name)} NULLS FIRST" for name in ("quantity", "tags", "additionalinfo"))
+    part = "_account, billing_period, dataset, _key"
+    both = ("(_account, billing_period) IN (SELECT _account, billing_period FROM t GROUP BY ALL "
+            "HAVING count(DISTINCT dataset) = 2)")
+    same = "a._account = x._account AND a.billing_period = x.billing_period AND a._key = x._key " \
+           "AND a._rank = x._rank"
+    cost_of = quote("costinbillingcurrency")
+    invoice = f"NULLIF({c('invoiceid')}, '')"
+    return (
+        f"WITH t AS (SELECT *, {_account(have)} AS _account, {key} AS _key, row_number() OVER "
+        f"(PARTITION BY {part} ORDER BY {order}) AS _rank FROM {view}), "
+        f"p AS (SELECT * FROM t WHERE {both}) "
+        f"SELECT *, CASE WHEN {covered} OR {unused} THEN 0 ELSE {cost} END AS _billed, "
+        f"CASE WHEN {bought} THEN 0 ELSE {cost} END AS _effective, {invoice} AS _invoice "
+        f"FROM t WHERE NOT {both} "
+        f"UNION ALL BY NAME SELECT a.* EXCLUDE (_invoice), coalesce(x.{cost_of}, 0) AS _billed, "
+        f"a.{cost_of} AS _effective, coalesce(a._invoice, x._invoice) AS _invoice "
+        f"FROM (SELECT *, {invoice} AS _invoice FROM p WHERE dataset = 'amortized') a "
+        f"LEFT JOIN (SELECT *, {invoice} AS _invoice FROM p WHERE dataset = 'actual') x "
+        f"ON {same} "
+        f"UNION ALL BY NAME SELECT a.*, a.{cost_of} AS _billed, 0 AS _effective, {invoice} AS "
+        f"_invoice FROM p a WHERE a.dataset = 'actual' AND NOT EXISTS (SELECT 1 FROM p x "
+        f"WHERE x.dataset = 'amortized' AND {same})")
 
 
 def exports_sql(have: dict[str, str], view: str) -> str:
     """FOCUS-shaped rows of the FOCUS export tables (view ``view``, columns ``have``)."""
     def c(name: str) -> str:
         sql_type = COLUMNS.get(name, "VARCHAR")
-        if name in have:
-            return quote(name)
         old = next((o for o, new in FORWARD.items() if new == name and o in have), None)
-        return f"CAST({quote(old)} AS {sql_type})" if old else f"CAST(NULL AS {sql_type})"
+        old = f"CAST(NULLIF(CAST({quote(old)} AS VARCHAR), '') AS {sql_type})" if old else None
+        if name in have:  # a 1.2 table beside a 1.0 one (UNION BY NAME): either may have it
+            return f"coalesce({quote(name)}, {old})" if old else quote(name)
+        return old or f"CAST(NULL AS {sql_type})"
 
     select = {name: c(name) for name in COLUMNS}
     rate = "TRY_CAST(" + (quote("x_BillingExchangeRate") if "x_BillingExchangeRate" in have
@@ -321,7 +375,6 @@ def _conform(inner: str) -> str:
         "RegionName": "CASE WHEN RegionId IS NOT NULL THEN coalesce(RegionName, RegionId) END",
         "ResourceType": "CASE WHEN ResourceId IS NOT NULL THEN coalesce(ResourceType, "
                         "'Resource') END",
-        "ServiceCategory": "coalesce(ServiceCategory, 'Other')",
         "ServiceName": "coalesce(ServiceName, 'Other')",
         "SkuMeter": "CASE WHEN SkuId IS NOT NULL THEN coalesce(SkuMeter, SkuId) END",
         "SkuPriceDetails": "CASE WHEN SkuPriceId IS NOT NULL AND json_valid(SkuPriceDetails) "
@@ -333,13 +386,21 @@ def _conform(inner: str) -> str:
         "Tags": "CASE WHEN json_valid(_tags) AND json_type(_tags) = 'OBJECT' AND _tags <> '{}'"
                 " THEN _tags END",
     }
+    # One ServiceCategory and ServiceSubcategory per ServiceName (FOCUS 1.2, ServiceName), also
+    # across exports that disagree (a 1.0 export has no subcategory) and across accounts.
+    fix["ServiceCategory"] = "coalesce(n._category, ServiceCategory, 'Other')"
+    fix["ServiceSubcategory"] = ("coalesce(n._subcategory, ServiceSubcategory, 'Other (' || "
+                                 "coalesce(ServiceCategory, 'Other') || ')')")
+    names = {row[2]: row[2:] for row in _SERVICES}
+    canonical = _values(list(names.values()), "n", "_service, _category, _subcategory")
     columns = []
     for name, sql_type in {**COLUMNS, **X_COLUMNS}.items():
         expr = fix.get(name, quote(name))
         columns.append(f"CAST({expr} AS {sql_type}) AS {quote(name)}")
     tags = ("CASE WHEN trim(Tags) = '' THEN NULL WHEN starts_with(trim(Tags), '{') THEN "
             "trim(Tags) ELSE '{' || trim(Tags) || '}' END AS _tags")
-    return f"SELECT {', '.join(columns)} FROM (SELECT *, {tags} FROM ({inner}))"
+    return (f"SELECT {', '.join(columns)} FROM (SELECT *, {tags} FROM ({inner})) f "
+            f"LEFT JOIN {canonical} ON n._service = f.ServiceName")
 
 
 def focus_sql(details: tuple[dict[str, str], str] | None,
