@@ -21,16 +21,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+from harness import compare, run_child  # noqa: E402
+
 #: Product attribute columns added for --shape wide: about 160 columns in all.
 WIDE_ATTRIBUTES = 70
 
@@ -47,16 +47,6 @@ print(json.dumps({{"files": [str(p) for p in delivery.files], "source": str(buck
                   "columns": len(curgen.LEGACY_COLUMNS) + len(curgen.DEFAULT_TAGS) + attributes,
                   "rows": delivery.totals.rows}}))
 """
-DIRECT = """
-import json, sys, time, duckdb
-database, reader, files = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-con = duckdb.connect(database)
-started = time.perf_counter()
-con.execute(f"CREATE TABLE t AS SELECT * FROM {reader}(?)", [files])
-rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
-con.close()
-print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
-"""
 
 IMPORT = """
 import json, sys, time
@@ -71,27 +61,6 @@ seconds = time.perf_counter() - started
 assert all(r.status == "loaded" for r in results), results
 print(json.dumps({"seconds": seconds, "rows": sum(r.rows for r in results)}))
 """
-
-
-def run_child(code: str, *argv: str) -> dict:
-    """Run `code` in a fresh interpreter: its JSON result, wall time and the peak RSS of that
-    process alone (os.wait4)."""
-    started = time.perf_counter()
-    out_file = tempfile.TemporaryFile(mode="w+")
-    err_file = tempfile.TemporaryFile(mode="w+")
-    proc = subprocess.Popen([sys.executable, "-c", code, *argv], stdout=out_file,
-                            stderr=err_file, stdin=subprocess.DEVNULL, text=True)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.perf_counter() - started
-    out_file.seek(0)
-    err_file.seek(0)
-    if proc.returncode != 0:
-        raise SystemExit(f"child failed ({proc.returncode}):\n{err_file.read()}")
-    result = json.loads(out_file.read().strip().splitlines()[-1])
-    result["wall"] = wall
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # KiB on Linux
-    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,42 +88,12 @@ def main(argv: list[str] | None = None) -> int:
         size = sum(Path(p).stat().st_size for p in written["files"])
         print(f"==> written in {time.perf_counter() - started:.1f}s: {size / 1e6:.1f} MB, "
               f"{written['columns']} columns", file=sys.stderr)
-        files = json.dumps(written["files"])
         reader = "read_csv" if args.format == "csv" else "read_parquet"
-        runs: dict[str, list[dict]] = {"direct": [], "import": []}
-        for attempt in range(args.repeat):
-            for name in ("direct", "import"):
-                database = workdir / f"{name}-{attempt}.duckdb"
-                if name == "direct":
-                    result = run_child(DIRECT, str(database), reader, files)
-                else:
-                    result = run_child(IMPORT, str(database), written["source"], "bench",
-                                       args.memory_limit)
-                assert result["rows"] == args.rows, result
-                runs[name].append(result)
-                print(f"==> {name} #{attempt + 1}: {result['seconds']:.2f}s "
-                      f"({args.rows / result['seconds']:,.0f} rows/s), wall "
-                      f"{result['wall']:.2f}s, peak RSS {result['peak_rss_mb']:.0f} MB",
-                      file=sys.stderr)
-                database.unlink(missing_ok=True)
-        direct = statistics.median(r["seconds"] for r in runs["direct"])
-        imported = statistics.median(r["seconds"] for r in runs["import"])
-        report = {
-            "rows": args.rows,
-            "files": args.chunks,
-            "format": args.format,
-            "shape": args.shape,
-            "columns": written["columns"],
-            "megabytes": round(size / 1e6, 1),
-            "direct_seconds": round(direct, 3),
-            "import_seconds": round(imported, 3),
-            "direct_rows_per_second": round(args.rows / direct),
-            "import_rows_per_second": round(args.rows / imported),
-            "ratio_import_to_direct": round(imported / direct, 3),
-            "direct_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs["direct"])),
-            "import_peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs["import"])),
-            "cpus": os.cpu_count(),
-        }
+        report = compare(
+            workdir, args.rows, args.repeat, reader, written["files"],
+            lambda database: run_child(IMPORT, str(database), written["source"], "bench",
+                                       args.memory_limit))
+        report.update(format=args.format, shape=args.shape, columns=written["columns"])
         print(json.dumps(report, indent=2))
         return 0
     finally:

@@ -463,13 +463,15 @@ class Ledger:
                     "FILES", "STARTED", "FINISHED", "ERROR"],
                    [row if self.history_kind else row[:2] + row[3:] for row in history])])
 
-    def summary(self, database: Path, title: str, column: str, *, view: str,
-                missing: str, line_items: str = "count(*)", **equals: str | None) -> int:
-        """``summary``: billed and effective cost by ``column`` of ``view`` (where each
-        of ``equals`` holds), with a total per currency, on stdout; ``missing`` begins the
-        error when the view is not there ("no focus view")."""
+    def summary(self, database: Path, title: str, column: str, *, missing: str,
+                line_items: str = "count(*)", **equals: str | None) -> int:
+        """``summary``: billed and effective cost by ``column`` of this vendor's rows (where
+        each of ``equals`` holds), with a total per currency, on stdout; ``missing`` begins
+        the error when there are none ("no focus view")."""
         import duckdb
 
+        # This vendor's rows only: main.focus holds every vendor's (open_finops.core.focus).
+        view = f"{self.schema}.{core_focus.VENDOR_VIEW}"
         clause, params = where(**equals)
         con = self.connect(database, read_only=True)
         try:

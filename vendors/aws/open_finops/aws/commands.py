@@ -127,6 +127,6 @@ def summary(args: argparse.Namespace, config: Any) -> int:
     title, column = GROUPS[by]
     # A commitment's unused part is a row of its own in FOCUS, not a line item.
     return store.LEDGER.summary(
-        _database(config), title, column, view="main.focus", missing="no focus view",
+        _database(config), title, column, missing="no focus view",
         line_items="count(*) FILTER (NOT x_UnusedCommitment)", x_BillingPeriod=month,
         x_ExportName=export_name)

@@ -95,6 +95,5 @@ def summary(args: argparse.Namespace, config: Any) -> int:
     if by not in GROUPS:
         raise UsageError(f"--by: expected one of {', '.join(GROUPS)}, got {by!r}")
     title, column = GROUPS[by]
-    return store.LEDGER.summary(Path(config.database), title, column,
-                                view=f"{store.SCHEMA}.focus", missing="no Azure rows",
+    return store.LEDGER.summary(Path(config.database), title, column, missing="no Azure rows",
                                 x_BillingPeriod=month)
