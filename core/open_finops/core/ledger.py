@@ -314,13 +314,14 @@ class Ledger:
                        force: bool, memory_limit: str, log: Callable[[str], None],
                        load: Callable[[Any, Any, Path], Result],
                        skipped: Callable[[Any], str], refresh: Callable[[Any], None],
-                       prepare: Callable[[Any], None] | None = None) -> list[Result]:
+                       prepare: Callable[[Any], None] | None = None,
+                       publish: Callable[[Any, Path], Any] = core_store.publish) -> list[Result]:
         """Load each chosen period (period -> its newest version, which has a
         ``version_id``) with ``load(con, version, workdir)`` unless that version is already
         loaded (or ``force``: then ``skipped(version)`` names it in the message). Files are
         staged in :meth:`staging_folder`, emptied first (a killed import's leftovers; this
         import holds the database's lock) and removed at the end; the import ends by
-        publishing the copy Metabase reads (core's store)."""
+        publishing the copy Metabase reads (``publish``: core's store)."""
         con = self.connect(database, memory_limit=memory_limit, prepare=prepare)
         workdir = self.staging_folder(database)
         results = []
@@ -345,7 +346,7 @@ class Ledger:
             if not any(result.status == "loaded" for result in results):
                 # A database made by an earlier version gets this version's views all the same.
                 self._refresh(con, refresh)
-            core_store.publish(con, database)
+            publish(con, database)
         finally:
             con.close()
             shutil.rmtree(workdir, ignore_errors=True)
