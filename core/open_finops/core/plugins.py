@@ -13,6 +13,7 @@ command keeps working.
 from __future__ import annotations
 
 import argparse
+import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -94,6 +95,34 @@ class Discovery:
 
     plugins: dict[str, LoadedPlugin] = field(default_factory=dict)
     broken: dict[str, BrokenPlugin] = field(default_factory=dict)
+
+
+def subcommands(parser: Any, vendor: str, module: str) -> Callable[[str, str, str], Any]:
+    """The ``add(name, summary, description)`` of a vendor's ``register``: each command's
+    parser, whose handler is ``module``'s function of the command's name (``import-cur``:
+    ``import_cur``), imported only when the command runs so that ``--help`` stays cheap."""
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND",
+                                     help=f"one of these; 'finops {vendor} COMMAND --help' "
+                                          "tells more")
+
+    def add(name: str, summary: str, description: str) -> Any:
+        sub = commands.add_parser(name, help=summary, description=description,
+                                  epilog=f"Every option can also be set in [{vendor}] of "
+                                         f"config.toml or as OPEN_FINOPS_{vendor.upper()}"
+                                         "_<OPTION>.")
+        sub.set_defaults(handler=lazy_handler(module, name.replace("-", "_")))
+        return sub
+
+    return add
+
+
+def lazy_handler(module: str, name: str) -> Callable[[Any, Any], int]:
+    """A command handler that imports ``module`` when it runs and calls its ``name``."""
+    def handler(args: Any, config: Any) -> int:
+        return getattr(importlib.import_module(module), name)(args, config)
+
+    handler.__name__ = name
+    return handler
 
 
 def install_hint(name: str) -> str:

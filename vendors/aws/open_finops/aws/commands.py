@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
 from open_finops.aws import loader, store
-from open_finops.aws.errors import AwsError, UsageError, check_month, one_line
+from open_finops.aws.errors import UsageError, check_month
 from open_finops.aws.manifests import check_cur_version, find, latest, versions
 from open_finops.aws.sources import open_source
-from open_finops.core import focus as core_focus
 from open_finops.core.errors import FinopsError
+from open_finops.core.ledger import report
 from open_finops.core.tables import emit, render
 
 SECTION = "aws"
-#: How show-state names what was loaded.
-_KINDS = {"v1": "legacy", "v2": "2.0", "focus": "FOCUS"}
 logger = logging.getLogger(__name__)
 GROUPS = {
     "service": ("SERVICE", "ServiceName"),
@@ -49,11 +46,7 @@ def _cur_version(config: Any, args: argparse.Namespace) -> str:
 
 
 def _period_range(config: Any, args: argparse.Namespace) -> tuple[str | None, str | None]:
-    start = check_month(_option(config, args, "start"), "--start")
-    end = check_month(_option(config, args, "end"), "--end")
-    if start and end and start > end:
-        raise UsageError(f"--start {start} is after --end {end}")
-    return start, end
+    return store.LEDGER.period_range(_option(config, args, "start"), _option(config, args, "end"))
 
 
 def _database(config: Any) -> Path:
@@ -69,18 +62,9 @@ def import_cur(args: argparse.Namespace, config: Any) -> int:
     source = open_source(source_value)
     database = _database(config)
     loader.log_to_stderr(f"importing {export_name} from {source.describe()} into {database}")
-    results = loader.import_cur(
+    return report(loader.import_cur(
         source, export_name, database, cur_version=cur_version, start=start, end=end,
-        force=force, memory_limit=_option(config, args, "memory_limit") or None)
-    counts = {status: sum(r.status == status for r in results)
-              for status in ("loaded", "skipped", "failed")}
-    loader.log_to_stderr(f"done: {counts['loaded']} loaded, {counts['skipped']} up to date, "
-                         f"{counts['failed']} failed")
-    for result in results:
-        if result.status == "failed":
-            print(f"finops: error: {result.export_name} {result.period}: {result.message}",
-                  file=sys.stderr)
-    return 1 if counts["failed"] else 0
+        force=force, memory_limit=_option(config, args, "memory_limit") or None))
 
 
 def list_manifests(args: argparse.Namespace, config: Any) -> int:
@@ -122,8 +106,8 @@ def _loaded_versions(database: Path, export_name: str) -> dict[str, str] | None:
         loader.log_to_stderr(f"{exc}: LOADED is unknown")
         return None
     try:
-        return {entry.billing_period: entry.version_id
-                for entry in store.loaded(con, export_name)}
+        return {entry.billing_period: entry.version
+                for entry in store.LEDGER.loaded(con, export_name)}
     finally:
         con.close()
 
@@ -131,26 +115,7 @@ def _loaded_versions(database: Path, export_name: str) -> dict[str, str] | None:
 def show_state(args: argparse.Namespace, config: Any) -> int:
     period = check_month(_option(config, args, "billing_period"), "--billing-period")
     export_name = _option(config, args, "export_name") or None
-    con = store.connect(_database(config), read_only=True)
-    try:
-        loaded = store.loaded(con, export_name, period)
-        history = store.history(con, export_name, period)
-    finally:
-        con.close()
-    emit("\n".join([
-        "Loaded:",
-        render(["EXPORT", "BILLING_PERIOD", "CUR", "FORMAT", "VERSION_ID", "ROWS", "FILES",
-                "LOADED_AT"],
-               [(e.export_name, e.billing_period, _KINDS.get(e.cur_version, e.cur_version),
-                 e.format, e.version_id, e.row_count, e.file_count, e.loaded_at)
-                for e in loaded]),
-        "",
-        "History:",
-        render(["EXPORT", "BILLING_PERIOD", "VERSION_ID", "STATUS", "ROWS", "FILES",
-                "STARTED", "FINISHED", "ERROR"], history)]))
-    if not loaded and not history:
-        loader.log_to_stderr("nothing imported yet" + (f" for {period}" if period else ""))
-    return 0
+    return store.LEDGER.show_state(_database(config), export_name, period)
 
 
 def summary(args: argparse.Namespace, config: Any) -> int:
@@ -160,35 +125,8 @@ def summary(args: argparse.Namespace, config: Any) -> int:
         raise UsageError(f"--by: expected one of {', '.join(GROUPS)}, got {by!r}")
     export_name = _option(config, args, "export_name") or None
     title, column = GROUPS[by]
-    where, params = store.where(x_BillingPeriod=month, x_ExportName=export_name)
-    con = store.connect(_database(config), read_only=True)
-    try:
-        rows = con.execute(
-            f"SELECT coalesce({column}, '(none)') AS grp, BillingCurrency, "
-            # A commitment's unused part is a row of its own in FOCUS, not a line item.
-            f"sum(BilledCost), sum(EffectiveCost), count(*) FILTER (NOT x_UnusedCommitment) "
-            # This vendor's rows only: main.focus holds every vendor's (core.focus).
-            f"FROM {store.SCHEMA}.{core_focus.VENDOR_VIEW} {where} "
-            f"GROUP BY ALL ORDER BY sum(BilledCost) DESC NULLS LAST, grp", params).fetchall()
-    except Exception as exc:
-        import duckdb
-
-        if isinstance(exc, duckdb.CatalogException):
-            raise AwsError(f"no focus view in {_database(config)}: load a report first with "
-                           "'finops aws import-cur'") from None
-        if isinstance(exc, duckdb.Error):
-            raise AwsError(f"{_database(config)}: {one_line(exc)}") from None
-        raise
-    finally:
-        con.close()
-    if not rows:
-        scope = f" for {month}" if month else ""
-        loader.log_to_stderr(f"no cost data{scope}")
-    table = list(rows)
-    currencies = sorted({row[1] for row in rows if row[1]})
-    for currency in currencies:
-        mine = [row for row in rows if row[1] == currency]
-        table.append(("TOTAL", currency, sum(r[2] or 0.0 for r in mine),
-                      sum(r[3] or 0.0 for r in mine), sum(r[4] for r in mine)))
-    emit(render([title, "CURRENCY", "BILLED_COST", "EFFECTIVE_COST", "LINE_ITEMS"], table))
-    return 0
+    # A commitment's unused part is a row of its own in FOCUS, not a line item.
+    return store.LEDGER.summary(
+        _database(config), title, column, missing="no focus view",
+        line_items="count(*) FILTER (NOT x_UnusedCommitment)", x_BillingPeriod=month,
+        x_ExportName=export_name)

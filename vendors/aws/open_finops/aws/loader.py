@@ -18,11 +18,8 @@ end, so every gzip file is also verified by zlib, in a thread, while DuckDB load
 """
 from __future__ import annotations
 
-import contextlib
 import logging
-import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,11 +27,12 @@ from typing import Any
 from open_finops.aws import store
 from open_finops.aws.columns import (MAP_COLUMNS, canonical_type, focus_type, literal, quote,
                                      unique_names)
-from open_finops.aws.errors import AwsError, UsageError, one_line
+from open_finops.aws.errors import AwsError
 from open_finops.aws.manifests import Manifest, find, latest
-from open_finops.aws.sources import Obj, Source, cleanup
+from open_finops.aws.sources import Obj, Source
 from open_finops.core.imports import (csv_header, explain, log_to_stderr, plural, precise,
                                       verify_gzip)
+from open_finops.core.ledger import LoadFailed, Result, execute
 
 __all__ = ["Result", "import_cur", "log_to_stderr", "plural", "staging_folder", "verify_gzip"]
 
@@ -52,29 +50,9 @@ _NULL_TEXTS_IN = "('', 'None', 'null', 'NULL')"
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class Result:
-    export_name: str
-    period: str
-    status: str  # "loaded", "skipped" or "failed"
-    version_id: str
-    rows: int = 0
-    files: int = 0
-    message: str = ""
-
-
 def select_periods(manifests: list[Manifest], start: str | None,
                    end: str | None) -> dict[str, Manifest]:
-    if start and end and start > end:
-        raise UsageError(f"--start {start} is after --end {end}")
-    newest = latest(manifests)
-    chosen = {period: manifest for period, manifest in newest.items()
-              if (not start or period >= start) and (not end or period <= end)}
-    if not chosen and newest:
-        periods = list(newest)
-        raise AwsError(f"no billing period between {start or 'the first'} and "
-                       f"{end or 'the last'}: the manifests cover {periods[0]}..{periods[-1]}")
-    return chosen
+    return store.LEDGER.select_periods(latest(manifests), start, end)
 
 
 def import_cur(source: Source, export_name: str, database: Path, *, cur_version: str = "auto",
@@ -87,137 +65,54 @@ def import_cur(source: Source, export_name: str, database: Path, *, cur_version:
     for period, manifest in chosen.items():
         logger.info("%s: newest manifest %s (version %s, %d files)", period,
                     manifest.location, manifest.version_id, len(manifest.files))
-    con = store.connect(database, memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT)
-    workdir = staging_folder(database)
-    results = []
-    try:
-        cleanup(workdir)  # what a killed import left
-        try:
-            workdir.mkdir()
-        except OSError as exc:
-            raise AwsError(f"cannot create the staging folder {workdir}: {exc.strerror}") from None
-        store.mark_interrupted(con)
-        current = {entry.billing_period: entry for entry in store.loaded(con, export_name)}
-        for period, manifest in chosen.items():
-            have = current.get(period)
-            if have and have.version_id == manifest.version_id and not force:
-                log(f"{export_name} {period}: version {manifest.version_id} already loaded "
-                    f"({have.row_count:,} rows); skipped")
-                results.append(Result(export_name, period, "skipped", manifest.version_id,
-                                      have.row_count, have.file_count))
-                continue
-            results.append(_import_period(con, source, manifest, workdir, log))
-        if not any(result.status == "loaded" for result in results):
-            # A database made by an earlier version gets this version's views all the same.
-            _refresh_views(con)
-        store.publish(con, database)
-    finally:
-        con.close()
-        cleanup(workdir)
-    return results
-
-
-def _refresh_views(con: Any) -> None:
-    import duckdb
-
-    try:
-        store.refresh_views(con)
-    except duckdb.Error as exc:
-        raise AwsError(f"cannot update the views: {one_line(exc)}") from None
+    return store.LEDGER.import_periods(
+        database, export_name, chosen, force=force,
+        memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT, log=log,
+        load=lambda con, manifest, workdir: _import_period(con, source, manifest, workdir, log),
+        skipped=lambda manifest: f"version {manifest.version_id}",
+        refresh=store.refresh_views, prepare=store.ensure_views,
+        # Looked up when it runs: benchmarks/publish.py times the import without it.
+        publish=lambda con, database: store.publish(con, database))
 
 
 def staging_folder(database: Path) -> Path:
     """Where an import into ``database`` stages its files."""
-    return Path(f"{database}.aws-staging")
+    return store.LEDGER.staging_folder(database)
 
 
 def _import_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
                    log: Log) -> Result:
-    import duckdb
-
     period = manifest.period or "?"
     attempt = store.Attempt(manifest.export_name, period, manifest.cur_version, manifest.fmt,
                             manifest.version_id, manifest.location, len(manifest.files),
                             store.now())
-    label = f"{manifest.export_name} {period}"
-    log(f"{label}: loading {manifest.kind} version {manifest.version_id} "
-        f"({plural(len(manifest.files), f'{manifest.fmt} file')})")
-    try:
-        try:
-            store.record_started(con, attempt)
-        except duckdb.Error as exc:
-            raise AwsError(f"cannot record the import: {one_line(exc)}") from None
-        problem = manifest.problem()
-        if problem:
-            raise AwsError(problem)
-        rows = _replace_period(con, source, manifest, workdir, attempt)
-    except AwsError as exc:
-        message = str(exc)
-        try:
-            store.record_failure(con, attempt, message)
-        except Exception as record_exc:  # the store itself is broken: say so, keep going
-            message += f" (and the failure could not be recorded: {one_line(record_exc)})"
-        log(f"{label}: failed; the data loaded before is unchanged")
-        return Result(manifest.export_name, period, "failed", manifest.version_id,
-                      0, len(manifest.files), message)
-    log(f"{label}: loaded {plural(rows, 'row')} from {plural(len(manifest.files), 'file')}")
-    return Result(manifest.export_name, period, "loaded", manifest.version_id, rows,
-                  len(manifest.files))
+    log(f"{manifest.export_name} {period}: loading {manifest.kind} version "
+        f"{manifest.version_id} ({plural(len(manifest.files), f'{manifest.fmt} file')})")
+    return store.LEDGER.import_period(
+        con, attempt, manifest.problem(),
+        lambda: (_replace_period(con, source, manifest, workdir, attempt), ""), log)
 
 
 def _replace_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
                     attempt: store.Attempt) -> int:
-    import duckdb
-
-    name = store.table_name(manifest.export_name, manifest.period or "")
+    name = store.LEDGER.table_name(manifest.export_name, manifest.period or "")
     table = f"{store.SCHEMA}.{quote(name)}"
     constants = {"export_name": manifest.export_name, "billing_period": manifest.period}
-    names: dict[str, str] = {}
-    staging = Path(tempfile.mkdtemp(dir=workdir))
-    con.execute("BEGIN TRANSACTION")
-    try:
-        _execute(con, f"DROP TABLE IF EXISTS {table}")
-        columns: dict[str, str] | None = None
-        with ThreadPoolExecutor(max_workers=2) as verifier, \
-                contextlib.closing(source.stage(manifest.files, staging)) as batches:
-            for batch in batches:
-                for obj, path in batch:
-                    names[str(path)] = source.describe(obj.key)
-                checks = [verifier.submit(verify_gzip, path, names[str(path)], AwsError)
-                          for _obj, path in batch if path.name.endswith(".gz")]
-                try:
-                    columns = _load_batch(con, table, columns, manifest.fmt, batch, names,
-                                          constants, _Naming.of(manifest.cur_version))
-                except _LoadFailed as failed:
-                    # A broken gzip file is the cause of whatever DuckDB made of it.
-                    for check in checks:
-                        check.result()
-                    raise AwsError(explain(failed.error, names, failed.paths,
-                                           manifest.location)) from None
-                for check in checks:
-                    check.result()
+    columns: dict[str, str] | None = None
+
+    def load(batch: list[tuple[Obj, Path]], names: dict[str, str]) -> None:
+        nonlocal columns
+        columns = _load_batch(con, table, columns, manifest.fmt, batch, names, constants,
+                              _Naming.of(manifest.cur_version))
+
+    def finish() -> int:
         rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] if columns else 0
-        store.record_loaded(con, attempt, name if columns else None, rows)
+        store.LEDGER.record_loaded(con, attempt, name if columns else None, rows)
         store.refresh_views(con)
-        con.execute("COMMIT")
         return rows
-    except BaseException as exc:
-        with contextlib.suppress(Exception):
-            con.execute("ROLLBACK")
-        if isinstance(exc, duckdb.Error):
-            raise AwsError(explain(exc, names, manifest=manifest.location)) from None
-        raise
-    finally:
-        cleanup(staging)
 
-
-class _LoadFailed(Exception):
-    """DuckDB's ``error`` while it loaded ``paths`` (files with the same columns)."""
-
-    def __init__(self, error: Exception, paths: list[Path]) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.paths = paths
+    return store.LEDGER.replace_period(con, source, manifest.files, workdir, table,
+                                       manifest.location, load, finish)
 
 
 @dataclass(frozen=True)
@@ -248,22 +143,17 @@ def _load_batch(con: Any, table: str, columns: dict[str, str] | None, fmt: str,
                                                          naming):
         try:
             if columns is None:
-                _execute(con, f"CREATE TABLE {table} AS {select}")
+                execute(con, f"CREATE TABLE {table} AS {select}")
                 columns = dict(select_columns)
                 continue
             for column, sql_type in select_columns:
                 if column not in columns:
-                    _execute(con, f"ALTER TABLE {table} ADD COLUMN {quote(column)} {sql_type}")
+                    execute(con, f"ALTER TABLE {table} ADD COLUMN {quote(column)} {sql_type}")
                     columns[column] = sql_type
-            _execute(con, f"INSERT INTO {table} BY NAME {select}")
+            execute(con, f"INSERT INTO {table} BY NAME {select}")
         except duckdb.Error as exc:
-            raise _LoadFailed(precise(con, probe) or exc, paths) from None
+            raise LoadFailed(precise(con, probe) or exc, paths) from None
     return columns
-
-
-def _execute(con: Any, sql: str) -> None:
-    logger.debug("%s", sql)
-    con.execute(sql)
 
 
 def _selects(con: Any, fmt: str, batch: list[tuple[Obj, Path]], names: dict[str, str],

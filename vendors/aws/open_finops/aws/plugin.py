@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from open_finops.core.plugins import VendorPlugin
+from open_finops.core.plugins import VendorPlugin, subcommands
 
 #: Every key of ``[aws]`` in config.toml (and OPEN_FINOPS_AWS_<KEY>), with its default. A
 #: command-line option wins over the environment, which wins over the file.
@@ -25,16 +25,6 @@ CONFIG_DEFAULTS: dict[str, Any] = {
 _SOURCE_HELP = "a folder laid out like the bucket, or s3://BUCKET/PREFIX"
 
 
-def _handler(name: str):
-    def handler(args: argparse.Namespace, config: Any) -> int:
-        from open_finops.aws import commands
-
-        return getattr(commands, name)(args, config)
-
-    handler.__name__ = name
-    return handler
-
-
 def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", metavar="PATH|s3://BUCKET/PREFIX", help=_SOURCE_HELP)
     parser.add_argument("--export-name", metavar="NAME",
@@ -47,15 +37,7 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND",
-                                     help="one of these; 'finops aws COMMAND --help' tells more")
-
-    def add(name: str, summary: str, description: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=summary, description=description,
-                                  epilog="Every option can also be set in [aws] of "
-                                         "config.toml or as OPEN_FINOPS_AWS_<OPTION>.")
-        sub.set_defaults(handler=_handler(name.replace("-", "_")))
-        return sub
+    add = subcommands(parser, "aws", "open_finops.aws.commands")
 
     importer = add(
         "import-cur", "load Cost and Usage Reports into the database",

@@ -10,178 +10,96 @@ MM/DD/YYYY or ISO, numbers as DOUBLE; FOCUS exports keep their names and FOCUS t
 """
 from __future__ import annotations
 
-import contextlib
-import tempfile
+import dataclasses
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from open_finops.azure import store
-from open_finops.azure.errors import AzureError, UsageError, one_line
+from open_finops.azure.errors import AzureError
 from open_finops.azure.exports import Run, find, latest
 from open_finops.azure.focus import ALIASES, DETAIL_DATES, DETAIL_NUMBERS, quote
-from open_finops.azure.sources import Source, cleanup
-from open_finops.core import store as core_store
+from open_finops.azure.sources import Source
 from open_finops.core.focus import COLUMNS
-from open_finops.core.imports import (csv_header, explain, log_to_stderr, plural, precise,
-                                      verify_gzip)
+from open_finops.core.imports import csv_header, explain, log_to_stderr, plural, precise
+from open_finops.core.ledger import LoadFailed, Result
 
 Log = Callable[[str], None]
 DEFAULT_MEMORY_LIMIT = "512MB"
 _FOCUS_MARKERS = {"billedcost", "chargeperiodstart"}
 
 
-@dataclass
-class Result:
-    export_name: str
-    period: str
-    status: str  # loaded, skipped, failed
-    run_id: str
-    rows: int = 0
-    files: int = 0
-    message: str = ""
-
-
 def select_periods(runs: list[Run], start: str | None, end: str | None) -> dict[str, Run]:
-    if start and end and start > end:
-        raise UsageError(f"--start {start} is after --end {end}")
-    newest = latest(runs)
-    chosen = {p: r for p, r in newest.items()
-              if (not start or p >= start) and (not end or p <= end)}
-    if not chosen and newest:
-        periods = sorted(newest)
-        raise AzureError(f"no billing period between {start or 'the first'} and "
-                         f"{end or 'the last'}: the export covers {periods[0]}..{periods[-1]}")
-    return chosen
+    return store.LEDGER.select_periods(latest(runs), start, end)
 
 
 def staging_folder(database: Path) -> Path:
-    return Path(f"{database}.azure-staging")
+    return store.LEDGER.staging_folder(database)
 
 
 def import_costs(source: Source, export_name: str, database: Path, *, kind: str = "auto",
                  start: str | None = None, end: str | None = None, force: bool = False,
                  memory_limit: str | None = None, log: Log = log_to_stderr) -> list[Result]:
     chosen = select_periods(find(source, export_name, kind), start, end)
-    con = store.connect(database, memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT)
-    workdir = staging_folder(database)
-    results = []
-    try:
-        cleanup(workdir)
-        try:
-            workdir.mkdir()
-        except OSError as exc:
-            raise AzureError(f"cannot create the staging folder {workdir}: "
-                             f"{exc.strerror}") from None
-        store.mark_interrupted(con)
-        current = {row[1]: row for row in store.loaded(con, export_name)}
-        for period, run in chosen.items():
-            have = current.get(period)
-            if have and have[4] == run.version_id and not force:
-                log(f"{export_name} {period}: run {run.run_id} already loaded "
-                    f"({have[7]:,} rows); skipped")
-                results.append(Result(export_name, period, "skipped", run.run_id, have[7],
-                                      have[8]))
-                continue
-            results.append(_import_period(con, source, run, workdir, log))
-        if not any(r.status == "loaded" for r in results):
-            store.refresh_views(con)
-        core_store.publish(con, database)
-    finally:
-        con.close()
-        cleanup(workdir)
-    return results
+    return store.LEDGER.import_periods(
+        database, export_name, chosen, force=force,
+        memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT, log=log,
+        load=lambda con, run, workdir: _import_period(con, source, run, workdir, log),
+        skipped=lambda run: f"run {run.run_id}", refresh=store.refresh_views)
 
 
 def _import_period(con: Any, source: Source, run: Run, workdir: Path, log: Log) -> Result:
-    import duckdb
-
     attempt = store.Attempt(run.export_name, run.period, run.kind, run.fmt, run.version_id,
                             run.location, len(run.files), store.now())
-    label = f"{run.export_name} {run.period}"
-    log(f"{label}: loading run {run.run_id} ({plural(len(run.files), f'{run.fmt} file')})")
-    try:
-        try:
-            store.record_started(con, attempt)
-        except duckdb.Error as exc:
-            raise AzureError(f"cannot record the import: {one_line(exc)}") from None
-        if run.problem:
-            raise AzureError(run.problem)
+    log(f"{run.export_name} {run.period}: loading run {run.run_id} "
+        f"({plural(len(run.files), f'{run.fmt} file')})")
+
+    def replace() -> tuple[int, str]:
         rows, kind = _replace_period(con, source, run, workdir, attempt)
-    except AzureError as exc:
-        message = str(exc)
-        try:
-            store.record_failure(con, attempt, message)
-        except Exception as record_exc:
-            message += f" (and the failure could not be recorded: {one_line(record_exc)})"
-        log(f"{label}: failed; the data loaded before is unchanged")
-        return Result(run.export_name, run.period, "failed", run.run_id, 0, len(run.files),
-                      message)
-    log(f"{label}: loaded {plural(rows, 'row')} ({kind}) from "
-        f"{plural(len(run.files), 'file')}")
-    return Result(run.export_name, run.period, "loaded", run.run_id, rows, len(run.files))
+        return rows, f" ({kind})"
+
+    return store.LEDGER.import_period(con, attempt, run.problem, replace, log)
 
 
 def _replace_period(con: Any, source: Source, run: Run, workdir: Path,
                     attempt: store.Attempt) -> tuple[int, str]:
     import duckdb
 
-    name = store.table_name(run.export_name, run.period)
+    name = store.LEDGER.table_name(run.export_name, run.period)
     table = f"{store.SCHEMA}.{quote(name)}"
-    names: dict[str, str] = {}
-    staging = Path(tempfile.mkdtemp(dir=workdir))
     kind = run.kind
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-        columns: set[str] | None = None
-        with ThreadPoolExecutor(max_workers=2) as verifier, \
-                contextlib.closing(source.stage(run.files, staging)) as batches:
-            for batch in batches:
-                for obj, path in batch:
-                    names[str(path)] = source.describe(obj.key)
-                checks = [verifier.submit(verify_gzip, path, names[str(path)], AzureError)
-                          for _obj, path in batch if path.name.endswith(".gz")]
-                for _obj, path in batch:
-                    layout = _layout(con, path, run.fmt, names)
-                    kind = _kind(kind, layout, names[str(path)])
-                    select, probe, select_columns = _select(path, run, layout, kind)
-                    try:
-                        if columns is None:
-                            con.execute(f"CREATE TABLE {table} AS {select}")
-                            columns = set(select_columns)
-                        else:
-                            for column, sql_type in select_columns.items():
-                                if column not in columns:
-                                    con.execute(f"ALTER TABLE {table} ADD COLUMN "
-                                                f"{quote(column)} {sql_type}")
-                                    columns.add(column)
-                            con.execute(f"INSERT INTO {table} BY NAME {select}")
-                    except duckdb.Error as exc:
-                        for check in checks:
-                            check.result()
-                        error = (precise(con, probe) if probe else None) or exc
-                        raise AzureError(explain(error, names, [path], run.location)) from None
-                for check in checks:
-                    check.result()
+    columns: set[str] | None = None
+
+    def load(batch: list, names: dict[str, str]) -> None:
+        nonlocal kind, columns
+        for _obj, path in batch:
+            layout = _layout(con, path, run.fmt, names)
+            kind = _kind(kind, layout, names[str(path)])
+            select, probe, select_columns = _select(path, run, layout, kind)
+            try:
+                if columns is None:
+                    con.execute(f"CREATE TABLE {table} AS {select}")
+                    columns = set(select_columns)
+                    continue
+                for column, sql_type in select_columns.items():
+                    if column not in columns:
+                        con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(column)} "
+                                    f"{sql_type}")
+                        columns.add(column)
+                con.execute(f"INSERT INTO {table} BY NAME {select}")
+            except duckdb.Error as exc:
+                raise LoadFailed(precise(con, probe) or exc, [path]) from None
+
+    def finish() -> tuple[int, str]:
         if columns is None:
             con.execute(f"CREATE TABLE {table} AS SELECT {_constants(run, kind)} WHERE false")
         rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        attempt = store.Attempt(**{**attempt.__dict__, "kind": kind})
-        store.record_loaded(con, attempt, name, rows)
+        store.LEDGER.record_loaded(con, dataclasses.replace(attempt, kind=kind), name, rows)
         store.refresh_views(con)
-        con.execute("COMMIT")
         return rows, kind
-    except BaseException as exc:
-        with contextlib.suppress(Exception):
-            con.execute("ROLLBACK")
-        if isinstance(exc, duckdb.Error):
-            raise AzureError(explain(exc, names, manifest=run.location)) from None
-        raise
-    finally:
-        cleanup(staging)
+
+    return store.LEDGER.replace_period(con, source, run.files, workdir, table, run.location,
+                                       load, finish)
 
 
 def _layout(con: Any, path: Path, fmt: str, names: dict[str, str]) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from open_finops.core.plugins import VendorPlugin
+from open_finops.core.plugins import VendorPlugin, subcommands
 
 #: Every key of ``[azure]`` in config.toml (and OPEN_FINOPS_AZURE_<KEY>), with its default. A
 #: command-line option wins over the environment, which wins over the file.
@@ -23,16 +23,6 @@ CONFIG_DEFAULTS: dict[str, Any] = {
 }
 
 
-def _handler(name: str):
-    def handler(args: argparse.Namespace, config: Any) -> int:
-        from open_finops.azure import commands
-
-        return getattr(commands, name)(args, config)
-
-    handler.__name__ = name
-    return handler
-
-
 def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", metavar="PATH|az://CONTAINER/PATH",
                         help="a folder laid out like the storage container, or az://")
@@ -48,15 +38,7 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.description = "Azure costs into the Open FinOps Stack's DuckDB store."
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND",
-                                     help="one of these; 'finops azure COMMAND --help' tells more")
-
-    def add(name: str, summary: str, description: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=summary, description=description,
-                                  epilog="Every option can also be set in [azure] of "
-                                         "config.toml or as OPEN_FINOPS_AZURE_<OPTION>.")
-        sub.set_defaults(handler=_handler(name.replace("-", "_")))
-        return sub
+    add = subcommands(parser, "azure", "open_finops.azure.commands")
 
     importer = add("import-costs", "load Cost Management exports into the database",
                    "Load the newest run of each billing period of an Azure Cost Management "
