@@ -153,7 +153,8 @@ def test_make_audit_fails_closed_and_warns_with_audit_warn(built_copy, home):
     assert path.exists(), strict.explain
     decision = json.loads(path.read_text())
     assert {o.split("==")[0] for o in decision["ours"]} == {
-        "open-finops", "open-finops-core", "open-finops-aws", "open-finops-docker"}
+        "open-finops", "open-finops-core", "open-finops-aws", "open-finops-docker",
+        "open-finops-azure"}
     third_party = {d["name"] for k in ("clean", "vulnerable", "unaudited", "allowed")
                    for d in decision[k]}
     assert {"duckdb", "boto3", "botocore"} <= third_party

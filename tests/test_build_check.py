@@ -1,4 +1,4 @@
-"""make build and make check: eight files, reproducible, recorded in the ledger; and the
+"""make build and make check: ten files, reproducible, recorded in the ledger; and the
 checks of the built files, each violation produced for real (an edited setup.py rebuilt, or a
 built wheel rewritten) and named by file."""
 from __future__ import annotations
@@ -24,6 +24,7 @@ from release_tools import MAKE, NEXT_PATCH, error_lines, git
 DISTS = [("open-finops-core", "core", "open_finops_core"),
          ("open-finops-aws", "vendors/aws", "open_finops_aws"),
          ("open-finops-docker", "docker", "open_finops_docker"),
+         ("open-finops-azure", "vendors/azure", "open_finops_azure"),
          ("open-finops", ".", "open_finops")]
 EXPECTED = [
     f"{'' if directory == '.' else directory + '/'}dist/{stem}-{VERSION}{suffix}"
@@ -59,7 +60,7 @@ def copy(built, tmp_path) -> Path:
     return Path(shutil.copytree(built.repo, tmp_path / "repo", symlinks=True))
 
 
-def test_build_makes_eight_files_and_records_them(built):
+def test_build_makes_ten_files_and_records_them(built):
     assert built.stdout == EXPECTED
     data = json.loads((built.repo / LEDGER).read_text())
     assert data["version"] == VERSION

@@ -45,7 +45,7 @@ def test_bump_version_changes_every_site_commits_and_tags(work_copy):
     rows = table.splitlines()[1:]
     assert len(rows) >= 16 and all(row.endswith(f" {NEXT}") for row in rows), table
     setup = (work_copy / "setup.py").read_text()
-    assert setup.count(f"=={NEXT}") == 6 and VERSION not in setup
+    assert setup.count(f"=={NEXT}") == 8 and VERSION not in setup
 
     changelog = (work_copy / "CHANGELOG.md").read_text()
     today = datetime.date.today().isoformat()

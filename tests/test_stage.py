@@ -51,7 +51,8 @@ def test_stage_end_to_end_then_verify_alone(built_copy, home):
     assert {f["filename"]: f["sha256"] for f in summary["files"]} == ledger_files(built_copy)
     assert {f["where"] for f in summary["files"]} == {"uploaded"}
     assert [r["spec"] for r in summary["install"]] == [
-        "open-finops", "open-finops[aws]", "open-finops[docker]", "open-finops[all]"]
+        "open-finops", "open-finops[aws]", "open-finops[docker]", "open-finops[azure]",
+        "open-finops[all]"]
     assert {r["result"] for r in summary["install"]} == {"ok"}, proc.explain
     for spec in ("open-finops[aws]", "open-finops[all]"):
         assert f"{spec} -> ok" in proc.stderr

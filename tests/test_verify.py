@@ -10,7 +10,8 @@ from pathlib import Path
 from conftest import VENV, VERSION, releasekit, run
 from indexkit import MAKE, LocalIndex, ledger, toolkit_env
 
-SPECS = ["open-finops", "open-finops[aws]", "open-finops[docker]", "open-finops[all]"]
+SPECS = ["open-finops", "open-finops[aws]", "open-finops[docker]", "open-finops[azure]",
+         "open-finops[all]"]
 
 
 def serve_built_files(repo: Path, index: LocalIndex) -> None:
