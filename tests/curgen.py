@@ -272,11 +272,9 @@ FOCUS_1_0_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("BillingCurrency", "string", "'USD'"),
     ("BillingPeriodEnd", "timestamp", "r.bp_end"),
     ("BillingPeriodStart", "timestamp", "r.bp_start"),
-    ("ChargeCategory", "string", "CASE WHEN r.item_type IN ('Usage', 'DiscountedUsage', "
-     "'SavingsPlanCoveredUsage', 'SavingsPlanNegation', 'EdpDiscount', 'BundledDiscount') "
-     "THEN 'Usage' WHEN r.item_type IN ('RIFee', 'Fee', 'SavingsPlanRecurringFee', "
-     "'SavingsPlanUpfrontFee') THEN 'Purchase' WHEN r.item_type = 'Refund' THEN 'Adjustment' "
-     "ELSE r.item_type END"),
+    ("ChargeCategory", "string", "CASE WHEN r.usage_category THEN 'Usage' WHEN r.item_type IN "
+     "('RIFee', 'Fee', 'SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee') THEN 'Purchase' "
+     "WHEN r.item_type = 'Refund' THEN 'Adjustment' ELSE r.item_type END"),
     ("ChargeClass", "string", "CASE WHEN r.item_type = 'Refund' THEN 'Correction' END"),
     ("ChargeDescription", "string", "r.item_type || ' of ' || r.usage_type"),
     ("ChargeFrequency", "string", "CASE WHEN r.item_type IN ('RIFee', "
@@ -293,8 +291,8 @@ FOCUS_1_0_COLUMNS: tuple[tuple[str, str, str], ...] = (
      "'SavingsPlanCoveredUsage', 'SavingsPlanNegation') THEN 'Used' END"),
     ("CommitmentDiscountType", "string",
      "CASE WHEN r.ri THEN 'Reserved Instance' WHEN r.sp THEN 'ComputeSavingsPlans' END"),
-    ("ConsumedQuantity", "decimal", "CASE WHEN r.usage_like THEN r.usage_amount END"),
-    ("ConsumedUnit", "string", f"CASE WHEN r.usage_like THEN {_FOCUS_UNIT} END"),
+    ("ConsumedQuantity", "decimal", "CASE WHEN r.usage_category THEN r.usage_amount END"),
+    ("ConsumedUnit", "string", f"CASE WHEN r.usage_category THEN {_FOCUS_UNIT} END"),
     ("ContractedCost", "decimal", "r.unblended_cost"),
     ("ContractedUnitPrice", "decimal", "CAST(r.unblended_rate AS DOUBLE)"),
     ("EffectiveCost", "decimal", "EFFECTIVE"),  # the amortized cost of the totals: _EFFECTIVE
@@ -338,7 +336,7 @@ class Totals:
     unblended: float = 0.0
     effective: float = 0.0
     list_cost: float = 0.0
-    consumed: float = 0.0
+    consumed: float = 0.0  # the usage amount of every FOCUS Usage line item
     by_service: dict[str, float] = field(default_factory=dict)
     by_account: dict[str, float] = field(default_factory=dict)
     by_region: dict[str, float] = field(default_factory=dict)
@@ -695,12 +693,18 @@ def _rows_sql(period: str, seed: int, rows: int, tags, final: bool) -> str:
         strftime(usage_start, '%Y-%m-%dT%H:%M:%SZ') AS start_s,
         strftime(usage_start + INTERVAL 1 HOUR, '%Y-%m-%dT%H:%M:%SZ') AS end_s,
         item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage') AS usage_like,
+        -- FOCUS ChargeCategory Usage (the line items whose usage amount is ConsumedQuantity)
+        item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage',
+                      'SavingsPlanNegation', 'EdpDiscount', 'BundledDiscount') AS usage_category,
         item_type IN ('SavingsPlanCoveredUsage', 'SavingsPlanNegation',
                       'SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee') AS sp,
         -- RI lines; half the fees are RI upfront fees, the others a fee of something else
         item_type IN ('DiscountedUsage', 'RIFee') OR (item_type = 'Fee' AND t = 82) AS ri,
+        -- a negation repeats the usage amount of the covered usage, a discount line that of
+        -- the usage it discounts
         CASE WHEN item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage',
-                                'SavingsPlanNegation') THEN amount ELSE 0.0 END AS usage_amount,
+                                'SavingsPlanNegation', 'EdpDiscount', 'BundledDiscount')
+             THEN amount ELSE 0.0 END AS usage_amount,
         round(amount * rate, 6) AS cost,
         CASE item_type WHEN 'Usage' THEN round(amount * rate, 6)
             WHEN 'DiscountedUsage' THEN 0.0
@@ -760,8 +764,7 @@ _EFFECTIVE = """CASE item_type
     ELSE unblended_cost END"""
 # FOCUS ChargeCategory: discounts lower the price of usage; refunds correct earlier charges.
 _CATEGORY = """CASE
-    WHEN item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage',
-                       'SavingsPlanNegation', 'EdpDiscount', 'BundledDiscount') THEN 'Usage'
+    WHEN usage_category THEN 'Usage'
     WHEN item_type IN ('RIFee', 'Fee', 'SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee')
         THEN 'Purchase'
     WHEN item_type = 'Refund' THEN 'Adjustment'
@@ -772,7 +775,7 @@ def _totals(con) -> Totals:
     effective, category = _EFFECTIVE, _CATEGORY
     rows, unblended, eff, list_cost, consumed = con.execute(
         f"SELECT count(*), sum(unblended_cost), sum({effective}), sum(public_cost), "
-        f"sum(CASE WHEN usage_like THEN usage_amount END) FROM r").fetchone()
+        f"sum(CASE WHEN usage_category THEN usage_amount END) FROM r").fetchone()
     totals = Totals(rows, unblended or 0.0, eff or 0.0, list_cost or 0.0, consumed or 0.0)
     for attr, expr in (("by_service", "product_name"), ("by_account", "account"),
                        ("by_region", "region"), ("by_category", category)):

@@ -297,9 +297,10 @@ def test_focus_effective_cost_and_category_by_line_item_type(finops, bucket, db,
                       "RIFee", "Fee", "SavingsPlanRecurringFee", "SavingsPlanUpfrontFee"):
         billed = next(row[3] for row in rows if row[0] == item_type)
         assert effective[item_type] != pytest.approx(billed, **APPROX), item_type
+    # FOCUS 1.2: a ConsumedQuantity on every Usage row (negations and discounts too), no other.
     for item_type, _category, _eff, _billed, quantities, units, count in rows:
-        consumption = item_type in ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
-        assert (quantities, units) == ((count, count) if consumption else (0, 0)), item_type
+        usage = CHARGE_CATEGORY[item_type] == "Usage"
+        assert (quantities, units) == ((count, count) if usage else (0, 0)), item_type
     assert query(db, f"SELECT DISTINCT {UTC_TEXT.format('BillingPeriodStart')}, "
                      f"{UTC_TEXT.format('BillingPeriodEnd')}, BillingAccountId, "
                      "BillingCurrency FROM focus") == [

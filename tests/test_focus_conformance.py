@@ -340,11 +340,46 @@ def test_commitment_status_and_consumption(dataset):
     (Active, Expired, Pending) are not the text's (Used, Unused) either; it passes anyway."""
     assert violations(dataset, "(CommitmentDiscountStatus IS NULL) <> "
                                "(CommitmentDiscountId IS NULL OR ChargeCategory <> 'Usage')") == 0
-    assert violations(dataset, "ConsumedQuantity IS NOT NULL AND (ChargeCategory <> 'Usage' OR "
-                               "CommitmentDiscountStatus = 'Unused')") == 0
     assert violations(dataset, "CommitmentDiscountQuantity IS NOT NULL AND "
                                "(CommitmentDiscountId IS NULL OR "
                                "ChargeCategory NOT IN ('Usage', 'Purchase'))") == 0
+
+
+# The rows that FOCUS 1.2 requires a ConsumedQuantity on.
+CONSUMING = ("ChargeCategory = 'Usage' AND CommitmentDiscountStatus IS DISTINCT FROM 'Unused' "
+             "AND ChargeClass IS DISTINCT FROM 'Correction'")
+
+
+def test_consumed_quantity_on_every_usage_row_and_no_other(dataset):
+    """FOCUS 1.2, ConsumedQuantity: "ConsumedQuantity MUST be null when ChargeCategory is not
+    "Usage", or when ChargeCategory is "Usage" and CommitmentDiscountStatus is "Unused"." and,
+    "When ChargeCategory is "Usage" and CommitmentDiscountStatus is not "Unused"",
+    "ConsumedQuantity MUST NOT be null when ChargeClass is not "Correction"." (ConsumedUnit,
+    null exactly when ConsumedQuantity is, is checked with the other describing columns.)
+    focus-validator 2.2.1's ConsumedQuantity-C-006-C checks "MUST NOT be null" only where
+    ChargeClass is "Correction" (the condition of the MAY rule C-007-C), so it passes usage
+    rows without a quantity: this test is the only guard of that sentence."""
+    assert violations(dataset, f"{CONSUMING} AND ConsumedQuantity IS NULL") == 0
+    assert violations(dataset, CONSUMING) > 0
+    assert violations(dataset, "ConsumedQuantity IS NOT NULL AND (ChargeCategory <> 'Usage' OR "
+                               "CommitmentDiscountStatus = 'Unused')") == 0
+
+
+def test_negations_and_discounts_carry_the_usage_amount_of_their_line_item(
+        generated_deliveries):
+    """Savings Plan negations and discount lines are Usage rows (FOCUS 1.2 "identifies a
+    discount as being a reduced price applied directly to a row"; "Credit" is for reductions
+    "awarded after the fact"): their ConsumedQuantity is the usage amount of their line item,
+    which the generator knows, in every format, AWS's own FOCUS export included."""
+    db, deliveries = generated_deliveries
+    consumed = dict(query(db, "SELECT x_ExportName, sum(ConsumedQuantity) FROM focus "
+                              "GROUP BY ALL"))
+    assert consumed == pytest.approx(
+        {name: delivery.totals.consumed for name, delivery in deliveries.items()}, **APPROX)
+    rows = query(db, "SELECT x_LineItemType, count(*) FILTER (ConsumedQuantity > 0), count(*) "
+                     "FROM focus WHERE x_LineItemType IN ('SavingsPlanNegation', 'EdpDiscount', "
+                     "'BundledDiscount') GROUP BY ALL")
+    assert len(rows) == 3 and all(positive == count for _, positive, count in rows), rows
 
 
 def test_a_sku_price_has_one_sku_and_a_service_name(dataset):

@@ -59,6 +59,19 @@ with ``aws:``, from the legacy ``resource_tags_*`` columns and CUR 2.0's ``resou
 map, keys as AWS's Parquet and CUR 2.0 spell them (``user:Cost Center`` -> ``cost_center``).
 ServiceCategory and ServiceSubcategory come from ``data/service_categories.csv`` (AWS product
 code -> FOCUS values; "Other" for a code it does not list, such as Marketplace products).
+
+Consumption: FOCUS 1.2 (ConsumedQuantity) "MUST NOT be null when ChargeClass is not
+"Correction"" on every Usage row whose CommitmentDiscountStatus is not "Unused", and "MUST be
+null" on every other row. So every Usage line item carries CUR's usage amount as
+ConsumedQuantity (and its unit as ConsumedUnit): on-demand, RI and Savings Plan covered usage,
+and also Savings Plan negations (the covered usage's amount, which CUR repeats on them) and
+discount lines (EdpDiscount, PrivateRateDiscount, BundledDiscount, ...: the amount of the usage
+they discount, as CUR writes it), with 0 where CUR has no amount. Discounts stay Usage, as in
+the converters' mapping: FOCUS 1.2 "identifies a discount as being a reduced price applied
+directly to a row" and keeps "Credit" for reductions "awarded after the fact". A sum of
+ConsumedQuantity therefore counts covered usage again on its negation and discounted usage
+again on its discount; consumption alone is ``x_LineItemType IN ('Usage', 'DiscountedUsage',
+'SavingsPlanCoveredUsage')``.
 """
 from __future__ import annotations
 
@@ -72,7 +85,6 @@ from importlib import resources
 from open_finops.aws.columns import literal, quote
 from open_finops.core.focus import COLUMNS as FOCUS_COLUMNS
 
-#: Line item types that measure consumption (ConsumedQuantity is their usage amount).
 _CONSUMPTION_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
 _DISCOUNT_TYPES = ("BundledDiscount", "Discount", "EdpDiscount", "PrivateRateDiscount",
                    "DistributorDiscount", "SppDiscount", "RiVolumeDiscount")
@@ -158,7 +170,6 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
     usage_amount = num("line_item_usage_amount")
     ri_arn = text("reservation_reservation_a_r_n")
     sp_arn = text("savings_plan_savings_plan_a_r_n")
-    consumption = one_of(item_type, _CONSUMPTION_TYPES)
     reservation = (f"({one_of(item_type, ('DiscountedUsage', 'RIFee'))} OR "
                    f"({item_type} = 'Fee' AND {ri_arn} IS NOT NULL))")
     savings_plan = one_of(item_type, _SAVINGS_PLAN_TYPES)
@@ -288,11 +299,11 @@ def focus_sql(columns: Mapping[str, str], source: str = "aws_cur") -> str:
             f"CASE WHEN ({commitment_id}) IS NULL OR ({category}) NOT IN ('Usage', 'Purchase') "
             f"THEN NULL WHEN {reservation} THEN coalesce({unit_sql(text('pricing_unit'))}, "
             f"'Hours') ELSE {first(text('line_item_currency_code'), literal('USD'))} END"),
-        "ConsumedQuantity": f"CASE WHEN {consumption} AND NOT {unused_row} "
-                            f"THEN {usage_amount} END",
-        "ConsumedUnit": f"CASE WHEN {consumption} AND NOT {unused_row} AND {usage_amount} "
-                        f"IS NOT NULL THEN coalesce({unit_sql(text('pricing_unit'))}, 'Units') "
-                        f"END",
+        # Every Usage row but the unused commitments (see the module docstring).
+        "ConsumedQuantity": f"CASE WHEN ({category}) = 'Usage' AND NOT {unused_row} "
+                            f"THEN coalesce({usage_amount}, 0) END",
+        "ConsumedUnit": f"CASE WHEN ({category}) = 'Usage' AND NOT {unused_row} "
+                        f"THEN coalesce({unit_sql(text('pricing_unit'))}, 'Units') END",
         "ContractedCost": f"CASE WHEN {unused_row} THEN 0 ELSE "
                           f"{contracted} END",
         "ContractedUnitPrice": price.format(contracted_rate),
