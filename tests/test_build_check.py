@@ -101,7 +101,7 @@ def wheel_metadata(path: Path) -> Message:
 
 
 def test_built_metadata_declares_python_licence_urls_and_classifiers(built):
-    """What PyPI shows and pip enforces, read from the built wheels: the same for all four."""
+    """What PyPI shows and pip enforces, read from the built wheels: the same for all five."""
     for path in EXPECTED[::2]:
         meta = wheel_metadata(built.repo / path)
         assert meta["Requires-Python"] == ">=3.10", path

@@ -65,7 +65,8 @@ def test_bump_version_changes_every_site_commits_and_tags(work_copy):
     assert sorted(changed) == sorted([
         ".bumpversion.cfg", "CHANGELOG.md", "setup.py", "core/setup.py", "vendors/aws/setup.py",
         "docker/setup.py", "core/open_finops/core/__init__.py",
-        "vendors/aws/open_finops/aws/__init__.py", "docker/open_finops/docker/__init__.py"])
+        "vendors/aws/open_finops/aws/__init__.py", "docker/open_finops/docker/__init__.py",
+        "vendors/azure/setup.py", "vendors/azure/open_finops/azure/__init__.py"])
 
 
 @pytest.mark.parametrize("part, expected", [("minor", NEXT_MINOR), ("major", NEXT_MAJOR),

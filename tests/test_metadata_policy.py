@@ -20,8 +20,20 @@ META_REQUIRES = [
 ]
 
 
-def metadata(name: str, requires: list[str], extras: list[str]) -> str:
-    lines = ["Metadata-Version: 2.4", f"Name: {name}", f"Version: {V}"]
+DECLARATIONS = [
+    "Requires-Python: >=3.10", "License-File: LICENSE",
+    "Project-URL: Source, https://github.com/open-finops/open-finops-stack",
+    "Project-URL: Issues, https://github.com/open-finops/open-finops-stack/issues",
+    "Project-URL: Changelog, https://github.com/open-finops/open-finops-stack/blob/main/"
+    "CHANGELOG.md",
+    "Classifier: Programming Language :: Python :: 3.10",
+    "Classifier: Programming Language :: Python :: 3.11",
+]
+
+
+def metadata(name: str, requires: list[str], extras: list[str],
+             declarations: list[str] = DECLARATIONS) -> str:
+    lines = ["Metadata-Version: 2.4", f"Name: {name}", f"Version: {V}", *declarations]
     lines += [f"Provides-Extra: {e}" for e in extras]
     lines += [f"Requires-Dist: {r}" for r in requires]
     return "\n".join(lines) + "\n\nA description.\n"
@@ -43,14 +55,16 @@ def spec(name: str) -> dict:
         [] if name == "open-finops-core" else [f"open-finops-core=={V}", "boto3>=1"])
     extras = ["core", "aws", "all"] if not module else []
     return {"files": files, "entry_points": entry_points, "requires": requires,
-            "extras": extras, "sdist_extra": {}, "record_skip": [], "name": name}
+            "extras": extras, "sdist_extra": {}, "record_skip": [], "name": name,
+            "declarations": list(DECLARATIONS)}
 
 
 def write_wheel(path: Path, s: dict) -> None:
     stem = s["name"].replace("-", "_")
     info = f"{stem}-{V}.dist-info"
     files = dict(s["files"])
-    files[f"{info}/METADATA"] = metadata(s["name"], s["requires"], s["extras"])
+    files[f"{info}/METADATA"] = metadata(s["name"], s["requires"], s["extras"],
+                                         s["declarations"])
     files[f"{info}/WHEEL"] = "Wheel-Version: 1.0\n"
     if s["entry_points"]:
         files[f"{info}/entry_points.txt"] = s["entry_points"]
@@ -65,7 +79,7 @@ def write_sdist(path: Path, s: dict) -> None:
     stem = f"{s['name'].replace('-', '_')}-{V}"
     files = {f"{stem}/{n}": t for n, t in s["files"].items()}
     files[f"{stem}/PKG-INFO"] = metadata(s["name"], s.get("sdist_requires", s["requires"]),
-                                         s["extras"])
+                                         s["extras"], s["declarations"])
     files[f"{stem}/setup.py"] = ""
     files.update(s["sdist_extra"])
     with tarfile.open(path, "w:gz") as tar:
@@ -112,6 +126,12 @@ def test_a_good_set_passes(tree):
     assert check(tree) == ""
 
 
+def without(*prefixes: str):
+    def change(s):
+        s["declarations"] = [d for d in s["declarations"] if not d.startswith(prefixes)]
+    return change
+
+
 def replace_requires(old: str, new: str | None):
     def change(s):
         s["requires"] = [r for r in s["requires"] if r != old] + ([new] if new else [])
@@ -151,6 +171,15 @@ def replace_requires(old: str, new: str | None):
      "own files"),
     ({"open_finops_core": lambda s: s["sdist_extra"].update({"../evil": ""})},
      f"core/dist/open_finops_core-{V}.tar.gz: member '../evil' is outside"),
+    ({"open_finops_aws": without("Project-URL: Issues", "Project-URL: Changelog")},
+     f"{AWS_WHEEL}: no Project-URL Changelog, Issues (project_urls=); declare it in its "
+     "setup.py as the other distributions do"),
+    ({"open_finops_aws": without("Classifier: Programming Language :: Python :: 3.10")},
+     f"{AWS_WHEEL}: no classifier 'Programming Language :: Python :: 3.10' though "
+     "Requires-Python is '>=3.10'"),
+    ({"open_finops_aws": without("License-File")}, f"{AWS_WHEEL}: no License-File"),
+    ({"open_finops_core": without("Requires-Python")},
+     f"{CORE_WHEEL}: Requires-Python is 'missing', expected '>=3.N'"),
     ({"open_finops_core": lambda s: s.update(name="open-finops-kore")},
      f"{CORE_WHEEL}: Name is 'open-finops-kore', expected 'open-finops-core'"),
 ])

@@ -5,6 +5,9 @@ Every violation is one line ("FILE: problem; fix"), all of them reported. The ru
   - the ledger lists one wheel and one sdist per distribution of PACKAGES, in order, and every
     file is on disk with its recorded sha256 (no stray wheel or sdist either);
   - every file's Name and Version match its distribution and .bumpversion.cfg;
+  - every file declares what PyPI shows and pip enforces: Requires-Python, a License-File,
+    the Project-URLs Source, Issues and Changelog, and a classifier for each Python 3 minor
+    version from Requires-Python's lowest on (as the others do);
   - every Requires-Dist on a sibling (a distribution of PACKAGES) is pinned ==VERSION;
   - a code wheel (open-finops-X) ships only open_finops/X/ (at least one module) and its
     .dist-info: no open_finops/__init__.py, no other top-level name; its RECORD lists
@@ -59,6 +62,26 @@ class Policy:
         if version != self.version:
             self.error(b.path, f"Version is '{version}', .bumpversion.cfg says {self.version}; "
                        "run make check-versions, then make build")
+
+    def check_declarations(self, b: Built) -> None:
+        meta = b.metadata
+        fix = "; declare it in its setup.py as the other distributions do"
+        python = meta.get("Requires-Python", "")
+        if not python.startswith(">=3."):
+            self.error(b.path, f"Requires-Python is {python or 'missing'!r}, expected '>=3.N'"
+                       + fix)
+        if not meta.get_all("License-File"):
+            self.error(b.path, "no License-File" + fix)
+        urls = {u.split(",", 1)[0].strip() for u in meta.get_all("Project-URL") or []}
+        missing = sorted({"Source", "Issues", "Changelog"} - urls)
+        if missing:
+            self.error(b.path, f"no Project-URL {', '.join(missing)} (project_urls=)" + fix)
+        classifiers = set(meta.get_all("Classifier") or [])
+        if python.startswith(">=3."):
+            lowest = int(python[len(">=3."):].split(",")[0].split(".")[0] or 0)
+            if f"Programming Language :: Python :: 3.{lowest}" not in classifiers:
+                self.error(b.path, f"no classifier 'Programming Language :: Python :: "
+                           f"3.{lowest}' though Requires-Python is {python!r}" + fix)
 
     def check_requirements(self, b: Built) -> None:
         try:
@@ -220,6 +243,7 @@ class Policy:
                 read[built.kind] = built
             for b in read.values():
                 self.check_identity(b)
+                self.check_declarations(b)
                 self.check_requirements(b)
             if "wheel" in read:
                 self.check_wheel_files(read["wheel"])

@@ -32,6 +32,11 @@ setup(
     license="MIT",
     license_files=["LICENSE"],
     url="https://github.com/open-finops/open-finops-stack",
+    project_urls={{
+        "Source": "https://github.com/open-finops/open-finops-stack",
+        "Issues": "https://github.com/open-finops/open-finops-stack/issues",
+        "Changelog": "https://github.com/open-finops/open-finops-stack/blob/main/CHANGELOG.md",
+    }},
     packages=find_namespace_packages(
         include=["open_finops.{name}", "open_finops.{name}.*"]),
     python_requires=">=3.10",
@@ -47,6 +52,10 @@ setup(
         "Operating System :: OS Independent",
         "Programming Language :: Python :: 3",
         "Programming Language :: Python :: 3 :: Only",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
         "Topic :: Office/Business :: Financial",
     ],
 )

@@ -1,4 +1,4 @@
-"""open-finops-azure: Azure costs into the Open FinOps Stack."""
+"""open-finops-azure: Azure Cost Management exports into DuckDB."""
 from pathlib import Path
 
 from setuptools import find_namespace_packages, setup
@@ -8,13 +8,18 @@ HERE = Path(__file__).parent
 setup(
     name="open-finops-azure",
     version="0.3.0",
-    description="Open FinOps Stack Azure plugin",
+    description="Open FinOps Stack Azure plugin: import Cost Management exports into DuckDB",
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     author="Open FinOps Stack maintainers",
     license="MIT",
     license_files=["LICENSE"],
     url="https://github.com/open-finops/open-finops-stack",
+    project_urls={
+        "Source": "https://github.com/open-finops/open-finops-stack",
+        "Issues": "https://github.com/open-finops/open-finops-stack/issues",
+        "Changelog": "https://github.com/open-finops/open-finops-stack/blob/main/CHANGELOG.md",
+    },
     packages=find_namespace_packages(
         include=["open_finops.azure", "open_finops.azure.*"]),
     python_requires=">=3.10",
@@ -34,6 +39,10 @@ setup(
         "Operating System :: OS Independent",
         "Programming Language :: Python :: 3",
         "Programming Language :: Python :: 3 :: Only",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
         "Topic :: Office/Business :: Financial",
     ],
 )
