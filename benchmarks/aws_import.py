@@ -19,16 +19,14 @@ Usage: .venv/bin/python benchmarks/aws_import.py [--rows 1000000] [--chunks 8]
 """
 from __future__ import annotations
 
-import argparse
 import json
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
+import harness  # noqa: E402
 from harness import compare, run_child  # noqa: E402
 
 #: Product attribute columns added for --shape wide: about 160 columns in all.
@@ -48,36 +46,16 @@ print(json.dumps({{"files": [str(p) for p in delivery.files], "source": str(buck
                   "rows": delivery.totals.rows}}))
 """
 
-IMPORT = """
-import json, sys, time
-from pathlib import Path
-from open_finops.aws.loader import import_cur
-from open_finops.aws.sources import open_source
-database, source, export, memory_limit = sys.argv[1:5]
-started = time.perf_counter()
-results = import_cur(open_source(source), export, Path(database),
-                     memory_limit=memory_limit or None, log=lambda message: None)
-seconds = time.perf_counter() - started
-assert all(r.status == "loaded" for r in results), results
-print(json.dumps({"seconds": seconds, "rows": sum(r.rows for r in results)}))
-"""
-
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser = harness.parser(__doc__)
     parser.add_argument("--chunks", type=int, default=8)
     parser.add_argument("--format", choices=("csv", "parquet"), default="csv")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--workdir", type=Path, help="keep the files here (default: temp)")
-    parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit for the import")
     parser.add_argument("--shape", choices=("typical", "wide"), default="typical",
                         help="typical: ~90 columns; wide: ~160 (many product attributes)")
     args = parser.parse_args(argv)
 
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="finops-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    try:
+    with harness.workdir(args.workdir) as workdir:
         print(f"==> writing {args.rows:,} line items in {args.chunks} {args.format} files "
               f"under {workdir}", file=sys.stderr)
         started = time.perf_counter()
@@ -89,16 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"==> written in {time.perf_counter() - started:.1f}s: {size / 1e6:.1f} MB, "
               f"{written['columns']} columns", file=sys.stderr)
         reader = "read_csv" if args.format == "csv" else "read_parquet"
-        report = compare(
-            workdir, args.rows, args.repeat, reader, written["files"],
-            lambda database: run_child(IMPORT, str(database), written["source"], "bench",
-                                       args.memory_limit))
+        report = compare(workdir, args.rows, args.repeat, reader, written["files"],
+                         harness.importer("aws", "import_cur", written["source"], "bench",
+                                          args.memory_limit))
         report.update(format=args.format, shape=args.shape, columns=written["columns"])
         print(json.dumps(report, indent=2))
-        return 0
-    finally:
-        if not args.workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -18,16 +18,14 @@ Usage: .venv/bin/python benchmarks/azure_import.py [--rows 1000000] [--partition
 """
 from __future__ import annotations
 
-import argparse
 import json
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
+import harness  # noqa: E402
 from harness import compare, run_child  # noqa: E402
 
 GENERATE = f"""
@@ -40,49 +38,26 @@ files = [f"{{root}}/{{key}}" for period in export.periods.values()
          for key in period.runs[-1].files]
 print(json.dumps({{"files": files, "export": export.name}}))
 """
-IMPORT = """
-import json, sys, time
-from pathlib import Path
-from open_finops.azure.loader import import_costs
-from open_finops.azure.sources import open_source
-database, source, export, memory_limit = sys.argv[1:5]
-started = time.perf_counter()
-results = import_costs(open_source(source), export, Path(database),
-                       memory_limit=memory_limit or None, log=lambda message: None)
-seconds = time.perf_counter() - started
-assert all(r.status == "loaded" for r in results), results
-print(json.dumps({"seconds": seconds, "rows": sum(r.rows for r in results)}))
-"""
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser = harness.parser(__doc__)
     parser.add_argument("--partitions", type=int, default=4)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--workdir", type=Path, help="keep the files here (default: temp)")
-    parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit for the import")
     args = parser.parse_args(argv)
 
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="finops-bench-"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    try:
+    with harness.workdir(args.workdir) as workdir:
         print(f"==> writing {args.rows:,} rows in {args.partitions} gzip CSV partitions under "
               f"{workdir}", file=sys.stderr)
         started = time.perf_counter()
         container = workdir / "container"
         written = run_child(GENERATE, str(container), str(args.rows), str(args.partitions))
         print(f"==> written in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-        report = compare(
-            workdir, args.rows, args.repeat, "read_csv", written["files"],
-            lambda database: run_child(IMPORT, str(database), str(container),
-                                       written["export"], args.memory_limit))
+        report = compare(workdir, args.rows, args.repeat, "read_csv", written["files"],
+                         harness.importer("azure", "import_costs", str(container),
+                                          written["export"], args.memory_limit))
         report.update(format="csv.gz", export="MCA actual")
         print(json.dumps(report, indent=2))
-        return 0
-    finally:
-        if not args.workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":

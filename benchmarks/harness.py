@@ -3,14 +3,17 @@ the side-by-side runs of DuckDB's direct read against the plugin's import of the
 This is a measurement, not a test: nothing fails when the numbers are bad."""
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 #: The baseline: DuckDB itself reading the files into a table of a fresh database.
@@ -24,6 +27,51 @@ rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
 con.close()
 print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows}))
 """
+
+#: The plugin's import in a child: ``open_finops.<vendor>.loader.<function>`` (import_cur,
+#: import_costs: the same signature) from a source into a fresh database, its defaults kept.
+IMPORT = """
+import json, sys, time
+from pathlib import Path
+from open_finops.{vendor}.loader import {function} as run_import
+from open_finops.{vendor}.sources import open_source
+database, source, export, memory_limit = sys.argv[1:5]
+started = time.perf_counter()
+results = run_import(open_source(source), export, Path(database),
+                     memory_limit=memory_limit or None, log=lambda message: None)
+seconds = time.perf_counter() - started
+assert all(r.status == "loaded" for r in results), results
+print(json.dumps({{"seconds": seconds, "rows": sum(r.rows for r in results)}}))
+"""
+
+
+def parser(doc: str) -> argparse.ArgumentParser:
+    """The options every import benchmark has; a benchmark adds its own."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, help="keep the files here (default: temp)")
+    parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit for the import")
+    return parser
+
+
+@contextlib.contextmanager
+def workdir(keep: Path | None) -> Iterator[Path]:
+    """``keep`` (created), or a temporary folder removed afterwards."""
+    folder = keep or Path(tempfile.mkdtemp(prefix="finops-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield folder
+    finally:
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def importer(vendor: str, function: str, source: str, export: str,
+             memory_limit: str) -> Callable[[Path], dict]:
+    """For :func:`compare`: the vendor's import of ``export`` at ``source`` into a database."""
+    code = IMPORT.format(vendor=vendor, function=function)
+    return lambda database: run_child(code, str(database), source, export, memory_limit)
 
 
 def run_child(code: str, *argv: str) -> dict:
