@@ -3,6 +3,7 @@ default), call the library, print tables on stdout and messages on stderr."""
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,18 @@ from open_finops.core.ledger import report
 from open_finops.core.tables import emit, render
 
 SECTION = "azure"
+logger = logging.getLogger(__name__)
 GROUPS = {"service": ("SERVICE", "ServiceName"), "subscription": ("SUBSCRIPTION", "SubAccountName"),
           "region": ("REGION", "RegionId"), "resource-group": ("RESOURCE_GROUP",
                                                                "x_ResourceGroupName")}
 
 
 def _option(config: Any, args: argparse.Namespace, key: str) -> Any:
-    return config.get(SECTION, key, cli=getattr(args, key, None))
+    cli = getattr(args, key, None)
+    value = config.get(SECTION, key, cli=cli)
+    origin = "command line" if cli is not None else config.source(SECTION, key)
+    logger.info("%s = %r (from %s)", key, value, origin)  # -v: where each option came from
+    return value
 
 
 def _required(config: Any, args: argparse.Namespace, key: str) -> str:

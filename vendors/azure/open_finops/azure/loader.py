@@ -11,17 +11,18 @@ MM/DD/YYYY or ISO, numbers as DOUBLE; FOCUS exports keep their names and FOCUS t
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from open_finops.azure import store
-from open_finops.azure.errors import AzureError
+from open_finops.azure.errors import AzureError, one_line
 from open_finops.azure.exports import Run, find, latest
 from open_finops.azure.focus import ALIASES, DETAIL_DATES, DETAIL_NUMBERS, quote
 from open_finops.azure.sources import Source
 from open_finops.core.focus import COLUMNS
-from open_finops.core.imports import csv_header, explain, log_to_stderr, plural, precise
+from open_finops.core.imports import csv_header, log_to_stderr, plural, precise
 from open_finops.core.ledger import LoadFailed, Result
 
 Log = Callable[[str], None]
@@ -111,7 +112,11 @@ def _layout(con: Any, path: Path, fmt: str, names: dict[str, str]) -> tuple[str,
         rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_literal(str(path))}, "
                            "binary_as_string = true)").fetchall()
     except duckdb.Error as exc:
-        raise AzureError(explain(exc, names, [path])) from None
+        # DuckDB's "Invalid Input Error: No magic bytes found at end of file '<file>'": the
+        # reason without its class and the file (maybe a staged copy), after the blob's name.
+        reason = re.sub(r" '[^']*'", "", one_line(exc).split(": ", 1)[-1])
+        raise AzureError(f"{names[str(path)]}: not a readable Parquet file ({reason}); "
+                         "export the period again, or copy the blob again") from None
     return tuple(row[0] for row in rows)
 
 

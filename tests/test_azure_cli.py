@@ -1,0 +1,317 @@
+"""`finops azure` through core's real command line (the `finops` fixture of tests/awskit.py):
+bad runs at the source and a locked database failing with one line while the data loaded
+before stays, --force, a newer run replacing its period, the options from config.toml and
+OPEN_FINOPS_AZURE_*, the reporting tables, and the installed entry point writing into a pipe
+that closes early. Exports come from tests/azuregen.py, written once for the module."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import VENV, base_env
+import azuregen
+
+FINOPS = str(VENV / "bin" / "finops")
+NEW_RUN_ID = "00000000-0000-4000-8000-00000000beef"
+LOCKED = "finops: error: database {db} is locked by another process (PID {pid}); retry when " \
+         "it has finished"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> dict[str, azuregen.Export]:
+    """The container: a FOCUS CSV export of two months with January restated, a FOCUS
+    Parquet export, and an older EA actual export (whose kind the CSV does not say)."""
+    root = tmp_path_factory.mktemp("container")
+    exports = {
+        "daily": azuregen.write_export(root, "daily", kind="focus", agreement="EA",
+                                       months=("2026-01", "2026-02"), restate=("2026-01",)),
+        "pq": azuregen.write_export(root, "pq", kind="focus", agreement="MCA", fmt="parquet",
+                                    focus_version="1.2-preview", months=("2026-01",)),
+        "old-ea": azuregen.write_export(root, "old-ea", kind="actual", agreement="EA",
+                                        layout="older", months=("2026-01",)),
+    }
+    return {"root": root, **exports}
+
+
+@pytest.fixture
+def source(generated, tmp_path) -> Path:
+    """A copy of the container of this test's own, to break."""
+    copy = tmp_path / "container"
+    shutil.copytree(generated["root"], copy)
+    return copy
+
+
+@pytest.fixture
+def db(workdir) -> Path:
+    return workdir / "data" / "finops.duckdb"
+
+
+def options(source: Path, export: str = "daily") -> list[str]:
+    return ["--source", str(source), "--export-name", export]
+
+
+def totals(db: Path) -> dict[tuple[str, str], tuple[float, float, int]]:
+    """(export, period) -> billed, effective (to the cent) and rows of Azure's focus rows."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {(x, p): (b, e, n) for x, p, b, e, n in con.execute(
+            "SELECT x_ExportName, x_BillingPeriod, round(sum(BilledCost), 2), "
+            "round(sum(EffectiveCost), 2), count(*) FROM focus "
+            "WHERE ProviderName = 'Microsoft' GROUP BY ALL").fetchall()}
+    finally:
+        con.close()
+
+
+def expected(export: azuregen.Export, month: str, run: int = -1) -> tuple[float, float, int]:
+    written = export.periods[month].runs[run]
+    return tuple(None if cost is None else float(azuregen.cents(cost))
+                 for cost in (written.billed, written.effective)) + (written.rows,)
+
+
+def table(text: str) -> list[list[str]]:
+    """A rendered table as rows of cells (cells are separated by two or more spaces)."""
+    return [re.split(r"\s{2,}", line.strip()) for line in text.strip().splitlines()
+            if line.strip()]
+
+
+def error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("finops: error:")]
+
+
+def newer_run(source: Path, run: azuregen.Run, manifest: bool = True) -> list[Path]:
+    """A copy of ``run`` under a new runId, written a day later: its data files, and its
+    manifest (runId, submittedTime and blobNames made the new run's) unless not wanted."""
+    old = (source / run.files[0]).parent
+    new = old.with_name(NEW_RUN_ID)
+    shutil.copytree(old, new)
+    later = run.mtime + 86_400
+    manifest_path = new / "manifest.json"
+    if manifest:
+        data = json.loads(manifest_path.read_text())
+        stamp = dt.datetime.fromtimestamp(later, dt.timezone.utc)
+        data["runInfo"].update(runId=NEW_RUN_ID,
+                               submittedTime=f"{stamp:%Y-%m-%dT%H:%M:%S}.0000000Z")
+        for blob in data["blobs"]:
+            blob["blobName"] = blob["blobName"].replace(run.run_id, NEW_RUN_ID)
+        manifest_path.write_text(json.dumps(data))
+    else:
+        manifest_path.unlink()
+    for path in new.iterdir():
+        os.utime(path, (later, later))
+    return [new / Path(key).name for key in run.files]
+
+
+def history(finops, month: str, export: str = "daily") -> list[list[str]]:
+    """show-state's History rows of one period: export, period, kind, run, status, ..."""
+    out = finops("azure", "show-state", "--month", month, "--export-name", export).out
+    return table(out.split("History:")[1])[1:]
+
+
+def test_a_run_without_its_manifest_fails_and_keeps_the_data(finops, generated, source, db):
+    daily = generated["daily"]
+    finops("azure", "import-costs", *options(source))
+    before = totals(db)
+    assert before[("daily", "2026-01")] == expected(daily, "2026-01")
+    files = newer_run(source, daily.periods["2026-01"].newest, manifest=False)
+    run_ = finops("azure", "import-costs", *options(source), code=1)
+    assert error_lines(run_.err) == [
+        f"finops: error: daily 2026-01: {files[0].parent}: data files but no manifest.json "
+        "(a run still being written, or a copy without its manifest)"], run_.err
+    assert "Traceback" not in run_.err
+    assert totals(db) == before
+    rows = history(finops, "2026-01")
+    assert [row[4] for row in rows] == ["loaded", "failed"]
+    assert NEW_RUN_ID in rows[1][3] and "no manifest.json" in rows[1][-1]
+
+
+def test_a_parquet_blob_that_is_not_parquet_fails_naming_it(finops, generated, source, db):
+    finops("azure", "import-costs", *options(source, "pq"))
+    before = totals(db)
+    assert before == {("pq", "2026-01"): expected(generated["pq"], "2026-01")}
+    files = newer_run(source, generated["pq"].periods["2026-01"].newest)
+    files[0].write_bytes(b"PAR1 but not really a Parquet file")
+    manifest = files[0].parent / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["blobs"][0]["byteCount"] = files[0].stat().st_size  # the size agrees, the data not
+    manifest.write_text(json.dumps(data))
+    run_ = finops("azure", "import-costs", *options(source, "pq"), code=1)
+    errors = error_lines(run_.err)
+    assert len(errors) == 1 and "Traceback" not in run_.err, run_.err
+    assert errors == [f"finops: error: pq 2026-01: {files[0]}: not a readable Parquet file (No "
+                      "magic bytes found at end of file); export the period again, or copy the "
+                      "blob again"]
+    assert totals(db) == before
+    rows = history(finops, "2026-01", "pq")
+    assert [row[4] for row in rows] == ["loaded", "failed"] and str(files[0]) in rows[1][-1]
+
+
+def test_a_locked_database(finops, generated, source, db):
+    finops("azure", "import-costs", *options(source))
+    before = totals(db)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+         "print('ready', flush=True); sys.stdin.read()", str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        newer_run(source, generated["daily"].periods["2026-02"].newest)
+        locked = LOCKED.format(db=db, pid=holder.pid)
+        run_ = finops("azure", "import-costs", *options(source), code=1)
+        assert error_lines(run_.err) == [locked] and "Traceback" not in run_.err, run_.err
+        for command in ("show-state", "summary"):
+            assert finops("azure", command, code=1).err.strip() == locked
+        # list-exports needs the database only for its LOADED column.
+        listing = finops("azure", "list-exports", *options(source))
+        rows = table(listing.out)
+        assert rows[0][7] == "LOADED" and [row[7] for row in rows[1:]] == ["unknown"] * 4
+        assert listing.err.strip() == f"==> {locked[len('finops: error: '):]}: LOADED is unknown"
+    finally:
+        holder.communicate("", timeout=30)
+    assert totals(db) == before
+
+
+def test_force_reloads_an_unchanged_period(finops, generated, source, db):
+    finops("azure", "import-costs", *options(source), "--start", "2026-02")
+    before = totals(db)
+    assert before == {("daily", "2026-02"): expected(generated["daily"], "2026-02")}
+    again = finops("azure", "import-costs", *options(source), "--start", "2026-02")
+    assert "0 loaded, 1 up to date, 0 failed" in again.err
+    forced = finops("azure", "import-costs", *options(source), "--start", "2026-02", "--force")
+    assert "1 loaded, 0 up to date, 0 failed" in forced.err
+    assert totals(db) == before
+    rows = history(finops, "2026-02")
+    assert [row[4] for row in rows] == ["loaded", "loaded"] and rows[0][3] == rows[1][3]
+
+
+def test_a_newer_run_replaces_its_period_only(finops, generated, source, db):
+    daily = generated["daily"]
+    january = daily.periods["2026-01"]
+    later = source / january.runs[1].manifest
+    held = source.parent / "held-back"
+    shutil.move(later.parent, held)  # the source as it was before January was restated
+    finops("azure", "import-costs", *options(source))
+    finops("azure", "import-costs", *options(source, "pq"))
+    first = totals(db)
+    assert first[("daily", "2026-01")] == expected(daily, "2026-01", run=0)
+    shutil.move(held, later.parent)
+    run_ = finops("azure", "import-costs", *options(source))
+    assert "1 loaded, 1 up to date, 0 failed" in run_.err
+    after = totals(db)
+    assert after[("daily", "2026-01")] == expected(daily, "2026-01", run=1)
+    assert after[("daily", "2026-01")] != first[("daily", "2026-01")]
+    assert {k: v for k, v in after.items() if k != ("daily", "2026-01")} == {
+        k: v for k, v in first.items() if k != ("daily", "2026-01")}
+    loaded = table(finops("azure", "show-state", "--month", "2026-01", "--export-name",
+                          "daily").out.split("History:")[0])
+    assert loaded[2][4].startswith(january.runs[1].run_id + "@")
+    con = duckdb.connect(str(db), read_only=True)
+    try:  # the older run's table went with it: one table per export and period
+        tables = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = "
+                             "'open_finops_azure' AND table_name LIKE 'c_%'").fetchone()[0]
+    finally:
+        con.close()
+    assert tables == 3
+
+
+def test_options_come_from_config_file_then_environment_then_command_line(
+        finops, generated, source, workdir, monkeypatch):
+    daily, old = generated["daily"], generated["old-ea"]
+    (workdir / "config.toml").write_text(
+        '[core]\ndatabase = "store/costs.duckdb"\n\n'
+        f'[azure]\nsource = "{source}"\naccount_url = "https://file.blob.core.windows.net"\n'
+        'export_name = "old-ea"\nkind = "actual"\nstart = "2026-01"\nend = "2026-01"\n'
+        'force = false\nmonth = "2026-01"\nby = "region"\nmemory_limit = "300MB"\n')
+    db = workdir / "store" / "costs.duckdb"
+    run_ = finops("-v", "azure", "import-costs")
+    for key, value in (("source", str(source)), ("export_name", "old-ea"), ("kind", "actual"),
+                       ("start", "2026-01"), ("end", "2026-01"), ("force", False),
+                       ("memory_limit", "300MB"),
+                       ("account_url", "https://file.blob.core.windows.net")):
+        assert f"finops: {key} = {value!r} (from file)" in run_.err, (key, run_.err)
+    assert "finops: DuckDB memory_limit = 286.1 MiB" in run_.err
+    assert "old-ea 2026-01: loaded" in run_.err and db.is_file()
+    billed, _effective, rows = totals(db)[("old-ea", "2026-01")]  # actual alone: billed
+    assert (billed, rows) == (expected(old, "2026-01")[0], old.periods["2026-01"].rows)
+    summary = table(finops("azure", "summary").out)  # by and month from the file
+    assert summary[0][0] == "REGION" and summary[-1][2] == f"{expected(old, '2026-01')[0]:,.2f}"
+
+    monkeypatch.setenv("OPEN_FINOPS_AZURE_EXPORT_NAME", "daily")
+    monkeypatch.setenv("OPEN_FINOPS_AZURE_KIND", "auto")
+    monkeypatch.setenv("OPEN_FINOPS_AZURE_END", "2026-02")
+    monkeypatch.setenv("OPEN_FINOPS_AZURE_BY", "resource-group")
+    monkeypatch.setenv("OPEN_FINOPS_AZURE_MONTH", "2026-02")
+    run_ = finops("azure", "import-costs")
+    assert "daily 2026-01: loaded" in run_.err and "daily 2026-02: loaded" in run_.err
+    monkeypatch.setenv("OPEN_FINOPS_AZURE_FORCE", "yes")
+    assert "2 loaded, 0 up to date" in finops("azure", "import-costs").err
+    monkeypatch.delenv("OPEN_FINOPS_AZURE_FORCE")
+    summary = table(finops("azure", "summary").out)
+    assert summary[0][0] == "RESOURCE_GROUP"
+    assert summary[-1][2] == f"{expected(daily, '2026-02')[0]:,.2f}"
+    state = table(finops("azure", "show-state").out.split("History:")[0])
+    assert [row[:2] for row in state[2:]] == [["daily", "2026-02"]]
+
+    # The command line wins; the database is core's (OPEN_FINOPS_DATABASE beats the file).
+    run_ = finops("azure", "import-costs", "--export-name", "pq", "--kind", "focus",
+                  "--start", "2026-01", "--end", "2026-01", "--force",
+                  "--database", "other.duckdb")
+    assert "pq 2026-01: loaded" in run_.err and (workdir / "other.duckdb").is_file()
+    monkeypatch.setenv("OPEN_FINOPS_DATABASE", str(workdir / "other.duckdb"))
+    summary = table(finops("azure", "summary", "--month", "2026-01", "--by", "service").out)
+    assert summary[0][0] == "SERVICE"
+    assert summary[-1][2] == f"{expected(generated['pq'], '2026-01')[0]:,.2f}"
+    monkeypatch.setenv("OPEN_FINOPS_AZURE_KIND", "sideways")
+    run_ = finops("azure", "import-costs", code=2)
+    assert run_.err.strip() == ("finops: error: --kind: expected one of auto, actual, "
+                                "amortized, focus, got 'sideways'")
+
+
+def test_list_exports_and_show_state_tables(finops, generated, source):
+    daily = generated["daily"]
+    january = daily.periods["2026-01"]
+    finops("azure", "import-costs", *options(source), "--end", "2026-01")
+    rows = table(finops("azure", "list-exports", *options(source)).out)
+    assert rows[0] == ["BILLING_PERIOD", "LAYOUT", "KIND", "FORMAT", "RUN_ID", "FILES",
+                       "LATEST", "LOADED", "PROBLEM"]
+    assert rows[1:] == [
+        ["2026-01", "current", "focus", "csv", january.runs[0].run_id, "1", "no", "no", "-"],
+        ["2026-01", "current", "focus", "csv", january.runs[1].run_id, "1", "yes", "yes", "-"],
+        ["2026-02", "current", "focus", "csv", daily.periods["2026-02"].newest.run_id, "1",
+         "yes", "no", "-"]]
+    loaded, past = finops("azure", "show-state").out.split("History:")
+    loaded, past = table(loaded), table(past)
+    assert loaded[:2] == [["Loaded:"], ["EXPORT", "BILLING_PERIOD", "KIND", "FORMAT", "RUN",
+                                        "ROWS", "FILES", "LOADED_AT"]]
+    assert loaded[2][:4] == ["daily", "2026-01", "focus", "csv"]
+    assert loaded[2][4].startswith(january.runs[1].run_id + "@2026-02-01T07:34:00.")
+    assert loaded[2][5:7] == [str(january.rows), "1"] and len(loaded) == 3
+    assert past[0] == ["EXPORT", "BILLING_PERIOD", "KIND", "RUN", "STATUS", "ROWS", "FILES",
+                       "STARTED", "FINISHED", "ERROR"]
+    assert past[1][:7] == ["daily", "2026-01", "focus", loaded[2][4], "loaded",
+                           str(january.rows), "1"]
+    assert past[1][-1] == "-" and len(past) == 2
+
+
+def test_installed_entry_point_into_a_pipe(finops, source, workdir, home):
+    finops("azure", "import-costs", *options(source))
+    header = "SERVICE  CURRENCY  BILLED_COST  EFFECTIVE_COST  LINE_ITEMS"
+    # head -1 leaves after the first line; head -n 0 before finops has written anything, so
+    # that the write itself fails.
+    for reader, wanted in (("head -1", [header]), ("head -n 0", [])):
+        piped = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", f"'{FINOPS}' azure summary | {reader}"],
+            cwd=workdir, env=base_env(home), stdin=subprocess.DEVNULL, capture_output=True,
+            text=True, timeout=120)
+        assert piped.returncode == 0, piped
+        assert [re.sub(r"\s{2,}", "  ", line.strip()) for line in
+                piped.stdout.splitlines()] == wanted, piped
+        assert "Traceback" not in piped.stderr and "Error" not in piped.stderr, piped.stderr
