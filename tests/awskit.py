@@ -3,7 +3,11 @@ directory free of the developer's OPEN_FINOPS_* and AWS_* variables, and `finops
 in-process through core's real command line."""
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,3 +53,18 @@ def finops(workdir, capsys):
     yield run_finops
     # Whatever the test imported, Metabase's DuckDB reads it from the published copy.
     check_published(workdir / "data" / "finops.duckdb")
+
+
+@contextlib.contextmanager
+def holding_lock(db: Path) -> Iterator[int]:
+    """Another process holds ``db`` open for writing (DuckDB's file lock) until the block ends;
+    yields its PID."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+         "print('ready', flush=True); sys.stdin.read()", str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        yield holder.pid
+    finally:
+        holder.communicate("", timeout=30)

@@ -21,7 +21,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from awskit import Run  # noqa: E402
+from awskit import Run, holding_lock  # noqa: E402
 from curgen import CurBucket, Delivery  # noqa: E402
 from open_finops.aws.sources import LocalSource  # noqa: E402
 
@@ -568,15 +568,10 @@ def test_month_in_the_wrong_form(finops, bucket, option, value):
 
 
 def test_database_locked_by_another_process(finops, bucket, db, loaded):
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
-         "print('ready', flush=True); sys.stdin.read()", str(db)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with holding_lock(db) as pid:
         _restate(bucket)
         locked = (f"finops: error: database {db} is locked by another process "
-                  f"(PID {holder.pid}); retry when it has finished")
+                  f"(PID {pid}); retry when it has finished")
         run = import_cur(finops, bucket, "acme", code=1)
         assert run.err.strip().splitlines()[-1] == locked
         for command in ("show-state", "summary"):  # readers too
@@ -587,8 +582,6 @@ def test_database_locked_by_another_process(finops, bucket, db, loaded):
         lines = [line.split() for line in listing.out.strip().splitlines()]
         assert lines[0][-1] == "LOADED" and [line[-1] for line in lines[1:]] == ["unknown"] * 2
         assert "LOADED is unknown" in listing.err
-    finally:
-        holder.communicate("", timeout=30)
     assert_totals(period_totals(db, "acme"), expected(loaded))
 
 

@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -19,6 +18,7 @@ import pytest
 
 from conftest import VENV, base_env
 import azuregen
+from awskit import holding_lock
 
 FINOPS = str(VENV / "bin" / "finops")
 NEW_RUN_ID = "00000000-0000-4000-8000-00000000beef"
@@ -157,14 +157,9 @@ def test_a_parquet_blob_that_is_not_parquet_fails_naming_it(finops, generated, s
 def test_a_locked_database(finops, generated, source, db):
     finops("azure", "import-costs", *options(source))
     before = totals(db)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
-         "print('ready', flush=True); sys.stdin.read()", str(db)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with holding_lock(db) as pid:
         newer_run(source, generated["daily"].periods["2026-02"].newest)
-        locked = LOCKED.format(db=db, pid=holder.pid)
+        locked = LOCKED.format(db=db, pid=pid)
         run_ = finops("azure", "import-costs", *options(source), code=1)
         assert error_lines(run_.err) == [locked] and "Traceback" not in run_.err, run_.err
         for command in ("show-state", "summary"):
@@ -174,8 +169,6 @@ def test_a_locked_database(finops, generated, source, db):
         rows = table(listing.out)
         assert rows[0][7] == "LOADED" and [row[7] for row in rows[1:]] == ["unknown"] * 4
         assert listing.err.strip() == f"==> {locked[len('finops: error: '):]}: LOADED is unknown"
-    finally:
-        holder.communicate("", timeout=30)
     assert totals(db) == before
 
 
