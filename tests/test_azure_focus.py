@@ -246,7 +246,11 @@ def test_sku_prices_and_unit_prices(con, view):
     assert violations(con, view, "SkuPriceDetails IS NOT NULL AND SkuPriceId IS NULL") == 0
     assert rows(con, f"SELECT SkuPriceId FROM {view} WHERE SkuPriceId IS NOT NULL "
                      f"GROUP BY ALL HAVING count(DISTINCT SkuId) <> 1") == []
-    assert violations(con, view, "ListUnitPrice < 0 OR ContractedUnitPrice < 0") == 0
+    # FOCUS 1.2: each unit price "MUST be a non-negative decimal value" (a refund is
+    # negative in its costs, never in its prices).
+    assert violations(con, view, "ListUnitPrice < 0 OR ContractedUnitPrice < 0 OR "
+                                 "PricingCurrencyListUnitPrice < 0 OR "
+                                 "PricingCurrencyContractedUnitPrice < 0") == 0
 
 
 def test_provider_and_invoice_issuer_agree(con, view):

@@ -385,7 +385,9 @@ def test_negations_and_discounts_carry_the_usage_amount_of_their_line_item(
 def test_a_sku_price_has_one_sku_and_a_service_name(dataset):
     assert query(dataset, "SELECT SkuPriceId FROM focus WHERE SkuPriceId IS NOT NULL "
                           "GROUP BY ALL HAVING count(DISTINCT SkuId) <> 1") == []
-    assert violations(dataset, "ListUnitPrice < 0 OR ContractedUnitPrice < 0") == 0
+    assert violations(dataset, "ListUnitPrice < 0 OR ContractedUnitPrice < 0 OR "
+                               "PricingCurrencyListUnitPrice < 0 OR "
+                               "PricingCurrencyContractedUnitPrice < 0") == 0
 
 
 def test_provider_invoice_issuer_and_publisher(dataset):

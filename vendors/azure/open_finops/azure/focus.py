@@ -202,11 +202,12 @@ def details_sql(have: dict[str, str], view: str) -> str:
                            f"'Committed' ELSE 'Standard' END",
         "PricingCurrency": f"coalesce(NULLIF({c('pricingcurrency')}, ''), "
                            f"{c('billingcurrency')})",
-        "PricingCurrencyContractedUnitPrice": c("unitprice", "DOUBLE"),
+        # Unit prices are never negative in FOCUS (a refund's sign is in its costs).
+        "PricingCurrencyContractedUnitPrice": f"abs({c('unitprice', 'DOUBLE')})",
         "PricingCurrencyEffectiveCost": f"CASE WHEN _effective = 0 THEN 0 ELSE coalesce("
                                         f"{c('costinpricingcurrency', 'DOUBLE')}, _effective)"
                                         f" END",
-        "PricingCurrencyListUnitPrice": c("paygprice", "DOUBLE"),
+        "PricingCurrencyListUnitPrice": f"abs({c('paygprice', 'DOUBLE')})",
         "PricingQuantity": quantity,
         "PricingUnit": unit,
         "PublisherName": f"coalesce(NULLIF({c('publishername')}, ''), 'Microsoft')",
