@@ -117,6 +117,8 @@ def cmd_index_await_version(args: argparse.Namespace) -> None:
 
 def cmd_index_answers(args: argparse.Namespace) -> int:
     from releasekit import index
+    if args.pid is not None:
+        return 0 if index.await_answer(args.url, args.pid, args.wait) else 1
     return 0 if index.answers(args.url) else 1
 
 
@@ -340,8 +342,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--deadline", type=float, default=600.0)
     command("await-version", cmd_index_await_version, "wait until every file is listed", g) \
         .add_argument("--deadline", type=float, default=600.0)
-    command("answers", cmd_index_answers, "exit 0 when URL/simple/ answers", g) \
-        .add_argument("url")
+    p = command("answers", cmd_index_answers, "exit 0 when URL/simple/ answers", g)
+    p.add_argument("url")
+    p.add_argument("--pid", type=int, help="wait while this server process runs")
+    p.add_argument("--wait", type=float, default=30.0, help="at most this long (with --pid)")
     command("free-port", cmd_index_free_port, "a free port on 127.0.0.1", g) \
         .add_argument("--prefer", type=int, help="this port, when it is free")
     command("htpasswd", cmd_index_htpasswd, "the upload account's htpasswd file", g) \
