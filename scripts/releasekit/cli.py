@@ -285,7 +285,8 @@ def cmd_install_results(args: argparse.Namespace) -> None:
 def cmd_summary(args: argparse.Namespace) -> None:
     from releasekit import summary
     print(summary.write(args.target, args.status, args.run, args.out,
-                        os.environ.get("REPOSITORY_URL", ""), os.environ.get("INDEX_URL", "")),
+                        os.environ.get("REPOSITORY_URL", ""), os.environ.get("INDEX_URL", ""),
+                        seconds=args.seconds),
           file=sys.stderr)
 
 
@@ -436,6 +437,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--status", choices=("ok", "failed"), required=True)
     p.add_argument("--run", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--seconds", type=float, help="the run's wall time (steps may overlap)")
     command("steps", cmd_steps, "the step table of a summary JSON") \
         .add_argument("summary", type=Path)
     return top
