@@ -44,8 +44,8 @@ def toolkit_env(home: Path, **extra: str) -> dict[str, str]:
     """base_env plus the shared caches and a private TMPDIR; never any TWINE_* of ours."""
     tmp = home / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
-    return base_env(home, WHEELHOUSE=str(WHEELHOUSE), PIP_CACHE_DIR=str(PIP_CACHE),
-                    UV_CACHE_DIR=str(UV_CACHE), TMPDIR=str(tmp), **extra)
+    return base_env(home, **{"WHEELHOUSE": str(WHEELHOUSE), "PIP_CACHE_DIR": str(PIP_CACHE),
+                             "UV_CACHE_DIR": str(UV_CACHE), "TMPDIR": str(tmp), **extra})
 
 
 def sha256(path: Path) -> str:
