@@ -1,5 +1,5 @@
 """Helpers and fixtures of the release-pipeline tests (test_index, test_preflight, test_stage,
-test_release, test_audit, test_verify): a working copy built once per session and copied for
+test_release*, test_audit, test_verify): a working copy built once per session and copied for
 each test, real pypiserver instances started through scripts/index (and what their logs say
 they stored), and the environment the toolkit runs in.
 
@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import threading
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,13 @@ from conftest import REPO, VENV, VERSION, base_env, run, tracked_files
 
 WHEELHOUSE = REPO / ".cache" / "wheelhouse"
 PIP_CACHE = REPO / ".cache" / "pip"
+# uv's cache, one per test worker: uv keys what it downloaded and unpacked (boto3, botocore,
+# duckdb: 200 MB, seconds of CPU) by the index's URL, so each worker's indexes also prefer one
+# port of their own (the stage derives its port from this path, LocalIndex below from the
+# worker); a taken port only costs a cold cache. Our own files are fetched anew every time.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+UV_CACHE = REPO / ".cache" / "uv-tests" / WORKER
+INDEX_PREFER_PORT = str(30000 + zlib.crc32(WORKER.encode()) % 2000)
 # Fixed dates make every copy's commit (and so the ledger's "commit") the same.
 # Make in a working copy with the real checkout's .venv, never remaking that venv.
 MAKE = ["make", "-o", f"{VENV}/.stamp"]
@@ -36,8 +44,8 @@ def toolkit_env(home: Path, **extra: str) -> dict[str, str]:
     """base_env plus the shared caches and a private TMPDIR; never any TWINE_* of ours."""
     tmp = home / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
-    return base_env(home, WHEELHOUSE=str(WHEELHOUSE), PIP_CACHE_DIR=str(PIP_CACHE),
-                    TMPDIR=str(tmp), **extra)
+    return base_env(home, **{"WHEELHOUSE": str(WHEELHOUSE), "PIP_CACHE_DIR": str(PIP_CACHE),
+                             "UV_CACHE_DIR": str(UV_CACHE), "TMPDIR": str(tmp), **extra})
 
 
 def sha256(path: Path) -> str:
@@ -128,7 +136,8 @@ class LocalIndex:
         return toolkit_env(self.home, **{**settings, **extra})
 
     def start(self) -> "LocalIndex":
-        extra = {"INDEX_PORT": self.port} if self.port else {}
+        extra = {"INDEX_PORT": self.port} if self.port else {"INDEX_PREFER_PORT":
+                                                             INDEX_PREFER_PORT}
         proc = run([str(REPO / "scripts" / "index"), "start", str(self.state)],
                    env=toolkit_env(self.home, TWINE_USERNAME=self.username,
                                    TWINE_PASSWORD=self.password, **extra), check=True)
@@ -270,3 +279,17 @@ class Watch(threading.Thread):
                     self.fired = True
                     self.action()
             time.sleep(0.02)
+
+
+def summary_where(repo: Path) -> dict[str, str]:
+    """{filename: where} of the last publish's summary (dist/pypi-summary.json)."""
+    summary = json.loads((repo / "dist" / "pypi-summary.json").read_text())
+    return {f["filename"]: f["where"] for f in summary["files"]}
+
+
+def assert_dependency_order(stored: list[str]) -> None:
+    """core, then the vendors and docker (in any order), then the meta-package."""
+    layer = {"open_finops_core": 0, "open_finops_aws": 1, "open_finops_docker": 1,
+             "open_finops_azure": 1, "open_finops": 2}
+    layers = [layer[name.split("-")[0]] for name in stored]
+    assert layers == sorted(layers), stored

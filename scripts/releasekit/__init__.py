@@ -16,6 +16,7 @@ policy         our policy over the built metadata
 closure        the third-party dependency closure (resolved by uv) and the upload layers
 audit          the audit gate's decisions over pip-audit's output
 index          simple pages, the index state of our files, the propagation barrier
+upload         one distribution's upload in one process: its state, twine, the barrier
 install        the install specs, a spec resolved and installed by uv, the checks of our files
 observations   what the index served during one release run (the summary's only source)
 summary        the summary at the end of a release run
@@ -27,5 +28,6 @@ progress       progress lines for every wait
 Everything below ``__main__`` raises :class:`releasekit.errors.Failure` (or
 :class:`~releasekit.errors.UsageError`); ``__main__`` is the one place that turns them into
 one ``error:`` line and an exit code. The modules that the publish workflow runs with a bare
-``python3`` (repo, ledger, index, observations, progress) use the standard library only.
+``python3`` (repo, ledger, index, observations, progress, and upload's barrier: it imports
+twine only to upload) use the standard library only.
 """

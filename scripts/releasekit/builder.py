@@ -10,14 +10,17 @@ reproducible (releasekit.sdist).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import runpy
 import sys
 import tarfile
 import tempfile
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from releasekit import sdist
 from releasekit.errors import Failure
@@ -65,14 +68,38 @@ def _build(srcdir: Path, distribution: str, outdir: Path) -> Path:
         raise Failure(f"{srcdir}: building the {distribution} failed: {exc}") from None
 
 
+@contextlib.contextmanager
+def entry_points_read_once() -> Iterator[None]:
+    """setuptools asks importlib.metadata for entry points some forty times per distribution
+    (each command class, each setup keyword, the egg-info writers), and each ask reads the
+    entry points of every distribution in the toolkit's venv anew: half of a build's CPU.
+    Nothing installs during a build, so each search path's answer is read once; the same
+    answers, hence the same bytes."""
+    original = metadata.entry_points
+    read: dict[tuple[str, ...], Any] = {}
+
+    def entry_points(**params: Any) -> Any:
+        path = tuple(sys.path)
+        if path not in read:
+            read[path] = original()
+        return read[path].select(**params) if params else read[path]
+
+    metadata.entry_points = entry_points  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        metadata.entry_points = original
+
+
 def build_package(srcdir: Path, outdir: Path, epoch: int) -> list[Path]:
     """srcdir's wheel (built from its sdist) and its reproducible sdist, in outdir."""
     outdir.mkdir(parents=True, exist_ok=True)
-    built_sdist = _build(srcdir.resolve(), "sdist", outdir)
-    with tempfile.TemporaryDirectory(prefix="build-via-sdist-") as tmp:
-        with tarfile.open(built_sdist) as tar:
-            tar.extractall(tmp, filter="data")
-        top = built_sdist.name.removesuffix(".tar.gz")
-        wheel = _build(Path(tmp) / top, "wheel", outdir)
+    with entry_points_read_once():
+        built_sdist = _build(srcdir.resolve(), "sdist", outdir)
+        with tempfile.TemporaryDirectory(prefix="build-via-sdist-") as tmp:
+            with tarfile.open(built_sdist) as tar:
+                tar.extractall(tmp, filter="data")
+            top = built_sdist.name.removesuffix(".tar.gz")
+            wheel = _build(Path(tmp) / top, "wheel", outdir)
     sdist.normalize_all([built_sdist], epoch)
     return [wheel, built_sdist]

@@ -97,14 +97,20 @@ def cmd_index_state(args: argparse.Namespace) -> None:
 
 
 def cmd_index_wait(args: argparse.Namespace) -> None:
-    from releasekit import index, observations
-    path = _ledger(args)
-    files = ledger.files(ledger.load(path), args.distribution)
-    url = _index_url(args)
-    if args.uploaded:  # what twine accepted, for the summary
-        observations.sent(args.repository, args.uploaded)
-    index.wait_listed(url, files, args.deadline, f"{url} to list {args.distribution}")
-    ledger.record_upload(path, args.repository, url, files, set(args.uploaded), index.now())
+    from releasekit import upload
+    upload.confirm(_ledger(args), args.distribution, args.repository, _index_url(args),
+                   args.uploaded, args.deadline)
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    from releasekit import upload
+    try:
+        upload.run(_ledger(args), args.distribution, args.repository, _index_url(args),
+                   args.section, args.deadline, args.twine_log)
+    except upload.TwineFailed:
+        args.twine_failed.touch()  # no error line: scripts/upload explains twine's log
+        return 1
+    return 0
 
 
 def cmd_index_await_version(args: argparse.Namespace) -> None:
@@ -117,6 +123,8 @@ def cmd_index_await_version(args: argparse.Namespace) -> None:
 
 def cmd_index_answers(args: argparse.Namespace) -> int:
     from releasekit import index
+    if args.pid is not None:
+        return 0 if index.await_answer(args.url, args.pid, args.wait) else 1
     return 0 if index.answers(args.url) else 1
 
 
@@ -277,7 +285,8 @@ def cmd_install_results(args: argparse.Namespace) -> None:
 def cmd_summary(args: argparse.Namespace) -> None:
     from releasekit import summary
     print(summary.write(args.target, args.status, args.run, args.out,
-                        os.environ.get("REPOSITORY_URL", ""), os.environ.get("INDEX_URL", "")),
+                        os.environ.get("REPOSITORY_URL", ""), os.environ.get("INDEX_URL", ""),
+                        seconds=args.seconds),
           file=sys.stderr)
 
 
@@ -338,10 +347,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--uploaded", action="append", default=[],
                    help="a file this run sent (twine accepted it)")
     p.add_argument("--deadline", type=float, default=600.0)
+    p = command("upload", cmd_upload, "scripts/upload in one process: the index state of "
+                "one distribution's files, twine for the missing ones, the barrier")
+    p.add_argument("--distribution", required=True)
+    p.add_argument("--repository", required=True, help="the upload URL (the ledger's key)")
+    p.add_argument("--section", default="", help="a ~/.pypirc section for twine instead")
+    p.add_argument("--deadline", type=float, default=600.0)
+    p.add_argument("--twine-log", type=Path, required=True, help="twine's output")
+    p.add_argument("--twine-failed", type=Path, required=True,
+                   help="created when twine fails (scripts/upload explains its log)")
     command("await-version", cmd_index_await_version, "wait until every file is listed", g) \
         .add_argument("--deadline", type=float, default=600.0)
-    command("answers", cmd_index_answers, "exit 0 when URL/simple/ answers", g) \
-        .add_argument("url")
+    p = command("answers", cmd_index_answers, "exit 0 when URL/simple/ answers", g)
+    p.add_argument("url")
+    p.add_argument("--pid", type=int, help="wait while this server process runs")
+    p.add_argument("--wait", type=float, default=30.0, help="at most this long (with --pid)")
     command("free-port", cmd_index_free_port, "a free port on 127.0.0.1", g) \
         .add_argument("--prefer", type=int, help="this port, when it is free")
     command("htpasswd", cmd_index_htpasswd, "the upload account's htpasswd file", g) \
@@ -417,6 +437,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--status", choices=("ok", "failed"), required=True)
     p.add_argument("--run", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--seconds", type=float, help="the run's wall time (steps may overlap)")
     command("steps", cmd_steps, "the step table of a summary JSON") \
         .add_argument("summary", type=Path)
     return top

@@ -215,6 +215,29 @@ def answers(base_url: str) -> bool:
         return False
 
 
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for a parent that never reaps it."""
+    try:
+        os.kill(pid, 0)
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:  # no /proc: kill -0 said enough
+        return True
+    except OSError:
+        return False
+
+
+def await_answer(base_url: str, pid: int, seconds: float) -> bool:
+    """True once base_url answers; False when the server process `pid` ended first or after
+    `seconds`. One process polls every 20 ms: a starting server is asked often and cheaply."""
+    deadline = time.monotonic() + seconds
+    while _alive(pid) and time.monotonic() < deadline:
+        if answers(base_url):
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def free_port(prefer: int | None = None) -> int:
     """A port on 127.0.0.1 that is free now: `prefer` when it is, else any. A port whose last
     connections linger in TIME_WAIT is free for the server, which binds with SO_REUSEADDR as

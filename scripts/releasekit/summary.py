@@ -57,7 +57,9 @@ def steps_of(steps_tsv: Path) -> list[dict[str, Any]]:
 
 
 def build(target: str, status: str, run: Path, ledger_path: Path, repository: str,
-          index_url: str) -> dict[str, Any]:
+          index_url: str, seconds: float | None = None) -> dict[str, Any]:
+    """The summary; total_seconds is the run's wall time when known (the audit runs beside
+    the index check and check), else the sum of the steps."""
     data = ledger.load(ledger_path)
     version = data["version"]
     seen = observations.read(run)
@@ -76,7 +78,8 @@ def build(target: str, status: str, run: Path, ledger_path: Path, repository: st
                   for k in ("vulnerable", "allowed", "unaudited", "clean", "ours")},
         "install": verify.get("results", []),
         "steps": steps,
-        "total_seconds": round(sum(s["seconds"] for s in steps), 2),
+        "total_seconds": round(seconds if seconds is not None
+                               else sum(s["seconds"] for s in steps), 2),
     }
 
 
@@ -122,7 +125,7 @@ def render(s: dict[str, Any]) -> str:
 
 
 def write(target: str, status: str, run: Path, out: Path, repository: str,
-          index_url: str, root: Path = repo.ROOT) -> str:
-    s = build(target, status, run, ledger.current_path(root), repository, index_url)
+          index_url: str, root: Path = repo.ROOT, seconds: float | None = None) -> str:
+    s = build(target, status, run, ledger.current_path(root), repository, index_url, seconds)
     repo.atomic_write(out, json.dumps(s, indent=2) + "\n")
     return render(s)
