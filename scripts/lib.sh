@@ -155,7 +155,7 @@ ticking() {
       sleep 1
       kill -0 "$pid" 2>/dev/null || break 2
     done
-    log "still $what: $((SECONDS - began))s so far (no deadline of ours; pip retries by itself)"
+    log "still $what: $((SECONDS - began))s so far (no deadline of ours; the installer retries by itself)"
   done
   wait "$pid" || rc=$?
   return "$rc"

@@ -159,14 +159,16 @@ def test_ci_run_runs_make_test():
 
 def test_a_fresh_clone_bootstraps_its_venv_on_first_need(tmp_path):
     """Only python3, make and git on PATH, no .venv: the first target creates .venv from the
-    pinned requirements (PyPI, through pip's cache), installs the packages of this clone
-    editable, and does so once; a changed requirements-dev.txt or setup.py makes it again."""
+    pinned requirements (PyPI, through pip's and uv's caches), installs the packages of this
+    clone editable, and does so once; a changed requirements-dev.txt or setup.py makes it
+    again. The venv holds the lock's versions and nothing else."""
     repo = make_work_copy(tmp_path / "repo")
     passed = {k: os.environ[k] for k in ("PIP_CERT", "SSL_CERT_FILE") if k in os.environ}
     # PIP_COMPILE=0 (pip's --no-compile): byte-compiling every installed module, 40% of
     # pip's CPU here, is pip's own work, and nothing below depends on it.
     env = base_env(PATH="/usr/local/bin:/usr/bin:/bin", PIP_CACHE_DIR=str(REPO / ".cache/pip"),
-                   PIP_COMPILE="0", PROGRESS_EVERY="2", **passed)
+                   UV_CACHE_DIR=str(REPO / ".cache/uv"), PIP_COMPILE="0", PROGRESS_EVERY="2",
+                   **passed)
     del env["VENV"]  # the clone's own .venv
     first = run(["make", "check-versions"], cwd=repo, env=env, check=True, timeout=900)
     assert "==> creating" in first.stderr and (repo / ".venv/.stamp").is_file(), first.explain
@@ -182,6 +184,17 @@ def test_a_fresh_clone_bootstraps_its_venv_on_first_need(tmp_path):
     version = run([str(repo / ".venv/bin/finops"), "--version"], cwd=tmp_path, env=env,
                   check=True)
     assert f"open-finops-core {VERSION}" in version.stdout, version.explain
+    frozen = run([str(repo / ".venv/bin/python"), "-m", "pip", "freeze", "--exclude-editable"],
+                 cwd=tmp_path, env=env, check=True).stdout
+    pinned = set(re.findall(r"^([A-Za-z0-9_.-]+==\S+)", (repo / "requirements-dev.txt")
+                            .read_text(), re.M))
+    installed = {line.strip() for line in frozen.splitlines() if "==" in line}
+    canon = lambda req: re.sub(r"[-_.]+", "-", req).lower()  # noqa: E731
+    # Every installed version is the lock's (entries behind another platform's or Python's
+    # markers are not installed), and the big ones are there.
+    assert {canon(r) for r in installed} <= {canon(r) for r in pinned}, frozen
+    names = {canon(r).split("==")[0] for r in installed}
+    assert {"uv", "duckdb", "pytest", "twine", "azure-storage-blob"} <= names, frozen
 
     again = run(["make", "check-versions"], cwd=repo, env=env, check=True)
     assert "==> creating" not in again.stderr, again.explain
