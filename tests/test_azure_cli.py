@@ -308,3 +308,39 @@ def test_installed_entry_point_into_a_pipe(finops, source, workdir, home):
         assert [re.sub(r"\s{2,}", "  ", line.strip()) for line in
                 piped.stdout.splitlines()] == wanted, piped
         assert "Traceback" not in piped.stderr and "Error" not in piped.stderr, piped.stderr
+
+
+def test_a_manifest_whose_blobs_are_not_objects_fails_its_period_only(finops, generated, source,
+                                                                      db):
+    finops("azure", "import-costs", *options(source))
+    before = totals(db)
+    files = newer_run(source, generated["daily"].periods["2026-02"].newest)
+    manifest = files[0].parent / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["blobs"] = [None]
+    manifest.write_text(json.dumps(data))
+    run_ = finops("azure", "import-costs", *options(source), code=1)
+    assert error_lines(run_.err) == [
+        f"finops: error: daily 2026-02: {manifest}: not a valid export manifest (its blobs are "
+        "not a list of objects)"] and "Traceback" not in run_.err, run_.err
+    assert "0 loaded, 1 up to date, 1 failed" in run_.err  # January is untouched
+    assert totals(db) == before
+
+
+def test_an_export_name_without_runs_is_an_error(finops, source, db):
+    (source / "reports").mkdir()
+    (source / "reports" / "notes.txt").write_text("not an export\n")
+    run_ = finops("azure", "import-costs", *options(source, "reports"), code=1)
+    assert error_lines(run_.err) == [
+        f"finops: error: {source / 'reports'}: no runs of export 'reports' (expected folders "
+        "reports/YYYYMMDD-YYYYMMDD/); check --export-name"], run_.err
+    assert not db.exists() or totals(db) == {}
+
+
+def test_a_sas_in_the_account_url_never_reaches_the_log(finops, monkeypatch):
+    monkeypatch.setenv("OPEN_FINOPS_AZURE_ACCOUNT_URL",
+                       "https://acct.blob.core.windows.net/?sv=2024&sig=S3CRET%2Bsig")
+    run_ = finops("-v", "azure", "import-costs", "--source", "az://costs/exports",
+                  "--export-name", "daily", code=2)
+    assert "account_url = 'https://acct.blob.core.windows.net' (from env)" in run_.err
+    assert "carries a SAS token" in run_.err and "S3CRET" not in run_.err + run_.out

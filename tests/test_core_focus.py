@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 from open_finops.core import focus
+from open_finops.core.errors import FinopsError
 
 # The contract's columns, written out here rather than read from the module under test.
 SOME_COLUMNS = {"BilledCost": "DOUBLE", "BillingPeriodStart": "TIMESTAMP WITH TIME ZONE",
@@ -73,3 +74,23 @@ def test_refresh_follows_what_the_database_holds(con):
     con.execute("DROP VIEW open_finops_azure.focus")
     assert focus.refresh(con) == ["aws"]
     assert con.execute("SELECT sum(BilledCost) FROM main.focus").fetchone() == (1.0,)
+
+
+def test_a_vendor_whose_rows_have_no_view_yet_is_never_dropped(con):
+    """A database of 0.3.0: AWS's tables and bookkeeping, its main.focus of its own, no
+    open_finops_aws.focus. Another vendor's import must not rebuild focus without AWS."""
+    con.execute("CREATE SCHEMA open_finops_aws")
+    con.execute("CREATE TABLE open_finops_aws.loaded (table_name VARCHAR)")
+    con.execute("CREATE VIEW main.focus AS SELECT 5.0 AS BilledCost, 'AWS' AS ProviderName")
+    vendor_view(con, "azure", "Microsoft", "2")
+    assert focus.refresh(con) == ["azure"]  # nothing loaded yet: nothing to lose
+    con.execute("INSERT INTO open_finops_aws.loaded VALUES ('li_cur_2024_01')")
+    with pytest.raises(FinopsError) as refused:
+        focus.refresh(con)
+    assert str(refused.value) == (
+        "the aws rows of this database were imported by an earlier release, and focus would "
+        "lose them: run an import of `finops aws` first (a period already loaded is skipped, "
+        "and its views are brought to this release)")
+    vendor_view(con, "aws", "AWS", "5")  # what that import does
+    assert focus.refresh(con) == ["aws", "azure"]
+    assert con.execute("SELECT sum(BilledCost) FROM main.focus").fetchone() == (7.0,)

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from open_finops.core.errors import FinopsError
+
 #: The FOCUS 1.2 columns of ``main.focus`` in its order, with their DuckDB types.
 COLUMNS = {
     "AvailabilityZone": "VARCHAR", "BilledCost": "DOUBLE", "BillingAccountId": "VARCHAR",
@@ -70,9 +72,31 @@ def vendors(con: Any) -> list[str]:
         [VENDOR_VIEW, SCHEMA_PREFIX]).fetchall()]
 
 
+def stale(con: Any) -> list[str]:
+    """Vendors with loaded rows but no :data:`VENDOR_VIEW`: a database an earlier release
+    wrote (0.3.0's ``main.focus`` was AWS's own view), until that vendor imports once."""
+    found = []
+    for (schema,) in con.execute(
+            "SELECT schema_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND table_name = 'loaded' AND starts_with(schema_name, ?) ORDER BY 1",
+            [SCHEMA_PREFIX]).fetchall():
+        vendor = schema[len(SCHEMA_PREFIX):]
+        if vendor not in vendors(con) and con.execute(
+                f"SELECT count(*) FROM {_quote(schema)}.loaded "
+                "WHERE table_name IS NOT NULL").fetchone()[0]:
+            found.append(vendor)
+    return found
+
+
 def refresh(con: Any) -> list[str]:
     """(Re)create ``main.focus`` over every vendor's view in the database; returns the
-    vendors it covers. Runs in the caller's transaction."""
+    vendors it covers. Runs in the caller's transaction. Refuses (and so rolls the caller's
+    import back) while a vendor's rows have no view yet, which ``main.focus`` would drop."""
+    for vendor in stale(con):
+        raise FinopsError(
+            f"the {vendor} rows of this database were imported by an earlier release, and "
+            f"focus would lose them: run an import of `finops {vendor}` first (a period "
+            "already loaded is skipped, and its views are brought to this release)")
     names = vendors(con)
     if not names:
         empty = ", ".join(f"CAST(NULL AS {sql_type}) AS {_quote(name)}"

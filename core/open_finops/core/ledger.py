@@ -482,6 +482,10 @@ class Ledger:
                 f"GROUP BY ALL ORDER BY sum(BilledCost) DESC NULLS LAST, grp",
                 params).fetchall()
         except duckdb.CatalogException:
+            if self.vendor in core_focus.stale(con):
+                raise self.error(f"{database} was written by an earlier release: run an "
+                                 f"import of `finops {self.vendor}` once to bring its views "
+                                 "to this release") from None
             raise self.error(f"{missing} in {database}: {self.first_import}") from None
         except duckdb.Error as exc:
             raise self.error(f"{database}: {one_line(exc)}") from None

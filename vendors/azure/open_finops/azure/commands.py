@@ -10,7 +10,7 @@ from typing import Any
 from open_finops.azure import loader, store
 from open_finops.azure.errors import UsageError, check_month
 from open_finops.azure.exports import check_kind, find, latest
-from open_finops.azure.sources import open_source
+from open_finops.azure.sources import open_source, public_url
 from open_finops.core.errors import FinopsError
 from open_finops.core.ledger import report
 from open_finops.core.tables import emit, render
@@ -26,7 +26,8 @@ def _option(config: Any, args: argparse.Namespace, key: str) -> Any:
     cli = getattr(args, key, None)
     value = config.get(SECTION, key, cli=cli)
     origin = "command line" if cli is not None else config.source(SECTION, key)
-    logger.info("%s = %r (from %s)", key, value, origin)  # -v: where each option came from
+    shown = public_url(value) if key == "account_url" and value else value  # never a SAS
+    logger.info("%s = %r (from %s)", key, shown, origin)  # -v: where each option came from
     return value
 
 

@@ -95,6 +95,9 @@ def find(source: Source, export_name: str, kind: str = "auto") -> list[Run]:
         match = _PERIOD.match(rest[0]) if len(rest) > 1 else None
         if match:
             by_period.setdefault(f"{match[1]}-{match[2]}", {})[key] = obj
+    if not by_period:
+        raise AzureError(f"{source.describe(folder)}: no runs of export {export_name!r} (expected "
+                         f"folders {folder}/YYYYMMDD-YYYYMMDD/); check --export-name")
     runs: list[Run] = []
     for period in sorted(by_period):
         runs += sorted(_runs(source, export_name, period, by_period[period], objects, kind),
@@ -144,6 +147,8 @@ def _manifest_run(source: Source, export_name: str, period: str, key: str, obj: 
             run.submitted = _parse_time(submitted)
         declared = str((data.get("exportConfig") or {}).get("type") or "")
         blobs = data.get("blobs") or []
+        if not isinstance(blobs, list) or not all(isinstance(b, dict) for b in blobs):
+            raise ValueError("its blobs are not a list of objects")
     except (ValueError, AttributeError, TypeError) as exc:
         run.problem = f"{where}: not a valid export manifest ({exc})"
         return run

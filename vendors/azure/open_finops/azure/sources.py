@@ -81,7 +81,9 @@ class BlobSource(sources.RemoteSource):
         self.root_prefix = prefix.strip("/")
         environ = os.environ if environ is None else environ
         quiet_sdk_logs()
-        self.client = self._client(account_url, environ.get(CONNECTION_STRING, "").strip())
+        connection_string = environ.get(CONNECTION_STRING, "").strip()
+        self.by_identity = not connection_string
+        self.client = self._client(account_url, connection_string)
         self.account = public_url(self.client.primary_endpoint).rsplit("/", 1)[0]
 
     def _client(self, account_url: str | None, connection_string: str) -> Any:
@@ -129,6 +131,10 @@ class BlobSource(sources.RemoteSource):
         code = getattr(exc, "error_code", None) or ""
         code = str(getattr(code, "value", code))  # the SDK's StorageErrorCode is an Enum
         status = getattr(exc, "status_code", None)
+        if isinstance(exc, ClientAuthenticationError) and status is None and not self.by_identity:
+            # The connection string's key could not sign the request (not valid base64...).
+            return (f"the key in {CONNECTION_STRING} cannot sign requests to {self.account}; "
+                    "copy the connection string again from the storage account's access keys")
         if isinstance(exc, ClientAuthenticationError) and status is None:
             # Raised by the credential, before any request reached the account.
             return (f"no Azure credential for {self.account} (DefaultAzureCredential tried the "
