@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from open_finops.core.sql import quote
 from open_finops.core.errors import FinopsError
 
 #: The FOCUS 1.2 columns of ``main.focus`` in its order, with their DuckDB types.
@@ -82,7 +83,7 @@ def stale(con: Any) -> list[str]:
             [SCHEMA_PREFIX]).fetchall():
         vendor = schema[len(SCHEMA_PREFIX):]
         if vendor not in vendors(con) and con.execute(
-                f"SELECT count(*) FROM {_quote(schema)}.loaded "
+                f"SELECT count(*) FROM {quote(schema)}.loaded "
                 "WHERE table_name IS NOT NULL").fetchone()[0]:
             found.append(vendor)
     return found
@@ -99,23 +100,19 @@ def refresh(con: Any) -> list[str]:
             "already loaded is skipped, and its views are brought to this release)")
     names = vendors(con)
     if not names:
-        empty = ", ".join(f"CAST(NULL AS {sql_type}) AS {_quote(name)}"
+        empty = ", ".join(f"CAST(NULL AS {sql_type}) AS {quote(name)}"
                           for name, sql_type in COLUMNS.items())
         con.execute(f"CREATE OR REPLACE VIEW main.focus AS SELECT {empty} WHERE false")
         return names
     parts = []
     for vendor in names:
-        view = f"{_quote(vendor_schema(vendor))}.{_quote(VENDOR_VIEW)}"
+        view = f"{quote(vendor_schema(vendor))}.{quote(VENDOR_VIEW)}"
         has = [name for name, *_ in con.execute(f"DESCRIBE {view}").fetchall()]
         # A column missing from a vendor's view (one written by an older release, before
         # COLUMNS gained it) reads as NULL rather than breaking every vendor's rows.
-        select = [f"CAST({_quote(name) if name in has else 'NULL'} AS {sql_type}) "
-                  f"AS {_quote(name)}" for name, sql_type in COLUMNS.items()]
-        select += [_quote(name) for name in has if name not in COLUMNS]
+        select = [f"CAST({quote(name) if name in has else 'NULL'} AS {sql_type}) "
+                  f"AS {quote(name)}" for name, sql_type in COLUMNS.items()]
+        select += [quote(name) for name in has if name not in COLUMNS]
         parts.append(f"SELECT {', '.join(select)} FROM {view}")
     con.execute("CREATE OR REPLACE VIEW main.focus AS\n" + "\nUNION ALL BY NAME\n".join(parts))
     return names
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

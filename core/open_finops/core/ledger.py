@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
+from open_finops.core.sql import literal
 from open_finops.core import focus as core_focus
 from open_finops.core import store as core_store
 from open_finops.core.errors import FinopsError, check_month, one_line
@@ -194,7 +195,7 @@ class Ledger:
         import duckdb
 
         try:
-            con.execute(f"SET memory_limit = {_literal(memory_limit)}")
+            con.execute(f"SET memory_limit = {literal(memory_limit)}")
         except duckdb.Error as exc:
             raise self.usage_error(
                 f"memory_limit ([{self.vendor}] in config.toml or "
@@ -515,7 +516,3 @@ def report(results: list[Result]) -> int:
             print(f"finops: error: {result.export_name} {result.period}: {result.message}",
                   file=sys.stderr)
     return 1 if counts["failed"] else 0
-
-
-def _literal(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"

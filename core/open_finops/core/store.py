@@ -63,6 +63,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from open_finops.core.sql import literal, quote
 from open_finops.core.errors import FinopsError, one_line
 
 #: The DuckDB that Metabase's DuckDB driver embeds (the driver pinned in
@@ -165,10 +166,10 @@ def copy_file(con: Any, database: Path, staging: Path) -> None:
 def rewrite(con: Any, staging: Path) -> None:
     """The working database's catalog and data, written anew in :data:`STORAGE_VERSION`."""
     catalog = con.execute("SELECT current_database()").fetchone()[0]
-    con.execute(f"ATTACH {_literal(str(staging))} AS {_ALIAS} "
-                f"(STORAGE_VERSION {_literal(STORAGE_VERSION)})")
+    con.execute(f"ATTACH {literal(str(staging))} AS {_ALIAS} "
+                f"(STORAGE_VERSION {literal(STORAGE_VERSION)})")
     try:
-        con.execute(f"COPY FROM DATABASE {_identifier(catalog)} TO {_ALIAS}")
+        con.execute(f"COPY FROM DATABASE {quote(catalog)} TO {_ALIAS}")
     finally:
         con.execute(f"DETACH {_ALIAS}")
 
@@ -196,11 +197,3 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

@@ -91,13 +91,3 @@ def canonical_type(name: str) -> str:
     if name.startswith(_NUMERIC_PREFIXES) and name.endswith(_NUMERIC_SUFFIXES):
         return "DOUBLE"
     return "VARCHAR"
-
-
-def quote(identifier: str) -> str:
-    """A SQL identifier, quoted."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def literal(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + str(value).replace("'", "''") + "'"

@@ -82,8 +82,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 
-from open_finops.aws.columns import literal, quote
 from open_finops.core.focus import COLUMNS as FOCUS_COLUMNS
+from open_finops.core.sql import literal, quote
 
 _CONSUMPTION_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
 _DISCOUNT_TYPES = ("BundledDiscount", "Discount", "EdpDiscount", "PrivateRateDiscount",

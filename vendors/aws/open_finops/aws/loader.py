@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from open_finops.aws import store
-from open_finops.aws.columns import (MAP_COLUMNS, canonical_type, focus_type, literal, quote,
-                                     unique_names)
+from open_finops.aws.columns import MAP_COLUMNS, canonical_type, focus_type, unique_names
 from open_finops.aws.errors import AwsError
 from open_finops.aws.manifests import Manifest, find, latest
 from open_finops.aws.sources import Obj, Source
 from open_finops.core.imports import (csv_header, explain, log_to_stderr, plural, precise,
                                       verify_gzip)
 from open_finops.core.ledger import LoadFailed, Result, execute
+from open_finops.core.sql import literal, quote
 
 __all__ = ["Result", "import_cur", "log_to_stderr", "plural", "staging_folder", "verify_gzip"]
 

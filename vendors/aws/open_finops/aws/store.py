@@ -22,12 +22,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from open_finops.aws.columns import quote
 from open_finops.aws.errors import AwsError, UsageError
 from open_finops.aws.focus import focus_export_sql, focus_sql
 from open_finops.core import focus as core_focus
 from open_finops.core import store as core_store
 from open_finops.core.ledger import INTERRUPTED, Attempt, Ledger, Loaded, now, where
+from open_finops.core.sql import quote
 
 __all__ = ["INTERRUPTED", "LEDGER", "SCHEMA", "Attempt", "Loaded", "connect", "ensure_views", "now",
            "publish", "refresh_views", "where"]

@@ -39,6 +39,7 @@ The lookup tables (regions, services) are literal VALUES inside the view, so rea
 """
 from __future__ import annotations
 
+from open_finops.core.sql import literal, quote
 from open_finops.core.focus import COLUMNS
 
 #: Azure's own columns of the view, after core's, with their types.
@@ -113,16 +114,8 @@ _SERVICES = [
 
 
 def _values(rows: list[tuple], alias: str, names: str) -> str:
-    body = ", ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows)
+    body = ", ".join("(" + ", ".join(literal(v) for v in row) + ")" for row in rows)
     return f"(VALUES {body}) {alias}({names})"
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _col(have: dict[str, str], name: str, sql_type: str = "VARCHAR") -> str:

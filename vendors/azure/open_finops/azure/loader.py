@@ -16,10 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from open_finops.core.sql import literal, quote
 from open_finops.azure import store
 from open_finops.azure.errors import AzureError, one_line
 from open_finops.azure.exports import Run, find, latest
-from open_finops.azure.focus import ALIASES, DETAIL_DATES, DETAIL_NUMBERS, quote
+from open_finops.azure.focus import ALIASES, DETAIL_DATES, DETAIL_NUMBERS
 from open_finops.azure.sources import Source
 from open_finops.core.focus import COLUMNS
 from open_finops.core.imports import csv_header, log_to_stderr, plural, precise
@@ -109,7 +110,7 @@ def _layout(con: Any, path: Path, fmt: str, names: dict[str, str]) -> tuple[str,
     if fmt == "csv":
         return csv_header(path, names[str(path)], AzureError)
     try:
-        rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_literal(str(path))}, "
+        rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(str(path))}, "
                            "binary_as_string = true)").fetchall()
     except duckdb.Error as exc:
         # DuckDB's "Invalid Input Error: No magic bytes found at end of file '<file>'": the
@@ -133,13 +134,9 @@ def _kind(kind: str, layout: tuple[str, ...], where: str) -> str:
     return found
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _constants(run: Run, kind: str, agreement: str = "FOCUS") -> str:
-    return (f"{_literal(run.export_name)} AS export_name, {_literal(run.period)} AS "
-            f"billing_period, {_literal(kind)} AS dataset, {_literal(agreement)} AS agreement")
+    return (f"{literal(run.export_name)} AS export_name, {literal(run.period)} AS "
+            f"billing_period, {literal(kind)} AS dataset, {literal(agreement)} AS agreement")
 
 
 def _select(path: Path, run: Run, layout: tuple[str, ...], kind: str):
@@ -173,9 +170,9 @@ def _select(path: Path, run: Run, layout: tuple[str, ...], kind: str):
         elif sql_type != "VARCHAR":
             value = f"CAST({value} AS {sql_type})"
         select.append(f"{value} AS {quote(target)}")
-    files = _literal(str(path))
+    files = literal(str(path))
     if run.fmt == "csv":
-        spec = ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in layout)
+        spec = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in layout)
         compression = "gzip" if path.name.endswith(".gz") else "none"
         reader = (f"read_csv({files}, header = true, auto_detect = false, delim = ',', "
                   f"quote = '\"', escape = '\"', compression = '{compression}', "

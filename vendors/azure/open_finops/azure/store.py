@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from open_finops.azure.errors import AzureError, UsageError
-from open_finops.azure.focus import focus_sql, quote
+from open_finops.azure.focus import focus_sql
 from open_finops.core import focus as core_focus
 from open_finops.core.ledger import INTERRUPTED, Attempt, Ledger, Loaded, now, where
+from open_finops.core.sql import quote
 
 __all__ = ["INTERRUPTED", "LEDGER", "SCHEMA", "Attempt", "Loaded", "connect", "now",
            "refresh_views", "where"]
