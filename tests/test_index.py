@@ -101,6 +101,31 @@ def test_pep503_html_page_of_pypiserver(built_template, local_index):
     assert missing.stdout == ""
 
 
+def test_a_file_changed_on_disk_is_served_with_its_new_sha256(local_index):
+    """The index caches each file's digest (pypiserver's cached-dir backend): a file that
+    changes on disk while it runs is listed anew, never with the digest of its old bytes."""
+    local_index.packages.mkdir(parents=True, exist_ok=True)
+    sdist = local_index.packages / "open_finops_core-9.9.9.tar.gz"
+
+    def listed() -> list[str]:
+        proc = releasekit("--index", local_index.index_url, "index", "files",
+                          "open-finops-core", check=True)
+        return proc.stdout.split("\t")[:2] if proc.stdout.strip() else []
+
+    def eventually(expected: list[str]) -> None:
+        # The change reaches the server through inotify, a moment after the write.
+        deadline = time.monotonic() + 10
+        while listed() != expected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert listed() == expected
+
+    for content in (b"first bytes", b"other bytes", b"third bytes"):
+        sdist.write_bytes(content)
+        eventually([sdist.name, sha256(sdist)])
+    sdist.unlink()
+    eventually([])
+
+
 class _Pep691(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 (http.server's name)
         accept = self.headers.get("Accept", "")

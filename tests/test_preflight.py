@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import VERSION, run
-from indexkit import MAKE, git, publish, uploaded_names
+from indexkit import MAKE, git, publish, toolkit_env, uploaded_names
 
 
 def _dirty(repo: Path) -> str:
@@ -55,12 +55,14 @@ def preflight(repo: Path, index, *args: str, **env: str):
     (f"## [{VERSION}0] - 2026-11-01\n\n- Another version.\n", False),
     (f"## [Unreleased]\n\n- {VERSION} is coming.\n", False),
 ])
-def test_changelog_section_must_name_the_version(built_copy, local_index, notes, ok):
-    (built_copy / "CHANGELOG.md").write_text(f"# Changelog\n\n{notes}")
-    git(built_copy, "commit", "-qam", "notes")
-    git(built_copy, "tag", "-f", f"v{VERSION}")
-    run([*MAKE, "-s", "build"], cwd=built_copy, env=local_index.env(), check=True)
-    proc = preflight(built_copy, local_index)
+def test_changelog_section_must_name_the_version(work_copy, home, notes, ok):
+    # The source phase (git, tag, CHANGELOG) is the one that reads the notes: no build, no
+    # index needed.
+    (work_copy / "CHANGELOG.md").write_text(f"# Changelog\n\n{notes}")
+    git(work_copy, "commit", "-qam", "notes")
+    git(work_copy, "tag", "-f", f"v{VERSION}")
+    proc = run([str(work_copy / "scripts" / "preflight"), "--phase", "source"], cwd=work_copy,
+               env=toolkit_env(home))
     assert (proc.returncode == 0) == ok, proc.explain
     assert ("section for" in proc.stderr) != ok
 

@@ -45,6 +45,20 @@ def test_verify_waits_for_the_version_then_gives_up(built_copy, local_index):
     assert f"to serve every file of {VERSION}: gave up after 2s" in proc.stderr, proc.explain
 
 
+def test_verify_specs_must_be_specs_of_the_release(built_copy, home):
+    """VERIFY_SPECS picks some of the specs; a name that is none is a usage error at once,
+    before any wait for the (here unreachable) index."""
+    env = toolkit_env(home, INDEX_URL="http://127.0.0.1:9/simple/",
+                      VERIFY_SPECS="open-finops[aws] open-finops[awz]")
+    began = time.monotonic()
+    proc = run([str(built_copy / "scripts" / "verify")], cwd=built_copy, env=env, timeout=120)
+    assert proc.returncode == 2, proc.explain
+    assert time.monotonic() - began < 30
+    errors = [line for line in proc.stderr.splitlines() if "error" in line]
+    assert errors == [f"error: VERIFY_SPECS names 'open-finops[awz]', which is no install spec"
+                      f" of {VERSION}; its specs: {' '.join(SPECS)} (see --help)"], proc.explain
+
+
 def test_verify_needs_the_ledger_of_the_version(built_copy, home):
     env = toolkit_env(home, INDEX_URL="http://127.0.0.1:9/simple/", VERSION="9.9.9")
     proc = run([*MAKE, "-s", "verify"], cwd=built_copy, env=env)
