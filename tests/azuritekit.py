@@ -6,7 +6,9 @@ through azure-storage-blob with the development connection string, as a user wou
 own. Skipped, saying why, only where Node.js is absent."""
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import time
 import urllib.error
@@ -41,6 +43,29 @@ def _answers(url: str) -> bool:
     except OSError:
         return False
     return True
+
+
+_prefetch: subprocess.Popen | None = None
+
+
+def pytest_configure(config) -> None:
+    """Start installing Azurite at once, in the background, in the process that runs the
+    session (with xdist, before its workers): on a fresh clone `npm ci` waits on the network
+    for half a minute, which the tests before the first blob test then hide. install() below
+    waits for it (scripts/install-tool holds a lock while it installs)."""
+    global _prefetch
+    if os.environ.get("PYTEST_XDIST_WORKER") or shutil.which("node") is None:
+        return
+    _prefetch = subprocess.Popen([str(REPO / "scripts" / "install-tool"), "azurite"],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def pytest_unconfigure(config) -> None:
+    if _prefetch is not None and _prefetch.poll() is None:
+        # A run that ended first (-k, -x): the install's own temporary folder goes with it.
+        os.killpg(_prefetch.pid, signal.SIGTERM)
+        _prefetch.wait(timeout=30)
 
 
 def install() -> Path:

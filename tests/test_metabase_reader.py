@@ -20,7 +20,7 @@ import duckdb
 import pytest
 from conftest import REPO, VENV
 from curgen import CurBucket, Delivery
-from readerkit import Reader, make_venv, pip_env, read, reader_python, same
+from readerkit import Reader, make_venv, pip_env, read, reader_python, same, uv_install
 
 from open_finops.core import store
 from open_finops.docker import pins
@@ -157,11 +157,11 @@ def test_kill_9_at_any_point_of_an_import_leaves_the_published_copy_whole(
 def _wheels(source: Path, out: Path) -> list[Path]:
     """Wheels of core and aws from ``source`` (a copy of a tree), built without the network."""
     out.mkdir(parents=True, exist_ok=True)
-    for package in ("core", "vendors/aws"):
-        subprocess.run([str(VENV / "bin" / "python"), "-m", "pip", "wheel", "--quiet",
-                        "--no-deps", "--no-build-isolation", "-w", str(out),
-                        str(source / package)], env=pip_env(), stdin=subprocess.DEVNULL,
-                       capture_output=True, timeout=300, check=True)
+    subprocess.run([str(VENV / "bin" / "python"), "-m", "pip", "wheel", "--quiet",
+                    "--no-deps", "--no-build-isolation", "-w", str(out),
+                    *(str(source / package) for package in ("core", "vendors/aws"))],
+                   env=pip_env(), stdin=subprocess.DEVNULL, capture_output=True, timeout=300,
+                   check=True)
     return sorted(out.glob("*.whl"))
 
 
@@ -188,9 +188,7 @@ def test_a_database_of_the_previous_release_then_this_one_over_built_wheels(tmp_
     old = _wheels(_copy_tree(PREVIOUS_RELEASE, tmp_path / "old"), tmp_path / "old-wheels")
     new = _wheels(_copy_tree(None, tmp_path / "new"), tmp_path / "new-wheels")
     python = make_venv(tmp_path / "venv", f"duckdb=={PREVIOUS_RELEASE_DUCKDB}")
-    install = [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall"]
-    subprocess.run([*install, *map(str, old)], env=pip_env(), capture_output=True, timeout=300,
-                   check=True)
+    uv_install(python, "--no-deps", "--reinstall", *map(str, old))
     work = tmp_path / "work"
     work.mkdir()
     env = {"PATH": f"{python.parent}:/usr/bin:/bin", "HOME": os.environ["HOME"],
@@ -217,8 +215,7 @@ def test_a_database_of_the_previous_release_then_this_one_over_built_wheels(tmp_
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
     assert f"pip install 'duckdb{store.WRITER_DUCKDB}'" in proc.stderr, proc.stderr
 
-    subprocess.run([*install, *map(str, new)], env=pip_env(), capture_output=True, timeout=300,
-                   check=True)
+    uv_install(python, "--no-deps", "--reinstall", *map(str, new))
     feb = bucket.legacy("acme", "2024-02", rows=200)
     finops(*import_args(bucket))
     assert_sees(read(published), jan, feb)
