@@ -57,6 +57,23 @@ for line in sys.stdin:
     print(json.dumps(answer), flush=True)
 """
 QUERIES = {"focus": FOCUS_TOTALS, "aws_cur": CUR_TOTALS}
+# The reader for one-off reads: one path per line on stdin, each read on a connection of its
+# own, closed before the answer; a process per test session instead of one per read.
+READ_EACH = r"""
+import json, sys, duckdb
+queries = json.loads(sys.argv[1])
+for line in sys.stdin:
+    try:
+        con = duckdb.connect(line.rstrip("\n"), read_only=True,
+                             config={"old_implicit_casting": "true"})
+        try:
+            answer = {name: list(con.execute(sql).fetchone()) for name, sql in queries.items()}
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        answer = {"error": str(exc).splitlines()[0]}
+    print(json.dumps(answer), flush=True)
+"""
 
 
 def pip_env() -> dict[str, str]:
@@ -144,10 +161,24 @@ class Reader:
         self.close()
 
 
+_read_each: subprocess.Popen | None = None
+
+
 def read(path: Path) -> dict:
-    """The totals the reader sees on a new connection to ``path``."""
-    with Reader(path) as reader:
-        return reader.totals()
+    """The totals the reader sees on a new connection to ``path`` (closed again before this
+    returns: nothing of the reader holds the file afterwards)."""
+    global _read_each
+    if _read_each is None or _read_each.poll() is not None:
+        # Ends with this process: its stdin closes.
+        _read_each = subprocess.Popen(
+            [str(reader_python()), "-c", READ_EACH, json.dumps(QUERIES)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]})
+    _read_each.stdin.write(f"{path}\n")
+    _read_each.stdin.flush()
+    line = _read_each.stdout.readline()
+    assert line, f"the reader died: {_read_each.stderr.read()}"
+    return json.loads(line)
 
 
 def writer_totals(database: Path) -> dict:

@@ -61,7 +61,11 @@ def test_lint_names_every_problem_by_file_and_line(work_copy, npm_cache):
     (workflows / "bad.yml").write_text(GOOD_WORKFLOW.replace("- run: make test",
                                                              "- run: make test\n"
                                                              "        shell: bashh"))
-    proc = run([*MAKE, "lint"], cwd=work_copy, env=lint_env(npm_cache), check=False)
+    # Given paths, lint checks those alone (the repository is linted whole just above).
+    proc = run([str(work_copy / "scripts/lint"), "scripts/broken", "tests/test_long.py",
+                ".github/workflows/bad.yml"], cwd=work_copy, env=lint_env(npm_cache),
+               check=False)
+    assert proc.returncode == 1, proc.explain
     assert "tests/test_long.py:1:101: E501" in proc.stdout, proc.explain
     assert "scripts/broken" in proc.stdout and "line 6" in proc.stdout, proc.explain
     assert "SC2086" in proc.stdout, proc.explain
@@ -71,6 +75,15 @@ def test_lint_names_every_problem_by_file_and_line(work_copy, npm_cache):
     assert len(errors) == 1, proc.explain
     assert re.fullmatch(r"error: lint failed: flake8 shellcheck -x \(\d+ scripts\) actionlint; "
                         r"fix the FILE:LINE problems above", errors[0]), proc.explain
+
+
+def test_lint_refuses_a_path_it_cannot_lint(work_copy):
+    proc = run([str(work_copy / "scripts/lint"), "tests/test_lint.py", "README.md"],
+               cwd=work_copy, env=base_env(), check=False)
+    assert proc.returncode == 2, proc.explain
+    assert error_lines(proc.stderr) == [
+        "error: cannot lint README.md: not Python, a shell script or a workflow (see --help)"]
+    assert "==> flake8" not in proc.stderr  # refused before linting anything
 
 
 def test_lint_without_node_fails_with_an_install_hint(work_copy, tmp_path, npm_cache):
