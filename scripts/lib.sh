@@ -83,7 +83,8 @@ uv_cache_dir() { printf '%s\n' "${UV_CACHE_DIR:-$(repo_root)/.cache/uv}"; }
 
 # Never let this machine's global pip or uv configuration leak into what we install or
 # verify: no pip.conf, no uv.toml, no UV_* setting but those that cannot change which files
-# are picked (the cache's place, the network: TLS roots, timeouts, concurrency).
+# are picked (the cache's place, the network: TLS roots, timeouts, concurrency; whether the
+# bytecode is compiled).
 isolate_pip() {
   export PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
   unset PIP_FIND_LINKS PIP_EXTRA_INDEX_URL PIP_INDEX_URL PIP_CONSTRAINT PIP_REQUIRE_VIRTUALENV
@@ -91,6 +92,7 @@ isolate_pip() {
   for name in "${!UV_@}"; do
     case "$name" in
       UV_CACHE_DIR | UV_NATIVE_TLS | UV_HTTP_TIMEOUT | UV_HTTP_RETRIES | UV_CONCURRENT_*) ;;
+      UV_COMPILE_BYTECODE) ;;
       *) unset "$name" ;;
     esac
   done
