@@ -103,3 +103,50 @@ def build_package(srcdir: Path, outdir: Path, epoch: int) -> list[Path]:
             wheel = _build(Path(tmp) / top, "wheel", outdir)
     sdist.normalize_all([built_sdist], epoch)
     return [wheel, built_sdist]
+
+
+@contextlib.contextmanager
+def _output_to(log: Path) -> Iterator[None]:
+    """This process's stdout and stderr (file descriptors too: what the backend's tools
+    print) into ``log`` until the block ends."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log, "w", encoding="utf-8") as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def build_each(jobs: Sequence[tuple[Path, Path]], epoch: int) -> int:
+    """Each (srcdir, outdir) built as :func:`build_package` builds it, one after the other in
+    this process: setuptools and build are imported once, not once per distribution (the
+    bytes are the same: the reproducibility tests compare them). A job's output goes to
+    OUTDIR.log; a failed job leaves OUTDIR.failed saying so, and the next job still runs.
+    Returns how many failed."""
+    failed = 0
+    for srcdir, outdir in jobs:
+        log = outdir.with_name(outdir.name + ".log")
+        try:
+            with _output_to(log):
+                try:
+                    build_package(srcdir, outdir, epoch)
+                except Failure as exc:
+                    print(f"error: {exc}", file=sys.stderr)
+                    raise
+                except Exception:  # a backend's bug: its traceback, in its own log
+                    traceback.print_exc()
+                    raise
+        except Exception:
+            failed += 1
+            outdir.with_name(outdir.name + ".failed").write_text(
+                f"build of {outdir.name} failed (log: {log})\n", encoding="utf-8")
+    return failed

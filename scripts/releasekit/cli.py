@@ -203,8 +203,12 @@ def cmd_contract(args: argparse.Namespace) -> None:
 
 def cmd_build(args: argparse.Namespace) -> None:
     from releasekit import builder
-    for path in builder.build_package(args.srcdir, args.outdir, args.epoch):
-        print(path)
+    if len(args.outdir) != len(args.srcdir):
+        raise UsageError(f"releasekit build: {len(args.outdir)} --outdir for "
+                         f"{len(args.srcdir)} SRCDIR; give one each (see --help)")
+    failed = builder.build_each(list(zip(args.srcdir, args.outdir)), args.epoch)
+    if failed:
+        raise Failure(f"{failed} of {len(args.srcdir)} builds failed (see their .failed files)")
 
 
 def cmd_sdist(args: argparse.Namespace) -> None:
@@ -386,10 +390,12 @@ def parser() -> argparse.ArgumentParser:
     command("policy", cmd_policy, "our policy over the built metadata")
     command("contract", cmd_contract, "the built wheels and docker pins against the DuckDB "
             "contract")
-    p = command("build", cmd_build, "build one sdist, then its wheel from it, in one process")
-    p.add_argument("--outdir", type=Path, required=True)
+    p = command("build", cmd_build, "build each SRCDIR's sdist, then its wheel from it, into its "
+                "--outdir (OUTDIR.log, OUTDIR.failed), all in this process")
+    p.add_argument("--outdir", type=Path, action="append", required=True,
+                   help="one per SRCDIR, in their order")
     p.add_argument("--epoch", type=int, required=True, help="SOURCE_DATE_EPOCH of the sdist")
-    p.add_argument("srcdir", type=Path)
+    p.add_argument("srcdir", type=Path, nargs="+")
     p = command("sdist", cmd_sdist, "make sdists reproducible")
     p.add_argument("--epoch", type=int, required=True)
     p.add_argument("sdists", nargs="+", type=Path)
