@@ -6,7 +6,10 @@ tests/curgen.py), one vendor's import leaving the other's tables as they were, a
 published copy read by the reader's DuckDB, where no plugin code can be imported."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import VENV, base_env, run
+from open_finops.core.cli import main
 
 import azuregen
 import readerkit
@@ -22,7 +25,6 @@ from curgen import CurBucket
 import test_focus_conformance as conformance
 from test_focus_conformance import ALLOWED, COLUMNS, NOT_NULL, PAIRS, TAX_NULL, UNIT
 
-FINOPS = str(VENV / "bin" / "finops")
 # (describing column, the column it describes): the pairs the AWS test has in its parameters.
 DESCRIBING = next(mark.args[1] for mark in
                   conformance.test_null_exactly_when_the_column_it_describes_is_null.pytestmark
@@ -34,10 +36,25 @@ AZURE, COMBINED = VIEWS
 CURRENCY = r"^[A-Z]{3}$"
 
 
-def finops(home: Path, db: Path, *args: str):
-    proc = run([FINOPS, *args, "--database", str(db)], env=base_env(home))
-    assert proc.returncode == 0, proc.stderr
-    return proc
+def finops(home: Path, db: Path, *args: str) -> None:
+    """`finops ARGS --database DB` in this process (as tests/awskit.py runs it: the same
+    main() as the console script, without an interpreter and DuckDB's import per command),
+    with HOME and the working directory set to ``home`` and no OPEN_FINOPS_* or AZURE_*
+    variable of the developer's."""
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    for name in [n for n in os.environ if n.startswith(("OPEN_FINOPS_", "AZURE_", "AWS_"))]:
+        del os.environ[name]
+    os.environ["HOME"] = str(home)
+    os.chdir(home)
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([*args, "--database", str(db)])
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    assert code == 0, f"finops {' '.join(args)} -> {code}\n{out.getvalue()}{err.getvalue()}"
 
 
 def snapshot(db: Path, schema: str) -> dict:
