@@ -32,48 +32,43 @@ CUR_TOTALS = "SELECT count(*), sum(line_item_unblended_cost) FROM aws_cur"
 
 # The reader: one command per line on stdin, one JSON answer per line on stdout, so that a
 # test can hold a connection open while it imports. "totals" queries the open connection,
-# "reconnect" closes it and opens the file again (Metabase's next connection).
+# "reconnect" closes it and opens the file again (Metabase's next connection), "read PATH"
+# queries PATH on a connection of its own, closed before the answer (one process then serves
+# every one-off read of a test session).
 READER = r"""
 import json, sys, duckdb
 path, queries = sys.argv[1], json.loads(sys.argv[2])
 
-def connect():
+def connect(path):
     return duckdb.connect(path, read_only=True, config={"old_implicit_casting": "true"})
+
+def totals(con):
+    return {name: list(con.execute(sql).fetchone()) for name, sql in queries.items()}
 
 con = None
 for line in sys.stdin:
-    command = line.strip()
+    command = line.rstrip("\n")
     try:
-        if command == "reconnect" or con is None:
-            if con is not None:
-                con.close()
-            con = connect()
-        if command in ("totals", "reconnect"):
-            answer = {name: list(con.execute(sql).fetchone()) for name, sql in queries.items()}
+        if command.startswith("read "):
+            other = connect(command[len("read "):])
+            try:
+                answer = totals(other)
+            finally:
+                other.close()
         else:
-            answer = {"version": duckdb.__version__}
+            if command == "reconnect" or con is None:
+                if con is not None:
+                    con.close()
+                con = connect(path)
+            if command in ("totals", "reconnect"):
+                answer = totals(con)
+            else:
+                answer = {"version": duckdb.__version__}
     except duckdb.Error as exc:
         answer = {"error": str(exc).splitlines()[0]}
     print(json.dumps(answer), flush=True)
 """
 QUERIES = {"focus": FOCUS_TOTALS, "aws_cur": CUR_TOTALS}
-# The reader for one-off reads: one path per line on stdin, each read on a connection of its
-# own, closed before the answer; a process per test session instead of one per read.
-READ_EACH = r"""
-import json, sys, duckdb
-queries = json.loads(sys.argv[1])
-for line in sys.stdin:
-    try:
-        con = duckdb.connect(line.rstrip("\n"), read_only=True,
-                             config={"old_implicit_casting": "true"})
-        try:
-            answer = {name: list(con.execute(sql).fetchone()) for name, sql in queries.items()}
-        finally:
-            con.close()
-    except duckdb.Error as exc:
-        answer = {"error": str(exc).splitlines()[0]}
-    print(json.dumps(answer), flush=True)
-"""
 
 
 def pip_env() -> dict[str, str]:
@@ -161,24 +156,17 @@ class Reader:
         self.close()
 
 
-_read_each: subprocess.Popen | None = None
+_one_off: Reader | None = None
 
 
 def read(path: Path) -> dict:
     """The totals the reader sees on a new connection to ``path`` (closed again before this
-    returns: nothing of the reader holds the file afterwards)."""
-    global _read_each
-    if _read_each is None or _read_each.poll() is not None:
-        # Ends with this process: its stdin closes.
-        _read_each = subprocess.Popen(
-            [str(reader_python()), "-c", READ_EACH, json.dumps(QUERIES)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={"PATH": "/usr/bin:/bin", "HOME": os.environ["HOME"]})
-    _read_each.stdin.write(f"{path}\n")
-    _read_each.stdin.flush()
-    line = _read_each.stdout.readline()
-    assert line, f"the reader died: {_read_each.stderr.read()}"
-    return json.loads(line)
+    returns: nothing of the reader holds the file afterwards). One reader process answers
+    them all; it ends with this process (its stdin closes)."""
+    global _one_off
+    if _one_off is None or _one_off.proc.poll() is not None:
+        _one_off = Reader(path)
+    return _one_off.ask(f"read {path}")
 
 
 def writer_totals(database: Path) -> dict:

@@ -135,18 +135,15 @@ def build_each(jobs: Sequence[tuple[Path, Path]], epoch: int) -> int:
     failed = 0
     for srcdir, outdir in jobs:
         log = outdir.with_name(outdir.name + ".log")
-        try:
-            with _output_to(log):
-                try:
-                    build_package(srcdir, outdir, epoch)
-                except Failure as exc:
-                    print(f"error: {exc}", file=sys.stderr)
-                    raise
-                except Exception:  # a backend's bug: its traceback, in its own log
-                    traceback.print_exc()
-                    raise
-        except Exception:
-            failed += 1
-            outdir.with_name(outdir.name + ".failed").write_text(
-                f"build of {outdir.name} failed (log: {log})\n", encoding="utf-8")
+        with _output_to(log):
+            try:
+                build_package(srcdir, outdir, epoch)
+                continue
+            except Failure as exc:
+                print(f"error: {exc}", file=sys.stderr)
+            except Exception:  # a backend's bug: its traceback, in its own log
+                traceback.print_exc()
+        failed += 1
+        outdir.with_name(outdir.name + ".failed").write_text(
+            f"build of {outdir.name} failed (log: {log})\n", encoding="utf-8")
     return failed
