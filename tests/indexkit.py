@@ -89,10 +89,13 @@ def copy_repo(dest: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def built_template(tmp_path_factory) -> Path:
-    """A copy of the repository with `make build` done, once per session (and worker)."""
+    """A copy of the repository with `make build check` done, once per session (and worker):
+    the releases of its copies reuse that build and that pass of the checks, as a
+    maintainer's `make publish` after `make stage` does (test_build_check.py builds and
+    checks for real)."""
     home = tmp_path_factory.mktemp("template-home")
     repo = copy_repo(tmp_path_factory.mktemp("template") / "repo")
-    run([*MAKE, "-s", "build"], cwd=repo, env=toolkit_env(home), check=True)
+    run([*MAKE, "-s", "build", "check"], cwd=repo, env=toolkit_env(home), check=True)
     run([str(repo / "scripts" / "wheelhouse")], cwd=repo, env=toolkit_env(home), check=True)
     return repo
 

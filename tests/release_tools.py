@@ -26,16 +26,19 @@ def git(repo: Path, *args: str) -> str:
 
 
 def snapshot(repo: Path) -> dict[str, object]:
-    """Everything a failed bump must leave as it was: HEAD, tags, status, every file's bytes."""
+    """Everything a failed bump must leave as it was: HEAD, tags, status, every file's bytes
+    (but Python's bytecode caches, which the toolkit's own processes write and git ignores)."""
     files = {}
     for path in sorted(repo.rglob("*")):
-        if path.is_file() and ".git" not in path.relative_to(repo).parts:
+        parts = path.relative_to(repo).parts
+        if path.is_file() and ".git" not in parts and "__pycache__" not in parts:
             files[path.relative_to(repo).as_posix()] = hashlib.sha256(
                 path.read_bytes()).hexdigest()
     return {
         "head": git(repo, "rev-parse", "HEAD"),
         "tags": git(repo, "tag", "-l"),
-        "status": git(repo, "status", "--porcelain", "--ignored"),
+        "status": [line for line in git(repo, "status", "--porcelain", "--ignored").splitlines()
+                   if "__pycache__/" not in line],
         "files": files,
     }
 

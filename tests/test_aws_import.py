@@ -364,10 +364,10 @@ def test_kill_9_in_the_middle_of_a_restatement_leaves_the_period_intact(finops, 
     jan = bucket.legacy("acme", "2024-01", mode="overwrite", fmt="parquet", rows=500)
     import_cur(finops, bucket, "acme")
     size_before = db.stat().st_size
-    # Enough rows that DuckDB writes whole row groups of the new table into the file before
-    # the transaction commits.
+    # Enough rows (one row group is 122,880) that DuckDB writes a whole row group of the new
+    # table into the file before the transaction commits.
     restated = bucket.legacy("acme", "2024-01", mode="overwrite", fmt="parquet",
-                             rows=250_000, chunks=2, seed=1)
+                             rows=125_000, chunks=1, seed=1)
     child = subprocess.Popen(
         [sys.executable, "-c", STOPS_MID_IMPORT, "aws", "import-cur", "--source",
          str(bucket.source), "--export-name", "acme"],
@@ -391,7 +391,7 @@ def test_kill_9_in_the_middle_of_a_restatement_leaves_the_period_intact(finops, 
     assert history == [[jan.version_id, "loaded"], [restated.version_id, "interrupted"]]
 
     run = import_cur(finops, bucket, "acme")
-    assert "2024-01: loaded 250,000 rows" in run.err
+    assert "2024-01: loaded 125,000 rows" in run.err
     assert_totals(period_totals(db, "acme"), expected(restated))
     assert not staging.exists()
     history = [row[2:4] for row in show_state_history(finops)]

@@ -195,6 +195,62 @@ def test_rebuild_is_reproducible_drops_stale_files_and_keeps_uploads(built, copy
     assert [f["sha256"] for f in data["files"]] == [sha256(copy / p) for p in EXPECTED]
 
 
+def test_a_clean_unchanged_commit_reuses_its_build_and_a_change_rebuilds(built, copy):
+    """`make build` twice builds once; a tampered file or any change git sees builds again,
+    and a build of a tree with changes is never reused (its bytes may be of the change)."""
+    first = {p: sha256(built.repo / p) for p in EXPECTED}
+    stats = {p: (copy / p).stat() for p in EXPECTED}
+
+    def build() -> str:
+        proc = run([*MAKE, "build"], cwd=copy, env=built.env, check=True)
+        assert proc.stdout.splitlines() == EXPECTED, proc.explain
+        assert {p: sha256(copy / p) for p in EXPECTED} == first, proc.explain
+        return "reused" if "==> reusing the 10 files" in proc.stderr else "built"
+
+    assert build() == "reused"
+    assert {p: ((copy / p).stat().st_ino, (copy / p).stat().st_mtime_ns) for p in EXPECTED} \
+        == {p: (st.st_ino, st.st_mtime_ns) for p, st in stats.items()}  # not even rewritten
+    (copy / EXPECTED[0]).write_bytes(b"tampered")
+    assert build() == "built"
+    assert build() == "reused"
+    (copy / "notes.txt").write_text("an untracked file\n")
+    assert build() == "built"
+    (copy / "notes.txt").unlink()
+    assert build() == "built"
+    assert build() == "reused"
+
+
+def test_a_pass_of_the_checks_is_recorded_and_a_change_checks_again(built, copy):
+    """The same files at the same clean commit, with the same checkers, are checked once; a
+    change git sees, or a changed file, runs every check again."""
+    def check(expect_ok: bool = True) -> str:
+        proc = run([*MAKE, "check"], cwd=copy, env=built.env, check=expect_ok)
+        if "not checking them again" in proc.stderr:
+            assert "==> twine check" not in proc.stderr, proc.explain
+            assert proc.stdout.splitlines() == EXPECTED, proc.explain
+            return "reused"
+        assert "==> twine check --strict (10 files)" in proc.stderr, proc.explain
+        return "checked"
+
+    data = json.loads((copy / LEDGER).read_text())
+    data.pop("checked", None)  # another test of the module may have checked `built` already
+    (copy / LEDGER).write_text(json.dumps(data))
+    assert check() == "checked"
+    assert json.loads((copy / LEDGER).read_text())["checked"]["files"] == {
+        p: sha256(copy / p) for p in EXPECTED}
+    assert check() == "reused"
+    (copy / "notes.txt").write_text("an untracked file\n")
+    assert check() == "checked"  # and records nothing: that pass is of a tree with changes
+    (copy / "notes.txt").unlink()
+    assert check() == "reused"
+    wheel = copy / EXPECTED[0]
+    original = wheel.read_bytes()
+    wheel.write_bytes(original + b"\0")
+    assert check(expect_ok=False) == "checked"  # the changed file fails, never skipped
+    wheel.write_bytes(original)
+    assert check() == "reused"
+
+
 def test_parallel_make_builds_then_checks(copy, built):
     run([*MAKE, "clean"], cwd=copy, env=built.env, check=True)
     assert not (copy / "core/dist").exists()

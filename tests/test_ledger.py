@@ -213,7 +213,7 @@ def test_each_file_is_hashed_once_until_it_changes(tree, monkeypatch):
         counted.append(1)
         return real(*args)
 
-    monkeypatch.setattr(ledger.hashlib, "sha256", counting)
+    monkeypatch.setattr(hashlib, "sha256", counting)  # the module the ledger imports
     ledger._memo.clear()  # a new process: only the cache file remembers
     data = ledger.load(path)
     assert ledger.verify(data, root=tree) == [] and counted == []
@@ -225,3 +225,63 @@ def test_each_file_is_hashed_once_until_it_changes(tree, monkeypatch):
     assert problems == ["core/dist/open_finops_core-1.2.3-py3-none-any.whl: changed since the "
                         "build (sha256 differs from the ledger); run 'make build' again, never "
                         "edit built files"]
+
+
+def test_a_build_is_reused_only_when_nothing_that_makes_its_bytes_changed(tree, monkeypatch):
+    """not_reusable: None exactly when a build would make the ledger's files again."""
+    (tree / ".gitignore").write_text("dist/\n")
+
+    def git(*args: str) -> None:
+        run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+            cwd=tree, env=base_env(), check=True)
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "one")
+    head = repo.git(tree, "rev-parse", "HEAD")
+    path = ledger.path_for("1.2.3", tree)
+    ledger.write(path, "1.2.3", ledger.discover("1.2.3", tree), head, 1764000000, tree,
+                 clean=True)
+
+    def reason(version: str = "1.2.3", epoch: int = 1764000000) -> str | None:
+        return ledger.not_reusable(path, version, epoch, tree)
+
+    assert reason() is None
+    assert reason(epoch=1764000001) == "another SOURCE_DATE_EPOCH"
+    assert reason(version="1.2.4") == "the ledger is of 1.2.3"
+
+    (tree / "notes.txt").write_text("untracked\n")  # a change git shows, untracked included
+    assert reason() == "another commit, or changes in the tree"
+    (tree / "notes.txt").unlink()
+    git("commit", "-q", "--allow-empty", "-m", "two")
+    assert reason() == "another commit, or changes in the tree"
+    git("reset", "-q", "--soft", "HEAD~1")
+    assert reason() is None
+
+    wheel = tree / "core/dist/open_finops_core-1.2.3-py3-none-any.whl"
+    original = wheel.read_bytes()
+    wheel.write_bytes(b"tampered")
+    assert reason() == ("core/dist/open_finops_core-1.2.3-py3-none-any.whl: changed since the "
+                        "build (sha256 differs from the ledger); run 'make build' again, never "
+                        "edit built files")
+    wheel.write_bytes(original)
+    assert reason() is None
+    stale = tree / "core/dist/open_finops_core-1.2.2.tar.gz"
+    stale.write_bytes(b"old")
+    assert "not in the ledger" in reason()
+    stale.unlink()
+
+    real = ledger.toolchain()
+    monkeypatch.setattr(ledger, "toolchain", lambda: {**real, "setuptools": "0"})
+    assert reason() == "another Python, setuptools, wheel or build"
+    monkeypatch.undo()
+    monkeypatch.setenv("PACKAGES", "open-finops-core=core open-finops=.")
+    assert reason() == "the package list changed"
+    monkeypatch.setenv("PACKAGES", PACKAGES)
+    assert reason() is None
+
+    # Files built from a tree with changes are never reused, whatever the tree is now.
+    ledger.write(path, "1.2.3", ledger.discover("1.2.3", tree), head, 1764000000, tree)
+    assert reason() == "the files were built from a tree with changes"
+    path.unlink()
+    assert reason().endswith("no release ledger; run 'make build'")

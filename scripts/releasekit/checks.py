@@ -6,6 +6,12 @@ contract (releasekit.contract). The tools' own entry
 points are called with the arguments their command lines took (one interpreter instead of
 six, each importing its tool again); their reports go to stderr, under one "==> check" line
 each. Every check runs; a failure raises one line naming the failed checks.
+
+What the checks read is the files (by sha256), the tracked sources and the checkers, so a
+pass is recorded in the ledger ("checked") when the tree is clean: the same files at the
+same commit, with no change in the tree and the same package list, Python and checkers, have
+passed already and are not checked again (`make stage` then `make publish`). A rebuild
+rewrites the ledger without it.
 """
 from __future__ import annotations
 
@@ -74,6 +80,31 @@ def plan(data: dict, root: Path = repo.ROOT) -> list[tuple[str, object, list]]:
     return checks
 
 
+#: The distributions whose versions decide what the checks say, besides our own code.
+CHECKERS = ("twine", "check-wheel-contents", "readme-renderer", "packaging", "pkginfo")
+
+
+def passed_key(data: dict, root: Path = repo.ROOT) -> dict | None:
+    """What a pass of these checks depends on, or None when the tree has changes (a pass
+    then says nothing about any later state)."""
+    commit = repo.clean_commit(root)
+    if commit is None:
+        return None
+    import platform
+    from importlib import metadata
+    tools = {"python": platform.python_version()}
+    for name in CHECKERS:
+        try:
+            tools[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            tools[name] = ""
+    return {"commit": commit,
+            "packages": [f"{p.name}={p.directory}" for p in repo.packages(root)],
+            "files": {f["path"]: ledger.sha256(root / f["path"], root)
+                      for f in data["files"] if (root / f["path"]).is_file()},
+            "tools": tools}
+
+
 def run(version: str, root: Path = repo.ROOT) -> list[str]:
     """Run every check (from root: the ledger's paths are relative to it); return the checked
     paths when all pass."""
@@ -82,6 +113,13 @@ def run(version: str, root: Path = repo.ROOT) -> list[str]:
         raise Failure(f"no release ledger {path.relative_to(root)} for {version}; "
                       "run 'make build' first")
     data = ledger.load(path)
+    files = [f["path"] for f in data["files"] if (root / f["path"]).is_file()]
+    key = passed_key(data, root)
+    if key is not None and len(files) == len(data["files"]) and data.get("checked") == key:
+        print(f"==> the {len(files)} files of {version} passed every check at this commit, "
+              "with these checkers, and nothing changed since: not checking them again",
+              file=sys.stderr)
+        return files
     failed = []
     for heading, function, argument in plan(data, root):
         print(f"==> {heading}", file=sys.stderr, flush=True)
@@ -93,6 +131,9 @@ def run(version: str, root: Path = repo.ROOT) -> list[str]:
     if failed:
         raise Failure(f"{len(failed)} check(s) failed: {' '.join(failed)}; fix the errors "
                       "above, then make build check")
-    files = [f["path"] for f in data["files"] if (root / f["path"]).is_file()]
+    if key is not None and len(files) == len(data["files"]):
+        with ledger.update(path) as current:
+            if current["files"] == data["files"]:  # not rebuilt meanwhile
+                current["checked"] = key
     print(f"==> all {len(files)} files of {version} pass", file=sys.stderr)
     return files

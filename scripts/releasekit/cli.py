@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import os
 import sys
-import traceback
 from pathlib import Path
 
 from releasekit import ledger, repo
@@ -38,9 +37,27 @@ def cmd_ledger_write(args: argparse.Namespace) -> None:
     if epoch is None and os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
         epoch = int(os.environ["SOURCE_DATE_EPOCH"])
     commit = args.commit or repo.git(repo.ROOT, "rev-parse", "HEAD")
+    # Clean when it was before the build (--clean-at) and still is, at the same commit.
+    clean = bool(args.clean_at) and repo.clean_commit() == args.clean_at == commit
     path = _ledger(args)
-    ledger.write(path, version, built, commit, epoch)
+    ledger.write(path, version, built, commit, epoch, clean=clean)
     print(path)
+
+
+def cmd_ledger_reusable(args: argparse.Namespace) -> int:
+    version = args.version or repo.current_version()
+    reason = ledger.not_reusable(_ledger(args), version, args.source_date_epoch)
+    if reason:
+        if os.environ.get("DEBUG") == "1":
+            print(f"not reusing the built files: {reason}", file=sys.stderr)
+        return 1
+    for f in ledger.load(_ledger(args))["files"]:
+        print(f"{f['distribution']}={f['path']}")
+    return 0
+
+
+def cmd_clean_commit(args: argparse.Namespace) -> None:
+    print(repo.clean_commit() or "")
 
 
 def cmd_ledger_files(args: argparse.Namespace) -> None:
@@ -327,7 +344,12 @@ def parser() -> argparse.ArgumentParser:
     p = command("write", cmd_ledger_write, "record the built files; print the ledger's path", g)
     p.add_argument("--commit")
     p.add_argument("--source-date-epoch", type=int)
+    p.add_argument("--clean-at", metavar="COMMIT",
+                   help="the tree was clean at COMMIT when the build began (clean-commit)")
     p.add_argument("built", nargs="*", metavar="DIST=PATH")
+    p = command("reusable", cmd_ledger_reusable, "print DIST=PATH of each built file and exit "
+                "0 when a build would make exactly them again; else exit 1", g)
+    p.add_argument("--source-date-epoch", type=int, required=True)
     for name, func, help in (("files", cmd_ledger_files, "path<TAB>sha256 of each file"),
                              ("verify", cmd_ledger_verify, "every file on disk, unchanged")):
         command(name, func, help, g).add_argument("--distribution", metavar="NAME")
@@ -401,6 +423,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("sdists", nargs="+", type=Path)
     command("new-vendor", cmd_new_vendor, "scaffold vendors/NAME and register it") \
         .add_argument("name")
+    command("clean-commit", cmd_clean_commit, "HEAD's commit if git sees no change in the "
+            "tree, untracked files included; else an empty line")
     p = command("credentials", cmd_credentials, "fail unless twine will find credentials")
     p.add_argument("--repository-url", required=True)
     p.add_argument("--section", default="")
@@ -477,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as exc:  # a bug: one line; the traceback behind DEBUG=1
         if os.environ.get("DEBUG") == "1":
+            import traceback
             traceback.print_exc()
         error(f"releasekit failed unexpectedly ({type(exc).__name__}: {exc}); run again with "
               "DEBUG=1 for the traceback")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,8 @@ from releasekit import repo
 from releasekit.errors import Failure
 
 SCHEMA_KEYS = ("version", "commit", "source_date_epoch", "files", "uploads")
+#: What, besides the sources, makes the bytes of a build: the interpreter and the backend.
+TOOLCHAIN = ("setuptools", "wheel", "build")
 FILE_KEYS = ("distribution", "path", "filename", "sha256", "size")
 _memo: dict[tuple[str, int, int, int, int], str] = {}
 
@@ -60,6 +61,7 @@ def sha256(path: Path, root: Path = repo.ROOT) -> str:
         _load_cache(root)
     if key in _memo:
         return _memo[key]
+    import hashlib
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -74,6 +76,7 @@ def sha256(path: Path, root: Path = repo.ROOT) -> str:
 
 def hash_from_scratch(path: Path) -> str:
     """The sha256 without the cache (for the checks that must not trust any record)."""
+    import hashlib
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -140,9 +143,25 @@ def discover(version: str, root: Path = repo.ROOT) -> list[tuple[str, Path]]:
     return found
 
 
+def toolchain() -> dict[str, str]:
+    """The versions of the interpreter and of the TOOLCHAIN packages that build here."""
+    import platform
+    from importlib import metadata
+    versions = {"python": platform.python_version()}
+    for name in TOOLCHAIN:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = ""
+    return versions
+
+
 def write(path: Path, version: str, built: list[tuple[str, Path]], commit: str | None,
-          source_date_epoch: int | None, root: Path = repo.ROOT) -> dict[str, Any]:
-    """Replace the ledger's "files" (and version, commit, epoch); keep its "uploads"."""
+          source_date_epoch: int | None, root: Path = repo.ROOT,
+          clean: bool = False) -> dict[str, Any]:
+    """Replace the ledger's "files" (and version, commit, epoch); keep its "uploads". With
+    clean, the files were built from `commit` with nothing changed in the tree: "build" says
+    so, with the toolchain, and a later build of the same state may reuse them (reusable)."""
     uploads: dict[str, Any] = {}
     if path.exists():
         with contextlib.suppress(Failure):
@@ -153,9 +172,38 @@ def write(path: Path, version: str, built: list[tuple[str, Path]], commit: str |
         "source_date_epoch": source_date_epoch,
         "files": [entry(dist, p, root) for dist, p in built],
         "uploads": uploads,
+        "build": {"clean_tree": clean, "toolchain": toolchain()},
     }
     save(path, data)
     return data
+
+
+def not_reusable(path: Path, version: str, source_date_epoch: int,
+                 root: Path = repo.ROOT) -> str | None:
+    """Why a build must run again instead of reusing the files the ledger lists, or None when
+    they are exactly what it would make: built from HEAD's commit with nothing changed in
+    the tree then and now, with the same epoch and toolchain, one wheel and one sdist of each
+    distribution of PACKAGES, all there, unchanged, and nothing else in the dist folders."""
+    try:
+        data = load(path)
+    except Failure as exc:
+        return str(exc)
+    build = data.get("build") or {}
+    kinds = [(f["distribution"], f["filename"].endswith(".whl")) for f in data["files"]]
+    if data["version"] != version:
+        return f"the ledger is of {data['version']}"
+    if build.get("clean_tree") is not True:
+        return "the files were built from a tree with changes"
+    if data["source_date_epoch"] != source_date_epoch:
+        return "another SOURCE_DATE_EPOCH"
+    if kinds != [(p.name, wheel) for p in repo.packages(root) for wheel in (True, False)]:
+        return "the package list changed"
+    if build.get("toolchain") != toolchain():
+        return "another Python, setuptools, wheel or build"
+    if data["commit"] is None or repo.clean_commit(root) != data["commit"]:
+        return "another commit, or changes in the tree"
+    problems = verify(data, None, root)
+    return problems[0] if problems else None
 
 
 def files(data: dict[str, Any], distribution: str | None = None) -> list[dict[str, Any]]:

@@ -8,9 +8,7 @@ import contextlib
 import functools
 import os
 import re
-import subprocess
-import tempfile
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 
 from releasekit.errors import Failure
@@ -21,10 +19,12 @@ PREFIX = "open-finops"
 CORE = "open-finops-core"
 
 
-@dataclass(frozen=True)
-class Package:
-    name: str       # the distribution, e.g. open-finops-aws
-    directory: str  # relative to the repo root, "." for the meta-package
+# (A named tuple, not a dataclass: every toolkit process imports this module, and the
+# dataclasses module costs each of them ten milliseconds of imports.)
+class Package(namedtuple("Package", "name directory")):
+    """A distribution of PACKAGES: its name (e.g. open-finops-aws) and its directory
+    (relative to the repo root, "." for the meta-package)."""
+    __slots__ = ()
 
     @property
     def module(self) -> str | None:
@@ -66,6 +66,7 @@ def parse_packages(words: list[str]) -> list[Package]:
 
 @functools.cache
 def _packages_from_make(root: Path) -> tuple[str, ...]:
+    import subprocess
     out = subprocess.run(
         ["make", "-s", "--no-print-directory", "-C", str(root), "print-packages"],
         capture_output=True, text=True, check=True,
@@ -104,6 +105,7 @@ def current_version(root: Path = ROOT) -> str:
 
 def git(root: Path, *args: str) -> str | None:
     """stdout of a git command, or None outside a git repository (an sdist, a tarball)."""
+    import subprocess
     try:
         proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
     except OSError:
@@ -111,9 +113,18 @@ def git(root: Path, *args: str) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
+def clean_commit(root: Path = ROOT) -> str | None:
+    """HEAD's commit when git sees no change in the tree, untracked files included (ignored
+    ones aside); None when it does, or outside a git repository."""
+    if git(root, "status", "--porcelain", "--untracked-files=all") != "":
+        return None
+    return git(root, "rev-parse", "HEAD")
+
+
 def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
     """Write so that a reader sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
