@@ -82,6 +82,10 @@ def test_unreachable_service_is_all_unaudited(tmp_path):
     assert [d["name"] for d in decision["unaudited"]] == ["six", "urllib3"]
     assert all("audit service unreachable" in d["reason"] and "api.osv.dev" in d["reason"]
                for d in decision["unaudited"])
+    # The one error that stopped the audit is said once, not once per dependency.
+    assert "UNAUDITED:         six==1.17.0\n" in proc.stderr, proc.explain
+    assert proc.stderr.count("Max retries exceeded") == 1, proc.explain
+    assert "(those 2: audit service unreachable: " in proc.stderr, proc.explain
     proc, _ = decide(tmp_path, "", 1, REAL_OSV_STDERR, mode="warn")
     assert proc.returncode == 0, proc.explain
 

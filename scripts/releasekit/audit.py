@@ -127,8 +127,18 @@ def explain(decision: dict[str, Any], ours: list[str], mode: str, problems: list
         fix = ", ".join(d["fix_versions"]) or "none yet"
         say(f"    VULNERABLE:        {d['name']}=={d['version']} {d['id']} "
             f"({d['why']}; fixed in: {fix})")
+    # One reason is said once, after the dependencies it kept from the audit (an unreachable
+    # service stops the audit of every one of them, with one error).
+    by_reason: dict[str, list[str]] = {}
     for d in decision["unaudited"]:
-        say(f"    UNAUDITED:         {d['name']}=={d['version']} ({d['reason']})")
+        by_reason.setdefault(d["reason"], []).append(f"{d['name']}=={d['version']}")
+    for reason, pins in by_reason.items():
+        if len(pins) == 1:
+            say(f"    UNAUDITED:         {pins[0]} ({reason})")
+            continue
+        for pin in pins:
+            say(f"    UNAUDITED:         {pin}")
+        say(f"    (those {len(pins)}: {reason})")
     if decision["unaudited"] and mode == "warn":
         names = ", ".join(d["name"] for d in decision["unaudited"])
         bar = "!" * 78
