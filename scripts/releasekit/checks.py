@@ -90,19 +90,11 @@ def passed_key(data: dict, root: Path = repo.ROOT) -> dict | None:
     commit = repo.clean_commit(root)
     if commit is None:
         return None
-    import platform
-    from importlib import metadata
-    tools = {"python": platform.python_version()}
-    for name in CHECKERS:
-        try:
-            tools[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            tools[name] = ""
     return {"commit": commit,
             "packages": [f"{p.name}={p.directory}" for p in repo.packages(root)],
             "files": {f["path"]: ledger.sha256(root / f["path"], root)
                       for f in data["files"] if (root / f["path"]).is_file()},
-            "tools": tools}
+            "tools": ledger.toolchain(CHECKERS)}
 
 
 def run(version: str, root: Path = repo.ROOT) -> list[str]:

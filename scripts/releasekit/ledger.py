@@ -143,12 +143,13 @@ def discover(version: str, root: Path = repo.ROOT) -> list[tuple[str, Path]]:
     return found
 
 
-def toolchain() -> dict[str, str]:
-    """The versions of the interpreter and of the TOOLCHAIN packages that build here."""
+def toolchain(names: tuple[str, ...] = TOOLCHAIN) -> dict[str, str]:
+    """The versions of the interpreter and of the named packages (by default TOOLCHAIN, what
+    builds here), "" for one not installed."""
     import platform
     from importlib import metadata
     versions = {"python": platform.python_version()}
-    for name in TOOLCHAIN:
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
