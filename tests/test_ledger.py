@@ -244,7 +244,7 @@ def test_a_build_is_reused_only_when_nothing_that_makes_its_bytes_changed(tree, 
                  clean=True)
 
     def reason(version: str = "1.2.3", epoch: int = 1764000000) -> str | None:
-        return ledger.not_reusable(path, version, epoch, tree)
+        return ledger.not_reusable(ledger.load(path), version, epoch, tree)
 
     assert reason() is None
     assert reason(epoch=1764000001) == "another SOURCE_DATE_EPOCH"
@@ -283,5 +283,3 @@ def test_a_build_is_reused_only_when_nothing_that_makes_its_bytes_changed(tree, 
     # Files built from a tree with changes are never reused, whatever the tree is now.
     ledger.write(path, "1.2.3", ledger.discover("1.2.3", tree), head, 1764000000, tree)
     assert reason() == "the files were built from a tree with changes"
-    path.unlink()
-    assert reason().endswith("no release ledger; run 'make build'")

@@ -46,12 +46,16 @@ def cmd_ledger_write(args: argparse.Namespace) -> None:
 
 def cmd_ledger_reusable(args: argparse.Namespace) -> int:
     version = args.version or repo.current_version()
-    reason = ledger.not_reusable(_ledger(args), version, args.source_date_epoch)
+    try:
+        data = ledger.load(_ledger(args))
+        reason = ledger.not_reusable(data, version, args.source_date_epoch)
+    except Failure as exc:  # no ledger, or not one: build
+        reason = str(exc)
     if reason:
         if os.environ.get("DEBUG") == "1":
             print(f"not reusing the built files: {reason}", file=sys.stderr)
         return 1
-    for f in ledger.load(_ledger(args))["files"]:
+    for f in data["files"]:
         print(f"{f['distribution']}={f['path']}")
     return 0
 

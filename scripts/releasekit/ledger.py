@@ -179,16 +179,12 @@ def write(path: Path, version: str, built: list[tuple[str, Path]], commit: str |
     return data
 
 
-def not_reusable(path: Path, version: str, source_date_epoch: int,
+def not_reusable(data: dict[str, Any], version: str, source_date_epoch: int,
                  root: Path = repo.ROOT) -> str | None:
     """Why a build must run again instead of reusing the files the ledger lists, or None when
     they are exactly what it would make: built from HEAD's commit with nothing changed in
     the tree then and now, with the same epoch and toolchain, one wheel and one sdist of each
     distribution of PACKAGES, all there, unchanged, and nothing else in the dist folders."""
-    try:
-        data = load(path)
-    except Failure as exc:
-        return str(exc)
     build = data.get("build") or {}
     kinds = [(f["distribution"], f["filename"].endswith(".whl")) for f in data["files"]]
     if data["version"] != version:
