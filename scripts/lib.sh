@@ -116,18 +116,24 @@ releasekit() {
   return "${rk_status[0]}"
 }
 
-# quiet_interrupts: stdin to stdout, less the tracebacks that end in KeyboardInterrupt.
+# quiet_interrupts: stdin to stdout, less the tracebacks that end in KeyboardInterrupt, chained
+# ones too ("During handling of the above exception, another exception occurred:").
 quiet_interrupts() {
   trap '' INT  # a pipeline's filter: it must outlive Python's Ctrl-C to pass its last words
   awk '
+    function flush() { printf "%s", held; held = ""; ended = 0; fflush() }
     /^(Traceback \(most recent call last\):|Could not import runpy module|Fatal Python error:|Python runtime state:)/ {
+      held = held $0 "\n"; ended = 0; next
+    }
+    held != "" && /^KeyboardInterrupt/ { held = ""; ended = 0; next }
+    held != "" && (/^[ \t]/ || /^$/ || /^(During handling of the above|The above exception)/) {
       held = held $0 "\n"; next
     }
-    held != "" && /^[ \t]/ { held = held $0 "\n"; next }
-    held != "" && /^KeyboardInterrupt/ { held = ""; next }
-    held != "" { printf "%s", held; held = "" }
+    # An exception line ends a traceback, unless a chained one follows it.
+    held != "" && !ended { held = held $0 "\n"; ended = 1; next }
+    held != "" { flush() }
     { print; fflush() }
-    END { printf "%s", held }'
+    END { flush() }'
 }
 
 # default_url pypi|testpypi upload|index: the URL that twine (uploads) and pip (the simple
@@ -204,5 +210,5 @@ on_interrupt() {
 
 # debug_trace: DEBUG=1 turns on tracing.
 debug_trace() {
-  if [[ "${DEBUG:-}" == 1 ]]; then set -x; fi
+  if [[ "${DEBUG:-}" == 1 ]]; then PS4="+ \${EPOCHREALTIME} \${BASHPID} "; set -x; fi
 }

@@ -4,11 +4,15 @@ everything must come out UNAUDITED, never clean)."""
 from __future__ import annotations
 
 import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, VENV, VERSION, releasekit, run
+from conftest import REPO, VENV, VERSION, base_env, free_port, releasekit, run
 from indexkit import MAKE, toolkit_env
 
 PINS = "six==1.17.0\nurllib3==2.8.0\n"
@@ -172,3 +176,94 @@ def test_make_audit_fails_closed_and_warns_with_audit_warn(built_copy, home):
         assert "NOT audited" in warned.stderr
     bad = run([*MAKE, "-s", "audit"], cwd=built_copy, env=toolkit_env(home, AUDIT="maybe"))
     assert bad.returncode != 0 and "AUDIT must be strict or warn" in bad.stderr
+
+
+class FakeOsv(BaseHTTPRequestHandler):
+    """A fake of OSV's query API (api.osv.dev cannot be reached from here): urllib3 2.8.0 has
+    one vulnerability, nothing else has any. Each answer takes 0.3 s, and the server counts the
+    most queries it had in hand at once."""
+
+    lock = threading.Lock()
+    in_flight = most = 0
+
+    def do_POST(self):
+        query = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with FakeOsv.lock:
+            FakeOsv.in_flight += 1
+            FakeOsv.most = max(FakeOsv.most, FakeOsv.in_flight)
+        time.sleep(0.3)
+        with FakeOsv.lock:
+            FakeOsv.in_flight -= 1
+        answer = {}
+        if query["package"]["name"] == "urllib3" and query["version"] == "2.8.0":
+            answer = {"vulns": [{
+                "id": "GHSA-aaaa-bbbb-cccc", "aliases": ["CVE-2026-1234"],
+                "summary": "A header injection.", "published": "2026-10-01T00:00:00Z",
+                "affected": [{"package": {"name": "urllib3", "ecosystem": "PyPI"},
+                              "ranges": [{"type": "ECOSYSTEM",
+                                          "events": [{"introduced": "0"}, {"fixed": "2.9.1"}]}]}]}]}
+        body = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_releasekit_pip_audit_is_pip_audit_asking_several_at_a_time(tmp_path, home):
+    """scripts/audit runs `releasekit pip-audit`: on the same input it must write what
+    pip-audit's own command line writes, and exit as it does, while asking the service about
+    several dependencies at a time (pip-audit asks one after the other)."""
+    pins = ["certifi==2026.10.19.post1", "idna==3.20", "jmespath==1.1.0", "six==1.17.0",
+            "urllib3==2.8.0", "pycparser==3.12", "isodate==0.7.2", "requests==2.34.2"]
+    (tmp_path / "req.txt").write_text("".join(f"{p}\n" for p in pins))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOsv)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    args = ["--disable-pip", "--no-deps", "--progress-spinner", "off", "-f", "json",
+            "--vulnerability-service", "osv", "--osv-url",
+            f"http://127.0.0.1:{server.server_port}/v1/query", "-r", str(tmp_path / "req.txt")]
+    env = base_env(home)
+    try:
+        runs = {}
+        for name, command in (("pip-audit", [str(VENV / "bin" / "pip-audit"), *args]),
+                              ("releasekit", None)):
+            FakeOsv.most = 0
+            proc = (run(command, env=env, timeout=120) if command else
+                    releasekit("pip-audit", "--", *args, env=env, timeout=120))
+            runs[name] = proc, FakeOsv.most
+    finally:
+        server.shutdown()
+    (theirs, their_most), (ours, our_most) = runs["pip-audit"], runs["releasekit"]
+    assert ours.returncode == theirs.returncode == 1, ours.explain + theirs.explain
+    assert json.loads(ours.stdout) == json.loads(theirs.stdout), ours.explain + theirs.explain
+    assert ours.stderr == theirs.stderr
+    report = json.loads(ours.stdout)
+    assert [f"{d['name']}=={d['version']}" for d in report["dependencies"]] == pins
+    vulnerable = [d for d in report["dependencies"] if d["vulns"]]
+    assert [(d["name"], {d["vulns"][0]["id"], *d["vulns"][0]["aliases"]},
+             d["vulns"][0]["fix_versions"]) for d in vulnerable] == [
+        ("urllib3", {"GHSA-aaaa-bbbb-cccc", "CVE-2026-1234"}, ["2.9.1"])]
+    assert their_most == 1 and our_most > 1, (their_most, our_most)
+
+
+def test_releasekit_pip_audit_dies_of_an_unreachable_service_as_pip_audit_does(tmp_path, home):
+    """No service at the URL: both exit 1 with a traceback ending in the same error, which
+    the gate then reports as the reason nothing was audited."""
+    (tmp_path / "req.txt").write_text(PINS)
+    args = ["--disable-pip", "--no-deps", "--progress-spinner", "off", "-f", "json",
+            "--vulnerability-service", "osv", "--osv-url",
+            f"http://127.0.0.1:{free_port()}/v1/query", "-r", str(tmp_path / "req.txt")]
+    env = base_env(home)
+    theirs = run([str(VENV / "bin" / "pip-audit"), *args], env=env, timeout=120)
+    ours = releasekit("pip-audit", "--", *args, env=env, timeout=120)
+
+    def last_line(proc):
+        return re.sub(r"0x[0-9a-f]+", "0x", proc.stderr.strip().splitlines()[-1])
+
+    assert ours.returncode == theirs.returncode == 1, ours.explain + theirs.explain
+    assert ours.stdout == theirs.stdout == ""
+    assert "Traceback" in ours.stderr and "Connection refused" in last_line(ours), ours.explain
+    assert last_line(ours) == last_line(theirs)

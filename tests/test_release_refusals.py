@@ -71,6 +71,8 @@ def test_publish_without_a_terminal_needs_confirm(built_copy, local_index):
 @pytest.mark.parametrize("setting, says", [
     ({"VERSION": "9.9.9"}, "'make bump VERSION=9.9.9' first"),
     ({"AUDIT": "maybe"}, "AUDIT must be strict or warn"),
+    ({"INDEX_URL": "/simple/"}, "INDEX_URL='/simple/' is no http(s) URL"),
+    ({"REPOSITORY_URL": "127.0.0.1:8080"}, "REPOSITORY_URL='127.0.0.1:8080' is no http(s) URL"),
 ])
 def test_bad_settings_are_refused_before_any_work(built_copy, local_index, setting, says):
     proc = run([*MAKE, "publish"], cwd=built_copy, timeout=120,

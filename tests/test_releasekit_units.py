@@ -2,13 +2,14 @@
 what the index served, the credentials check, the registrations, the one error place."""
 from __future__ import annotations
 
+import argparse
 import io
 import re
 
 import pytest
 
 from releasekit import credentials, progress, registry, summary
-from releasekit.cli import main
+from releasekit.cli import main, parser
 from releasekit.errors import Failure
 
 from conftest import REPO
@@ -80,3 +81,28 @@ def test_one_place_turns_errors_into_lines_and_codes(capsys):
     assert main(["--ledger", "/nonexistent/release.json", "ledger", "verify"]) == 1
     err = capsys.readouterr().err.splitlines()
     assert all(line.startswith("error: ") for line in err) and len(err) == 3, err
+
+
+def commands(tree: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """(path, {option or positional: its settings}) of every command of an argparse tree."""
+    for action in tree._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from commands(sub, (*path, name))
+            return
+    yield path, {(a.dest, *a.option_strings): (a.nargs, a.required, a.default, a.choices)
+                 for a in tree._actions}
+
+
+def test_a_command_line_gets_only_its_own_command_with_the_whole_trees_arguments():
+    """releasekit builds the parser of the command it runs only (it starts some 35 times in a
+    release); that parser must be the one the whole tree has, and a line that names no
+    command gets the whole tree, so that help and usage errors list every command."""
+    whole = dict(commands(parser()))
+    assert len(whole) > 30 and ("ledger", "verify") in whole and ("upload",) in whole
+    for path, arguments in whole.items():
+        built = dict(commands(parser(["--ledger", "x.json", *path, "--flag", "value"])))
+        assert built == {path: arguments}
+    for line in (["bogus"], ["ledger", "bogus"], ["--version", "1.0"], []):
+        assert dict(commands(parser(line))).keys() == whole.keys(), line
+    assert dict(commands(parser(["ledger"]))).keys() == {p for p in whole if p[0] == "ledger"}

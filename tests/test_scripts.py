@@ -215,3 +215,34 @@ def test_a_venv_of_another_checkout_is_never_built_from_here(tmp_path):
     assert proc.stderr.splitlines()[0] == (f"error: no virtualenv at {tmp_path}/elsewhere; run"
                                            " 'make dev' in its checkout"), proc.explain
     assert not (tmp_path / "elsewhere").exists()
+
+
+# Python's own words when Ctrl-C lands while it starts or while it handles another exception.
+CHAINED_INTERRUPT = """import sys
+try:
+    {}["missing"]
+except KeyError:
+    raise KeyboardInterrupt
+"""
+
+
+@pytest.mark.parametrize("program, kept", [
+    (CHAINED_INTERRUPT, False),
+    ("raise KeyboardInterrupt", False),
+    ("raise ValueError('a real failure')", True),
+    ("try:\n    {}['missing']\nexcept KeyError:\n    raise ValueError('chained')", True),
+])
+def test_quiet_interrupts_drops_interrupt_tracebacks_only(tmp_path, program, kept):
+    """lib.sh's filter of releasekit's stderr: a traceback ending in KeyboardInterrupt (also
+    one chained to another exception) never reaches a user; any other one passes whole, and
+    so do the lines around it."""
+    (tmp_path / "program.py").write_text(program)
+    proc = run(["bash", "-c", f'source {REPO}/scripts/lib.sh; '
+                f'{{ echo before; python3 {tmp_path}/program.py; echo after; }} 2>&1 | '
+                'quiet_interrupts'], env=base_env())
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "before" and lines[-1] == "after", proc.explain
+    assert ("Traceback (most recent call last):" in proc.stdout) is kept, proc.explain
+    if kept:
+        assert lines[-2].startswith("ValueError:"), proc.explain
+        assert ("During handling" in proc.stdout) is ("chained" in program), proc.explain

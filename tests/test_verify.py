@@ -2,6 +2,7 @@
 (releasekit.install), against a real pypiserver holding the built files."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import time
@@ -122,3 +123,43 @@ def test_install_report_checks(built_copy, local_index, tmp_path):
         core["download_info"]["url"] = core["download_info"]["url"].replace(
             f"open_finops_core-{VERSION}", "open_finops_core-0.0.1")
     assert "not a file of the ledger" in spoiled(foreign_file)
+
+
+def drop_entry_points(wheel: Path) -> None:
+    """Rewrite wheel without its entry_points.txt (and RECORD's line of it): a vendor
+    distribution that installs fine and registers no plugin."""
+    import zipfile
+    broken = wheel.with_suffix(".tmp")
+    with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            if item.filename.endswith(".dist-info/entry_points.txt"):
+                continue
+            data = src.read(item)
+            if item.filename.endswith(".dist-info/RECORD"):
+                data = b"".join(line for line in data.splitlines(keepends=True)
+                                if b"entry_points.txt" not in line)
+            out.writestr(item, data)
+    broken.replace(wheel)
+
+
+def test_verify_fails_a_vendor_that_installs_without_its_plugin(built_copy, local_index):
+    """open-finops-aws built without its entry point (the ledger records those bytes, as a
+    build would): alone, `finops aws --help` fails; beside the others, `finops plugins` lacks
+    it. Both specs fail, each naming what is wrong."""
+    data = ledger(built_copy)
+    entry = next(f for f in data["files"]
+                 if f["distribution"] == "open-finops-aws" and f["filename"].endswith(".whl"))
+    wheel = built_copy / entry["path"]
+    drop_entry_points(wheel)
+    entry["sha256"] = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    entry["size"] = wheel.stat().st_size
+    (built_copy / "dist" / f"release-{VERSION}.json").write_text(json.dumps(data, indent=2))
+    serve_built_files(built_copy, local_index)
+    env = toolkit_env(local_index.home, INDEX_URL=local_index.index_url,
+                      VERIFY_SPECS="open-finops[aws] open-finops[all]")
+    proc = run([str(built_copy / "scripts" / "verify")], cwd=built_copy, env=env, timeout=600)
+    assert proc.returncode == 1, proc.explain
+    assert proc.stdout.splitlines() == [
+        "open-finops[aws] -> finops aws --help failed",
+        "open-finops[all] -> finops plugins lists azure docker, but aws azure docker were "
+        "installed"], proc.explain

@@ -3,6 +3,9 @@ Python compiles and runs it must still end quietly, so everything is imported un
 handler."""
 import sys
 
+# A release starts releasekit some 35 times: its modules are compiled once, into
+# scripts/releasekit/__pycache__ (ignored by git), also where PYTHONDONTWRITEBYTECODE is set.
+sys.dont_write_bytecode = False
 try:
     from releasekit.cli import main
 except KeyboardInterrupt:  # before main's own handler exists: die of SIGINT, quietly

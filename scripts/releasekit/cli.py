@@ -90,6 +90,9 @@ def cmd_ledger_forget(args: argparse.Namespace) -> None:
 def _index_url(args: argparse.Namespace) -> str:
     if not args.index:
         raise UsageError("no index: set INDEX_URL or pass --index")
+    if not args.index.startswith(("http://", "https://")):
+        raise UsageError(f"the index {args.index!r} is no http(s) URL: set INDEX_URL to one, "
+                         "e.g. https://test.pypi.org/simple/")
     return args.index
 
 
@@ -285,6 +288,11 @@ def cmd_audit(args: argparse.Namespace) -> None:
                args.ours, args.mode, args.today, args.out)
 
 
+def cmd_pip_audit(args: argparse.Namespace) -> int:
+    from releasekit import audit
+    return audit.pip_audit(args.args[1:] if args.args[:1] == ["--"] else args.args)
+
+
 def cmd_install_specs(args: argparse.Namespace) -> None:
     from releasekit import install
     print("\n".join(install.specs(ledger.load(_ledger(args)))))
@@ -327,22 +335,72 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
-def parser() -> argparse.ArgumentParser:
+class _Unbuilt:
+    """A command that was not asked for: its arguments are not added (see parser)."""
+
+    def add_argument(self, *args, **kwargs) -> None:
+        pass
+
+
+#: The options of the top level that take a value (the command words come after them).
+_TOP_VALUE_OPTIONS = ("--ledger", "--version", "--index")
+
+
+def command_words(argv: list[str]) -> tuple[str, ...]:
+    """The first two words of argv that are no option or option value of the top level: the
+    command, or a group and its command."""
+    words: list[str] = []
+    rest = iter(argv)
+    for word in rest:
+        if word in _TOP_VALUE_OPTIONS and not words:
+            next(rest, None)
+        elif not word.startswith("-"):
+            words.append(word)
+            if len(words) == 2:
+                break
+    return tuple(words)
+
+
+def parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command tree. Given argv, only the commands on its path get their parsers (each
+    costs about a millisecond, and a release starts releasekit some 35 times); the whole tree
+    when argv names none of them, so that help and usage errors list every command."""
+    wanted = command_words(argv) if argv is not None else ()
+    top, built = _tree(wanted)
+    if wanted and not built:
+        top, _ = _tree(())
+    return top
+
+
+def _tree(wanted: tuple[str, ...]) -> tuple[argparse.ArgumentParser, int]:
+    """The parser with the commands whose path agrees with wanted (all of them for ()), and
+    how many commands that is."""
     top = _Parser(prog="releasekit", description=__doc__)
     top.add_argument("--ledger", type=Path, help="ledger file (default dist/release-V.json)")
     top.add_argument("--version", help="release version (default: .bumpversion.cfg)")
     top.add_argument("--index", default=os.environ.get("INDEX_URL"),
                      help="simple index URL (default: $INDEX_URL)")
     sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    built = 0
 
-    def command(name: str, func, help: str, parent=sub) -> argparse.ArgumentParser:
-        p = parent.add_parser(name, help=help, description=help)
+    def agrees(path: tuple[str, ...]) -> bool:
+        return path[:len(wanted)] == wanted[:len(path)]
+
+    def command(name: str, func, help: str, parent=None):
+        nonlocal built
+        group_name, subparsers = parent or ((), sub)
+        if subparsers is None or not agrees((*group_name, name)):
+            return _Unbuilt()
+        built += 1
+        p = subparsers.add_parser(name, help=help, description=help)
         p.set_defaults(func=func)
         return p
 
     def group(name: str, help: str):
+        if not agrees((name,)):
+            return (name,), None
         p = sub.add_parser(name, help=help, description=help)
-        return p.add_subparsers(dest="subcommand", required=True, parser_class=_Parser)
+        return (name,), p.add_subparsers(dest="subcommand", required=True, parser_class=_Parser)
 
     g = group("ledger", "the release ledger")
     p = command("write", cmd_ledger_write, "record the built files; print the ledger's path", g)
@@ -453,6 +511,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=("strict", "warn"), default="strict")
     p.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
     p.add_argument("--out", type=Path, required=True)
+    p = command("pip-audit", cmd_pip_audit, "pip-audit's command line, asking its service "
+                "about several dependencies at a time")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="-- then pip-audit's arguments")
     g = group("install", "install specs, the checks of a resolution, the install of a spec")
     command("specs", cmd_install_specs, "the install specs", g)
     p = command("report", cmd_install_report, "check one pip install --report", g)
@@ -474,7 +535,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, help="the run's wall time (steps may overlap)")
     command("steps", cmd_steps, "the step table of a summary JSON") \
         .add_argument("summary", type=Path)
-    return top
+    return top, built
 
 
 def error(message: str) -> None:
@@ -487,7 +548,8 @@ def main(argv: list[str] | None = None) -> int:
         if sys.flags.no_site:  # `python -S -m releasekit` (scripts/lib.sh): the venv's packages
             import site
             site.main()
-        args = parser().parse_args(sys.argv[1:] if argv is None else argv)
+        argv = sys.argv[1:] if argv is None else argv
+        args = parser(argv).parse_args(argv)
         return args.func(args) or 0
     except Failure as exc:
         error(str(exc))
