@@ -180,7 +180,7 @@ def test_make_audit_fails_closed_and_warns_with_audit_warn(built_copy, home):
 
 class FakeOsv(BaseHTTPRequestHandler):
     """A fake of OSV's query API (api.osv.dev cannot be reached from here): urllib3 2.8.0 has
-    one vulnerability, nothing else has any. Each answer takes 0.3 s, and the server counts the
+    one vulnerability, nothing else has any. Each answer takes 0.1 s, and the server counts the
     most queries it had in hand at once."""
 
     lock = threading.Lock()
@@ -191,7 +191,7 @@ class FakeOsv(BaseHTTPRequestHandler):
         with FakeOsv.lock:
             FakeOsv.in_flight += 1
             FakeOsv.most = max(FakeOsv.most, FakeOsv.in_flight)
-        time.sleep(0.3)
+        time.sleep(0.1)
         with FakeOsv.lock:
             FakeOsv.in_flight -= 1
         answer = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -224,6 +225,37 @@ def test_barrier_fails_at_once_on_other_bytes(built_copy, local_index):
     assert proc.returncode == 1, proc.explain
     assert time.monotonic() - began < 10
     assert "bump the version" in proc.stderr
+
+
+def test_launch_prints_the_url_at_once_and_await_waits_until_it_answers(tmp_path, home):
+    """make stage launches its index and builds meanwhile: launch returns before the server
+    answers, await returns once it does; a server that cannot come up (its port taken) makes
+    await fail in one line naming the URL and the log."""
+    index = REPO / "scripts" / "index"
+    env = toolkit_env(home, TWINE_USERNAME="u", TWINE_PASSWORD="p")
+    state = tmp_path / "state"
+    launched = run([str(index), "launch", str(state)], env=env, check=True)
+    try:
+        url = launched.stdout.strip()
+        assert url.startswith("http://127.0.0.1:") and len(running_servers(str(state))) == 1
+        run([str(index), "await", str(state)], env=env, check=True)
+        assert releasekit("index", "answers", url, check=True).returncode == 0
+    finally:
+        run([str(index), "stop", str(state)], env=env, check=True)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = tmp_path / "busy"
+        run([str(index), "launch", str(busy)], env={**env, "INDEX_PORT": str(port)},
+            check=True)
+        failed = run([str(index), "await", str(busy)], env=env, timeout=120)
+        run([str(index), "stop", str(busy)], env=env, check=True)
+    errors = [line for line in failed.stderr.splitlines() if line.startswith("error:")]
+    assert failed.returncode == 1 and errors == [
+        f"error: pypiserver did not come up at http://127.0.0.1:{port}; see {busy}/server.log"
+    ], failed.explain
+    assert running_servers(str(busy)) == []
 
 
 def test_index_server_gets_no_password(tmp_path, home):
