@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,23 @@ def releasekit(*args: str, repo: Path = REPO, env: dict[str, str] | None = None,
     env["PYTHONPATH"] = str(repo / "scripts")
     return run([str(VENV / "bin" / "python"), "-m", "releasekit", *args], cwd=repo, env=env,
                check=check, timeout=timeout)
+
+
+class JSONHandler(BaseHTTPRequestHandler):
+    """The request handler of a test's own fake HTTP service (of a service that cannot be
+    reached from here): answer_json sends one JSON document; nothing is logged."""
+
+    def answer_json(self, data: object, content_type: str = "application/json") -> None:
+        import json
+        body = json.dumps(data).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 def free_port() -> int:

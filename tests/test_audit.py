@@ -7,12 +7,12 @@ import json
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, VENV, VERSION, base_env, free_port, releasekit, run
+from conftest import REPO, VENV, VERSION, JSONHandler, base_env, free_port, releasekit, run
 from indexkit import MAKE, toolkit_env
 
 PINS = "six==1.17.0\nurllib3==2.8.0\n"
@@ -178,7 +178,7 @@ def test_make_audit_fails_closed_and_warns_with_audit_warn(built_copy, home):
     assert bad.returncode != 0 and "AUDIT must be strict or warn" in bad.stderr
 
 
-class FakeOsv(BaseHTTPRequestHandler):
+class FakeOsv(JSONHandler):
     """A fake of OSV's query API (api.osv.dev cannot be reached from here): urllib3 2.8.0 has
     one vulnerability, nothing else has any. Each answer takes 0.1 s, and the server counts the
     most queries it had in hand at once."""
@@ -202,15 +202,7 @@ class FakeOsv(BaseHTTPRequestHandler):
                 "affected": [{"package": {"name": "urllib3", "ecosystem": "PyPI"},
                               "ranges": [{"type": "ECOSYSTEM",
                                           "events": [{"introduced": "0"}, {"fixed": "2.9.1"}]}]}]}]}
-        body = json.dumps(answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.answer_json(answer)
 
 
 def test_releasekit_pip_audit_is_pip_audit_asking_several_at_a_time(tmp_path, home):

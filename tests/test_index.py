@@ -3,17 +3,16 @@ a real pypiserver, PEP 503 HTML and PEP 691 JSON, the propagation barrier, its p
 its fast failure on a dead index."""
 from __future__ import annotations
 
-import json
 import shutil
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, base_env, releasekit, run
+from conftest import REPO, JSONHandler, base_env, releasekit, run
 from indexkit import (
     LocalIndex,
     all_process_args,
@@ -127,25 +126,18 @@ def test_a_file_changed_on_disk_is_served_with_its_new_sha256(local_index):
     eventually([])
 
 
-class _Pep691(BaseHTTPRequestHandler):
+class _Pep691(JSONHandler):
     def do_GET(self):  # noqa: N802 (http.server's name)
         accept = self.headers.get("Accept", "")
         if "application/vnd.pypi.simple.v1+json" not in accept:
             self.send_error(406)
             return
-        body = json.dumps({"meta": {"api-version": "1.1"}, "name": "open-finops-core", "files": [
+        self.answer_json({"meta": {"api-version": "1.1"}, "name": "open-finops-core", "files": [
             {"filename": "open_finops_core-1.0.tar.gz", "url": "../../files/core-1.0.tar.gz",
              "hashes": {"sha256": "ab" * 32}},
             {"filename": "open_finops_core-1.0-py3-none-any.whl",
-             "url": "https://files.example.invalid/core.whl", "hashes": {}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+             "url": "https://files.example.invalid/core.whl", "hashes": {}}]},
+            "application/vnd.pypi.simple.v1+json")
 
 
 def test_pep691_json_page():
