@@ -123,12 +123,17 @@ quiet_interrupts() {
   awk '
     function flush() { printf "%s", held; held = ""; ended = 0; fflush() }
     /^(Traceback \(most recent call last\):|Could not import runpy module|Fatal Python error:|Python runtime state:)/ {
+      if (ended) flush()  # a traceback that ended before this one starts
+      held = held $0 "\n"; dropped = 0; next
+    }
+    held != "" && /^KeyboardInterrupt/ { held = ""; ended = 0; dropped = 1; next }
+    # What chains another traceback to a dropped one goes with it.
+    dropped && (/^$/ || /^(During handling of the above|The above exception)/) { next }
+    { dropped = 0 }
+    held != "" && /^(During handling of the above|The above exception)/ {
       held = held $0 "\n"; ended = 0; next
     }
-    held != "" && /^KeyboardInterrupt/ { held = ""; ended = 0; next }
-    held != "" && (/^[ \t]/ || /^$/ || /^(During handling of the above|The above exception)/) {
-      held = held $0 "\n"; next
-    }
+    held != "" && (/^[ \t]/ || /^$/) { held = held $0 "\n"; next }
     # An exception line ends a traceback, unless a chained one follows it.
     held != "" && !ended { held = held $0 "\n"; ended = 1; next }
     held != "" { flush() }

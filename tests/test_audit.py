@@ -259,3 +259,16 @@ def test_releasekit_pip_audit_dies_of_an_unreachable_service_as_pip_audit_does(t
     assert ours.stdout == theirs.stdout == ""
     assert "Traceback" in ours.stderr and "Connection refused" in last_line(ours), ours.explain
     assert last_line(ours) == last_line(theirs)
+
+
+def test_make_audit_of_changed_built_files_is_one_error(built_copy, home):
+    """The closure (ledger check, requirements, wheelhouse, resolve) feeds pip-audit through
+    a pipe: when it fails, its own line is the only error, and no decision is written."""
+    wheel = next((built_copy / "core" / "dist").glob("*.whl"))
+    wheel.write_bytes(wheel.read_bytes() + b"x")
+    proc = run([*MAKE, "-s", "audit"], cwd=built_copy, env=toolkit_env(home, AUDIT="warn"),
+               timeout=300)
+    assert proc.returncode != 0, proc.explain
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "changed since the build" in errors[0], proc.explain
+    assert not (built_copy / "dist" / f"audit-{VERSION}.json").exists()

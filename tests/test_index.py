@@ -220,9 +220,9 @@ def test_barrier_fails_at_once_on_other_bytes(built_copy, local_index):
 
 
 def test_launch_prints_the_url_at_once_and_await_waits_until_it_answers(tmp_path, home):
-    """make stage launches its index and builds meanwhile: launch returns before the server
-    answers, await returns once it does; a server that cannot come up (its port taken) makes
-    await fail in one line naming the URL and the log."""
+    """make stage launches its index and builds meanwhile: launch prints the URL of a server
+    it started, await returns once that answers; a server that cannot come up (its port
+    taken) makes await fail in one line naming the URL and the log."""
     index = REPO / "scripts" / "index"
     env = toolkit_env(home, TWINE_USERNAME="u", TWINE_PASSWORD="p")
     state = tmp_path / "state"

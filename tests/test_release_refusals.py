@@ -44,6 +44,16 @@ def test_no_credentials_is_a_clear_error(built_copy, local_index):
     assert local_index.files() == {}
 
 
+def test_a_bad_url_is_named_before_the_credentials_are_looked_for(built_copy, local_index):
+    env = local_index.env()
+    del env["TWINE_PASSWORD"]
+    proc = run([*MAKE, "testpypi"], cwd=built_copy, env={**env, "REPOSITORY_URL": "x:8080"})
+    assert proc.returncode != 0, proc.explain
+    assert [line for line in proc.stderr.splitlines() if line.startswith("error:")] == [
+        "error: REPOSITORY_URL='x:8080' is no http(s) URL; set it to one, or unset it (see --help)"
+    ], proc.explain
+
+
 def test_publish_without_credentials_refuses_before_building(built_copy, local_index):
     env = local_index.env(AUDIT="warn", CONFIRM="yes")
     del env["TWINE_PASSWORD"]

@@ -3,7 +3,8 @@ Python compiles and runs it must still end quietly, so everything is imported un
 handler."""
 import sys
 
-# A release starts releasekit some 35 times: its modules are compiled once, into
+# A release starts releasekit some 35 times: the modules it imports from here on (cli and
+# the rest; Python has compiled __init__ and this file already) are compiled once, into
 # scripts/releasekit/__pycache__ (ignored by git), also where PYTHONDONTWRITEBYTECODE is set.
 sys.dont_write_bytecode = False
 try:
