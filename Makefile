@@ -13,17 +13,45 @@ MAKEFLAGS += --no-print-directory
 PACKAGES := open-finops-core=core open-finops-aws=vendors/aws open-finops-docker=docker open-finops-azure=vendors/azure open-finops=.
 export PACKAGES
 
+# Settings (`make publish CONFIRM=yes`, or the environment). Each is declared once, here, with
+# its default after ?= and its one line of help on the `##` line above it: `make help` lists
+# them from these lines. An empty default means what the help line says.
+## the Python (3.10 or newer) that creates the toolkit's virtualenv
 PYTHON ?= python3
+## the toolkit's virtualenv (a path relative to this folder, or absolute)
 VENV ?= .venv
+## make bump: the new version X.Y.Z; verify: the version to verify (default: the current one)
 VERSION ?=
+## make bump: the part to bump instead of VERSION: major, minor or patch
 PART ?=
-REPOSITORY_URL ?=
-INDEX_URL ?=
-EXTRA_INDEX_URL ?=
+## make publish: yes to skip the question (needed without a terminal)
 CONFIRM ?=
+## strict (default) or warn: unaudited dependencies fail or only warn (make stage: warn)
 AUDIT ?=
+## make stage: 1 keeps the staged files, and says how to serve them again for make verify
+KEEP_INDEX ?=
+## where uploads go (default: PyPI's, TestPyPI's for make testpypi)
+REPOSITORY_URL ?=
+## the simple index to check and install from (default: PyPI's, TestPyPI's for testpypi)
+INDEX_URL ?=
+## a second index for third-party dependencies only (testpypi default: PyPI's simple index)
+EXTRA_INDEX_URL ?=
+## make verify: some of the install specs, e.g. "open-finops[aws]" (default: every one)
+VERIFY_SPECS ?=
+## seconds an upload waits for the index to list its files
+UPLOAD_DEADLINE ?= 600
+## seconds make verify waits for the index to serve the version
+VERIFY_DEADLINE ?= 600
+## seconds a refused or unresolvable index is retried before the step fails
+INDEX_GRACE ?= 60
+## days a release takes new files after its first (default: 14 on PyPI and TestPyPI; 0: no limit)
+UPLOAD_WINDOW ?=
+## 1 traces every script's commands (and shows twine's own output on a failed upload)
+DEBUG ?=
+## make new-vendor: the vendor's name, e.g. gcp (open-finops-gcp, finops gcp)
 NAME ?=
-export VENV PYTHON VERSION PART REPOSITORY_URL INDEX_URL EXTRA_INDEX_URL CONFIRM AUDIT NAME
+export PYTHON VENV VERSION PART CONFIRM AUDIT KEEP_INDEX REPOSITORY_URL INDEX_URL EXTRA_INDEX_URL
+export VERIFY_SPECS UPLOAD_DEADLINE VERIFY_DEADLINE INDEX_GRACE UPLOAD_WINDOW DEBUG NAME
 
 STAMP := $(VENV)/.stamp
 PACKAGE_DIRS := $(foreach p,$(PACKAGES),$(lastword $(subst =, ,$(p))))

@@ -201,8 +201,10 @@ on_interrupt() {
   fi
   local jobs exit_trap
   jobs=$(jobs -p)
+  # A job's commands ignore SIGINT (bash starts background jobs so) and would outlive a TERM
+  # of the job alone, writing into folders its EXIT trap then removes: end the whole trees.
   # shellcheck disable=SC2086 # one word per job
-  [[ -z "$jobs" ]] || kill -TERM $jobs 2>/dev/null || true
+  [[ -z "$jobs" ]] || end_trees $jobs
   # A shell killed by a signal skips its EXIT trap: run it now (it cleans up), then die.
   exit_trap=$(trap -p EXIT)
   if [[ -n "$exit_trap" ]]; then
@@ -211,6 +213,47 @@ on_interrupt() {
     eval "$3" || true
   fi
   kill -INT $$
+}
+
+# alive PID: running, and not a zombie waiting for a parent that never reaps it.
+alive() {
+  local stat
+  kill -0 "$1" 2>/dev/null || return 1
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  stat=${stat##*) }
+  [[ "${stat%% *}" != Z ]]
+}
+
+# process_tree PID...: each PID and every process below it (children, theirs...), a line each.
+process_tree() {
+  ps -e -o pid= -o ppid= 2>/dev/null | awk -v roots="$*" '
+    BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) tree[r[i]] = 1 }
+    { parent[$1] = $2 }
+    END {
+      do {
+        grew = 0
+        for (p in parent) if (!(p in tree) && (parent[p] in tree)) { tree[p] = 1; grew = 1 }
+      } while (grew)
+      for (p in tree) print p
+    }'
+}
+
+# end_trees PID...: TERM each PID and every process below it, then wait until all are gone
+# (5 s at most).
+end_trees() {
+  local -a tree
+  local pid i running
+  mapfile -t tree < <(process_tree "$@")
+  ((${#tree[@]})) || tree=("$@")
+  kill -TERM "${tree[@]}" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    running=""
+    for pid in "${tree[@]}"; do
+      if alive "$pid"; then running=1; break; fi
+    done
+    [[ -n "$running" ]] || return 0
+    sleep 0.1
+  done
 }
 
 # debug_trace: DEBUG=1 turns on tracing.

@@ -229,7 +229,11 @@ def test_launch_prints_the_url_at_once_and_await_waits_until_it_answers(tmp_path
     launched = run([str(index), "launch", str(state)], env=env, check=True)
     try:
         url = launched.stdout.strip()
-        assert url.startswith("http://127.0.0.1:") and len(running_servers(str(state))) == 1
+        assert url.startswith("http://127.0.0.1:"), launched.explain
+        # launch returns while its child may not yet have exec'd pypi-server (a fork that
+        # a busy machine schedules late): wait for the server, not for the scheduler.
+        assert within(10, lambda: len(running_servers(str(state))) == 1), \
+            f"no pypi-server for {state}; its log:\n{(state / 'server.log').read_text()}"
         run([str(index), "await", str(state)], env=env, check=True)
         assert releasekit("index", "answers", url, check=True).returncode == 0
     finally:
@@ -248,6 +252,16 @@ def test_launch_prints_the_url_at_once_and_await_waits_until_it_answers(tmp_path
         f"error: pypiserver did not come up at http://127.0.0.1:{port}; see {busy}/server.log"
     ], failed.explain
     assert running_servers(str(busy)) == []
+
+
+def within(seconds: float, condition) -> bool:
+    """True as soon as condition() is, polling every 20 ms; False after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def test_index_server_gets_no_password(tmp_path, home):

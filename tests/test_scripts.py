@@ -86,6 +86,30 @@ def test_make_help_lists_every_public_target():
     assert run(["make"], check=True).stdout == proc.stdout  # help is the default goal
 
 
+def test_make_help_lists_every_setting_with_its_default_and_one_line():
+    """Every `?=` variable of the Makefile, written once there with the `##` line above it."""
+    makefile = (REPO / "Makefile").read_text()
+    declared = dict(re.findall(r"^([A-Z_]+) *\?= *(.*)$", makefile, re.M))
+    proc = run(["make", "help"], check=True)
+    settings = proc.stdout.split("\nSettings", 1)[1]
+    listed = dict(re.findall(r"^  ([A-Z_]+)=(\S*) +\S", settings, re.M))
+    assert listed == declared, proc.explain
+    assert "(undocumented)" not in settings, proc.explain
+    assert {"VERSION", "PART", "CONFIRM", "AUDIT", "KEEP_INDEX", "INDEX_URL", "REPOSITORY_URL",
+            "EXTRA_INDEX_URL", "VERIFY_SPECS", "UPLOAD_DEADLINE", "VERIFY_DEADLINE",
+            "INDEX_GRACE", "PYTHON", "DEBUG"} <= set(listed)
+    # A default given here is the one a script falls back to when run alone.
+    fallbacks = re.findall(r'\$\{([A-Z_]+):-(\w+)\}|environ\.get\("([A-Z_]+)", "(\w+)"\)',
+                           "".join(p.read_text() for p in SCRIPTS) +
+                           "".join(p.read_text() for p in (REPO / "scripts" / "releasekit")
+                                   .glob("*.py")))
+    for name, value in {(a or c, b or d) for a, b, c, d in fallbacks}:
+        if declared.get(name):
+            assert value == declared[name], (name, value, declared[name])
+    assert {"UPLOAD_DEADLINE", "VERIFY_DEADLINE", "INDEX_GRACE"} <= {
+        a or c for a, _, c, _ in fallbacks}
+
+
 def package_dirs(root: Path) -> set[str]:
     """Every directory holding a setup.py, outside tooling and build output."""
     skip = {".venv", ".cache", ".git", "build", "dist", "node_modules", "tests", ".github"}
@@ -206,6 +230,12 @@ def test_a_fresh_clone_bootstraps_its_venv_on_first_need(tmp_path):
         planned = run(["make", "-n", "check-versions"], cwd=repo, env=env, check=True)
         assert "scripts/dev" in planned.stdout, (changed, planned.explain)
         os.utime(repo / changed, (later - 20, later - 20))
+    # As after `make bump` (every setup.py changes): the venv is brought up to date, and the
+    # next target says so.
+    os.utime(repo / "docker/setup.py", (later, later))
+    updated = run(["make", "check-versions"], cwd=repo, env=env, check=True)
+    assert f"==> updating {repo}/.venv from requirements-dev.txt and the packages' setup.py" \
+        in updated.stderr and "==> creating" not in updated.stderr, updated.explain
 
 
 def test_a_venv_of_another_checkout_is_never_built_from_here(tmp_path):
@@ -253,3 +283,60 @@ def test_quiet_interrupts_drops_interrupt_tracebacks_only(tmp_path, program, kep
     assert ("During handling" in proc.stdout) is chain_shown, proc.explain
     if kept:
         assert lines[-2].startswith("ValueError:"), proc.explain
+
+
+# A verb run by another (not the outermost) with a background job whose command ignores
+# SIGINT and keeps writing into the verb's folder; its EXIT trap removes the folder (verify's
+# jobs and TMP, in small).
+JOB_VERB = """source {lib}
+export RELEASEKIT_OUTER=1  # another process is the outermost verb
+handle_interrupts
+DIR={dir}
+mkdir -p "$DIR"
+trap 'rm -rf "$DIR"' EXIT
+( trap '' INT  # as verify's jobs: Ctrl-C is the outermost verb's to handle
+  sh -c 'while :; do mkdir -p "$1/venv"; touch "$1/venv/file"; sleep 0.05; done' sh "$DIR"
+  rm -rf "$DIR/venv" ) &
+echo started >{ready}
+wait
+"""
+
+
+def test_ctrl_c_ends_a_jobs_commands_before_the_exit_trap_cleans_up(tmp_path):
+    """The cause of a folder left behind after Ctrl-C during verify: TERM ended the job's
+    subshell, but its command went on writing while the EXIT trap removed the folder."""
+    import signal
+    import subprocess
+    import time
+    work, ready = tmp_path / "work", tmp_path / "ready"
+    script = tmp_path / "verb"
+    script.write_text(JOB_VERB.format(lib=REPO / "scripts" / "lib.sh", dir=work, ready=ready))
+    with (tmp_path / "stderr").open("w") as stderr:
+        proc = subprocess.Popen(["bash", str(script)], env=base_env(), start_new_session=True,
+                                stdin=subprocess.DEVNULL, stderr=stderr)
+    try:
+        deadline = time.monotonic() + 30
+        while not (ready.exists() and (work / "venv" / "file").exists()):
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
+        time.sleep(0.3)  # a writer still alive would have made the folder again by now
+        outlived = [p for p in Path("/proc").iterdir() if p.name.isdigit()
+                    and str(work).encode() in _cmdline(p)]
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever of the group is left
+        except ProcessLookupError:
+            pass
+    err = (tmp_path / "stderr").read_text()
+    assert proc.returncode == -signal.SIGINT, err  # dies of SIGINT, so its caller knows
+    assert outlived == [], "the job's command outlived the verb"
+    assert not work.exists(), err
+
+
+def _cmdline(proc: Path) -> bytes:
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:
+        return b""

@@ -112,12 +112,42 @@ def cmd_index_state(args: argparse.Namespace) -> None:
         for d in args.distribution or [None]:
             ledger.require_verified(data, d)
     chosen = [f for d in (args.distribution or [None]) for f in ledger.files(data, d)]
-    states = index.state(_index_url(args), chosen)
+    pages: dict = {}
+    states = index.state(_index_url(args), chosen, pages)
     for s, f in states:
         print(f"{s}\t{f['filename']}\t{f['distribution']}\t{f['path']}")
     sys.stdout.flush()
     if args.fail_on_conflict:
         index.require_no_conflict(states, _index_url(args))
+    days = upload_window(_index_url(args)) if args.upload_window else 0
+    if days:
+        closed, unknown = index.closed_releases(states, pages, data["version"], days)
+        for dist in unknown:
+            print(f"warning: {_index_url(args)} does not say when {dist} {data['version']} "
+                  f"was first uploaded (no upload-time, PEP 700); if that is more than {days:g} "
+                  "days ago, the index will refuse its missing files", file=sys.stderr)
+        if closed:
+            raise Failure("; ".join(closed))
+
+
+def upload_window(index_url: str) -> float:
+    """Days a release takes new files after its first one: UPLOAD_WINDOW when set (0: no
+    limit), else 14 on PyPI and TestPyPI (their rule since July 2026) and none elsewhere."""
+    import urllib.parse
+    setting = os.environ.get("UPLOAD_WINDOW", "")
+    if setting:
+        try:
+            days = float(setting)
+        except ValueError:
+            days = -1.0
+        if not days >= 0:
+            raise UsageError(f"UPLOAD_WINDOW={setting!r} is no number of days; set it to one "
+                             "(0 for no limit), or unset it")
+        return days
+    from pip._internal.models.index import PyPI, TestPyPI
+    host = urllib.parse.urlsplit(index_url).hostname
+    return 14.0 if host in {urllib.parse.urlsplit(i.simple_url).hostname
+                            for i in (PyPI, TestPyPI)} else 0.0
 
 
 def cmd_index_wait(args: argparse.Namespace) -> None:
@@ -429,6 +459,8 @@ def _tree(wanted: tuple[str, ...]) -> tuple[argparse.ArgumentParser, int]:
     p.add_argument("--fail-on-conflict", action="store_true")
     p.add_argument("--verify", action="store_true", help="first check the built files against "
                    "the ledger")
+    p.add_argument("--upload-window", action="store_true", help="fail when a release with a "
+                   "missing file is older on the index than it takes new files (UPLOAD_WINDOW)")
     p = command("wait", cmd_index_wait, "the propagation barrier for one distribution", g)
     p.add_argument("--distribution", required=True)
     p.add_argument("--repository", required=True)

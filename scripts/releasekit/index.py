@@ -81,12 +81,15 @@ class _Anchors(HTMLParser):
 
 
 def parse_page(body: bytes, content_type: str, page_url: str) -> dict[str, dict[str, str]]:
-    """{filename: {"sha256": hex or "", "url": absolute URL without fragment}}."""
+    """{filename: {"sha256": hex or "", "url": absolute URL without fragment}}, and the
+    file's "upload-time" where the index serves it (PEP 700, JSON pages only)."""
     files: dict[str, dict[str, str]] = {}
     if content_type.split(";")[0].strip() == PEP691:
         for f in json.loads(body.decode("utf-8")).get("files", []):
             url = urllib.parse.urljoin(page_url, f["url"]).split("#")[0]
             files[f["filename"]] = {"sha256": f.get("hashes", {}).get("sha256", ""), "url": url}
+            if f.get("upload-time"):
+                files[f["filename"]]["upload-time"] = f["upload-time"]
         return files
     parser = _Anchors()
     parser.feed(body.decode("utf-8", errors="replace"))
@@ -129,9 +132,12 @@ def fetch(index_url: str, project: str) -> dict[str, dict[str, str]]:
     return files
 
 
-def state(index_url: str, files: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    """(missing|present|conflict, ledger file) for each file, one page per distribution."""
-    pages: dict[str, dict[str, dict[str, str]]] = {}
+def state(index_url: str, files: list[dict[str, Any]],
+          pages: dict[str, dict[str, dict[str, str]]] | None = None,
+          ) -> list[tuple[str, dict[str, Any]]]:
+    """(missing|present|conflict, ledger file) for each file, one page per distribution (read
+    into `pages` when given, by distribution)."""
+    pages = {} if pages is None else pages
     result = []
     for f in files:
         dist = f["distribution"]
@@ -158,6 +164,52 @@ def require_no_conflict(states: list[tuple[str, dict[str, Any]]], index_url: str
     conflicts = [f for s, f in states if s == "conflict"]
     if conflicts:
         raise Conflict(conflict_message(conflicts, index_url))
+
+
+def release_version(filename: str) -> str:
+    """The version in a distribution file's name: a wheel's second field, an sdist's last."""
+    if filename.endswith(".whl"):
+        return filename.split("-")[1] if filename.count("-") >= 4 else ""
+    for suffix in (".tar.gz", ".zip"):
+        if filename.endswith(suffix):
+            return filename[: -len(suffix)].rpartition("-")[2]
+    return ""
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 instant as indexes write it (PEP 700: "...Z"), timezone-aware."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def closed_releases(states: list[tuple[str, dict[str, Any]]],
+                    pages: dict[str, dict[str, dict[str, str]]], version: str, days: float,
+                    when: datetime | None = None) -> tuple[list[str], list[str]]:
+    """The releases that can no longer be completed: an index that refuses new files on a
+    release whose first file is more than `days` old (PyPI since July 2026, warehouse pull
+    request 19727) would refuse the files still missing. Returns (reasons, unknown): a reason
+    per distribution with a missing file whose release's first file on the index is that
+    old, and the distributions whose release has files on the index but no upload-time."""
+    when = when or datetime.now(timezone.utc)
+    reasons, unknown = [], []
+    missing = sorted({f["distribution"] for s, f in states if s == "missing"})
+    for dist in missing:
+        released = [f for name, f in pages.get(dist, {}).items()
+                    if release_version(name) == version]
+        if not released:
+            continue  # a new release: the window starts with its first upload
+        times = [parse_time(f["upload-time"]) for f in released if f.get("upload-time")]
+        if not times:
+            unknown.append(dist)
+            continue
+        first = min(times)
+        age = (when - first).total_seconds() / 86400
+        if age > days:
+            reasons.append(f"{dist} {version} is {age:.0f} days old on the index (its first "
+                           f"file was uploaded {first:%Y-%m-%d %H:%M} UTC) and the index refuses "
+                           f"new files on a release more than {days:g} days old; the release "
+                           "can no longer be completed: bump the version (make bump PART=patch)")
+    return reasons, unknown
 
 
 def now() -> str:
