@@ -89,14 +89,27 @@ def copy_repo(dest: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def built_template(tmp_path_factory) -> Path:
-    """A copy of the repository with `make build check` done, once per session (and worker):
-    the releases of its copies reuse that build and that pass of the checks, as a
-    maintainer's `make publish` after `make stage` does (test_build_check.py builds and
-    checks for real)."""
-    home = tmp_path_factory.mktemp("template-home")
-    repo = copy_repo(tmp_path_factory.mktemp("template") / "repo")
-    run([*MAKE, "-s", "build", "check"], cwd=repo, env=toolkit_env(home), check=True)
-    run([str(repo / "scripts" / "wheelhouse")], cwd=repo, env=toolkit_env(home), check=True)
+    """A copy of the repository with `make build check` done, once per session, shared by
+    the workers (the first one builds it while the others wait; nobody changes it): the
+    releases of its copies reuse that build and that pass of the checks, as a maintainer's
+    `make publish` after `make stage` does (test_build_check.py builds and checks for real).
+    Its wheelhouse run fills the shared wheelhouse once, before any test's index serves it."""
+    import fcntl
+    shared = tmp_path_factory.getbasetemp()
+    if WORKER != "main":  # every worker's base is a folder of the run's own base
+        shared = shared.parent
+    repo, done = shared / "built-template" / "repo", shared / "built-template.done"
+    with open(shared / "built-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():  # (again, where a worker's build failed)
+            shutil.rmtree(shared / "built-template", ignore_errors=True)
+            home = shared / "built-template" / "home"
+            home.mkdir(parents=True)
+            copy_repo(repo)
+            run([*MAKE, "-s", "build", "check"], cwd=repo, env=toolkit_env(home), check=True)
+            run([str(repo / "scripts" / "wheelhouse")], cwd=repo, env=toolkit_env(home),
+                check=True)
+            done.touch()
     return repo
 
 
