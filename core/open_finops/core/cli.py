@@ -31,7 +31,7 @@ from open_finops.core.versions import installed_distributions, mismatch_warning
 
 PROG = "finops"
 #: Commands of core itself; a plugin may not take these names.
-CORE_COMMANDS = ("plugins",)
+CORE_COMMANDS = ("plugins", "report")
 #: Global options that take a value (the command word is found before argparse runs).
 _VALUE_OPTIONS = ("--config", "--database")
 _LOG_HANDLER_NAME = "finops-cli"
@@ -130,6 +130,7 @@ def build_parser(discovery: Discovery) -> FinopsParser:
         "plugins", help="list vendor plugins with their distributions and versions",
         description="List vendor plugins with their distributions and versions.")
     plugins_parser.set_defaults(handler=functools.partial(list_plugins, discovery))
+    add_report_parser(commands)
 
     for name in sorted(discovery.plugins):
         loaded = discovery.plugins[name]
@@ -159,6 +160,63 @@ def list_plugins(discovery: Discovery, args: argparse.Namespace, config: Config)
     widths = [max((len(row[i]) for row in rows), default=0) for i in range(2)]
     for name, origin, text in rows:
         print(f"{name.ljust(widths[0])}  {origin.ljust(widths[1])}  {text}")
+    return 0
+
+
+def add_report_parser(commands: argparse._SubParsersAction) -> None:
+    from open_finops.core.reports import DIMENSIONS, REPORTS
+    parser = commands.add_parser(
+        "report", help="answer a FOCUS use case over every provider (--list lists them)",
+        description="Run a report over the focus view of every provider in the database "
+                    "(its published copy, so it works while an import runs). Reports: "
+                    + ", ".join(REPORTS) + ".")
+    parser.add_argument("name", nargs="?", metavar="REPORT", help="the report to run")
+    parser.add_argument("--list", action="store_true", help="list the reports and exit")
+    parser.add_argument("--by", default="provider", metavar="DIMENSION",
+                        help=f"group by {', '.join(DIMENSIONS)} or tag:KEY (default provider)")
+    parser.add_argument("--month", metavar="YYYY-MM", help="one billing month (default: the "
+                        "latest in the database)")
+    parser.add_argument("--from", dest="start", metavar="YYYY-MM", help="first billing month")
+    parser.add_argument("--to", dest="end", metavar="YYYY-MM", help="last billing month")
+    parser.add_argument("--limit", type=int, default=10, help="rows of a top-N report (10)")
+    parser.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                        help="table for people (default); csv or json, exact, for scripts")
+    parser.set_defaults(handler=run_report)
+
+
+def run_report(args: argparse.Namespace, config: Config) -> int:
+    """`finops report`: a report's rows on stdout, as a table, CSV or JSON."""
+    from open_finops.core import reports, store
+    from open_finops.core.tables import emit, render
+
+    if args.list or not args.name:
+        emit(render(["REPORT", "WHAT IT ANSWERS", "FOCUS USE CASES"],
+                    [(r.name, r.meaning, " ".join(r.urls()) or "-")
+                     for r in reports.REPORTS.values()]))
+        return 0
+    chosen = reports.report(args.name)
+    by = reports.dimension(args.by)
+    span = reports.months(args.start, args.end, args.month)
+    database = store.published_path(config.database)
+    if not database.exists():
+        raise reports.ReportError(
+            f"no cost data: {database} does not exist; import a bill first (finops aws "
+            "--help, finops azure --help), or name the database with --database")
+    con = store.connect(database, read_only=True)
+    try:
+        available = reports.billing_months(con)
+        if not available:
+            raise reports.ReportError(f"{database} holds no cost data yet; import a bill "
+                                      "first (finops aws --help, finops azure --help)")
+        start, end = span or (available[-1], available[-1])
+        if not [m for m in available if start <= m <= end]:
+            asked = start if start == end else f"{start} to {end}"
+            raise reports.ReportError(f"no cost data for {asked}; {database} holds "
+                                      f"{available[0]} to {available[-1]}")
+        columns, rows = reports.run(con, chosen, reports.Params(start, end, by, args.limit))
+    finally:
+        con.close()
+    emit(reports.format_rows(columns, rows, args.format))
     return 0
 
 
