@@ -342,6 +342,11 @@ class Totals:
     by_region: dict[str, float] = field(default_factory=dict)
     by_category: dict[str, float] = field(default_factory=dict)
     effective_by_type: dict[str, float] = field(default_factory=dict)  # by line item type
+    billed_by_type: dict[str, float] = field(default_factory=dict)  # unblended, by type
+    list_by_type: dict[str, float] = field(default_factory=dict)  # public on-demand, by type
+    effective_by_day: dict[str, float] = field(default_factory=dict)  # by usage day (UTC)
+    # tag name -> its value (None: untagged) -> (unblended, effective)
+    by_tag: dict[str, dict] = field(default_factory=dict)
     # CUR's capacity reservation status -> (line items, unblended cost) of the line items in one
     capacity_reservations: dict[str, tuple[int, float]] = field(default_factory=dict)
 
@@ -455,9 +460,10 @@ class CurBucket:
 
     def cur2(self, name: str, period: str, *, fmt: str = "parquet", rows: int = 200,
              chunks: int = 2, seed: int = 0, mode: str = "overwrite", tags=DEFAULT_TAGS,
-             final: bool = False) -> Delivery:
+             final: bool = False, through: int | None = None) -> Delivery:
         """Write one execution of a CUR 2.0 export for `period`; ``mode`` is "overwrite" or
-        "create_new" (a sub-folder per execution)."""
+        "create_new" (a sub-folder per execution); ``through``: a delivery during the
+        month, with usage on its first ``through`` days only."""
         columns = [c for c in LEGACY_COLUMNS if _in_cur2(c[0], c[2])]
         select, manifest_columns = [], []
         for _, _, snake, ltype, expr in (_csv_exprs(columns) if fmt == "csv" else columns):
@@ -490,7 +496,7 @@ class CurBucket:
                                      else "string"})
         return self._data_export(name, period, "v2", select, manifest_columns, {}, fmt=fmt,
                                  rows=rows, chunks=chunks, seed=seed, mode=mode, tags=tags,
-                                 final=final)
+                                 final=final, through=through)
 
     def focus_export(self, name: str, period: str, *, fmt: str = "parquet", rows: int = 200,
                      chunks: int = 2, seed: int = 0, mode: str = "overwrite",
@@ -515,7 +521,8 @@ class CurBucket:
 
     def _data_export(self, name: str, period: str, kind: str, select: list[str],
                      manifest_columns: list[dict], manifest_extra: dict, *, fmt: str,
-                     rows: int, chunks: int, seed: int, mode: str, tags, final: bool
+                     rows: int, chunks: int, seed: int, mode: str, tags, final: bool,
+                     through: int | None = None
                      ) -> Delivery:
         """The files and the manifest of one Data Exports execution (CUR 2.0 or FOCUS)."""
         execution_id = str(uuid.UUID(int=_seed_int(name, period, seed, "exec")))
@@ -529,7 +536,7 @@ class CurBucket:
             shutil.rmtree(self.path(data_folder))
         ext = ".csv.gz" if fmt == "csv" else ".snappy.parquet"
         keys = [f"{data_folder}/{name}-{k + 1:05d}{ext}" for k in range(chunks)]
-        totals = self._write(period, seed, rows, tags, select, keys, fmt, final)
+        totals = self._write(period, seed, rows, tags, select, keys, fmt, final, through)
         manifest = {
             "version": "1.0",
             "exportArn": f"arn:aws:bcm-data-exports:us-east-1:{PAYER}:export/{name}-"
@@ -555,13 +562,13 @@ class CurBucket:
     # -- rows -----------------------------------------------------------------------------
 
     def _write(self, period: str, seed: int, rows: int, tags, select: list[str],
-               keys: list[str], fmt: str, final: bool) -> Totals:
+               keys: list[str], fmt: str, final: bool, through: int | None = None) -> Totals:
         con = duckdb.connect()
         try:
             con.execute("SET TimeZone = 'UTC'")
             con.execute("SET enable_progress_bar = false")  # stdout is the caller's
-            con.execute(_rows_sql(period, seed, rows, tags, final))
-            totals = _totals(con)
+            con.execute(_rows_sql(period, seed, rows, tags, final, through))
+            totals = _totals(con, tags)
             chunks = len(keys)
             for k, key in enumerate(keys):
                 target = self.path(key)
@@ -633,9 +640,10 @@ def _in_cur2(category: str, snake: str) -> bool:
     return category != "product" or snake in CUR2_PRODUCT_COLUMNS
 
 
-def _rows_sql(period: str, seed: int, rows: int, tags, final: bool) -> str:
+def _rows_sql(period: str, seed: int, rows: int, tags, final: bool,
+              through: int | None = None) -> str:
     start, end = _period_bounds(period)
-    days = calendar.monthrange(start.year, start.month)[1]
+    days = through or calendar.monthrange(start.year, start.month)[1]
     seed = _seed_int(period, seed) % 1_000_000_007
     svc = list(zip(*SERVICES))
     regions = list(zip(*REGIONS))
@@ -771,7 +779,7 @@ _CATEGORY = """CASE
     ELSE item_type END"""
 
 
-def _totals(con) -> Totals:
+def _totals(con, tags=()) -> Totals:
     effective, category = _EFFECTIVE, _CATEGORY
     rows, unblended, eff, list_cost, consumed = con.execute(
         f"SELECT count(*), sum(unblended_cost), sum({effective}), sum(public_cost), "
@@ -783,6 +791,17 @@ def _totals(con) -> Totals:
             f"SELECT {expr}, sum(unblended_cost) FROM r GROUP BY ALL").fetchall()))
     totals.effective_by_type = dict(con.execute(
         f"SELECT item_type, sum({effective}) FROM r GROUP BY ALL").fetchall())
+    totals.billed_by_type = dict(con.execute(
+        "SELECT item_type, sum(unblended_cost) FROM r GROUP BY ALL").fetchall())
+    totals.list_by_type = dict(con.execute(
+        "SELECT item_type, sum(public_cost) FROM r GROUP BY ALL").fetchall())
+    totals.effective_by_day = dict(con.execute(
+        f"SELECT strftime(usage_start, '%Y-%m-%d'), sum({effective}) FROM r GROUP BY ALL"
+    ).fetchall())
+    for tag in tags:
+        totals.by_tag[tag] = {value: (billed, eff) for value, billed, eff in con.execute(
+            f"SELECT tag_{tag.lower()}, sum(unblended_cost), sum({effective}) FROM r "
+            "GROUP BY ALL").fetchall()}
     totals.capacity_reservations = {status: (count, cost) for status, count, cost in con.execute(
         f"SELECT {_CAPACITY_STATUS}, count(*), sum(unblended_cost) FROM r "
         f"WHERE {_CAPACITY} GROUP BY ALL").fetchall()}

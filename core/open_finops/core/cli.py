@@ -168,24 +168,40 @@ def add_report_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "report", help="answer a FOCUS use case over every provider (--list lists them)",
         description="Run a report over the focus view of every provider in the database "
-                    "(its published copy, so it works while an import runs). Reports: "
+                    "(its published copy, so it works while an import runs), or write them "
+                    "all as one HTML file: finops report html FILE. Reports: "
                     + ", ".join(REPORTS) + ".")
-    parser.add_argument("name", nargs="?", metavar="REPORT", help="the report to run")
+    parser.add_argument("name", nargs="?", metavar="REPORT",
+                        help="the report to run, or html")
+    parser.add_argument("file", nargs="?", metavar="FILE",
+                        help="html: the file to write (- for stdout)")
     parser.add_argument("--list", action="store_true", help="list the reports and exit")
-    parser.add_argument("--by", default="provider", metavar="DIMENSION",
-                        help=f"group by {', '.join(DIMENSIONS)} or tag:KEY (default provider)")
+    parser.add_argument("--by", default="provider", metavar="DIMENSION[,...]",
+                        help=f"group by {', '.join(DIMENSIONS)} or tag:KEY, or several "
+                             "separated by commas (default provider)")
+    parser.add_argument("--where", action="append", default=[], metavar="DIMENSION=VALUE",
+                        help="only the rows with this value (repeatable)")
     parser.add_argument("--month", metavar="YYYY-MM", help="one billing month (default: the "
                         "latest in the database)")
     parser.add_argument("--from", dest="start", metavar="YYYY-MM", help="first billing month")
     parser.add_argument("--to", dest="end", metavar="YYYY-MM", help="last billing month")
-    parser.add_argument("--limit", type=int, default=10, help="rows of a top-N report (10)")
+    parser.add_argument("--limit", type=int, default=10,
+                        help="rows of a top-N report per month (10)")
+    parser.add_argument("--sigmas", type=float, default=3.0,
+                        help="anomalies: standard deviations above the trailing mean (3)")
+    parser.add_argument("--window", type=int, default=14,
+                        help="anomalies: days of the trailing mean (14)")
+    parser.add_argument("--tag", action="append", dest="tags", metavar="KEY",
+                        help="untagged: a tag key to check (repeatable; default: the core "
+                             "setting tag_keys, else every key found)")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table",
                         help="table for people (default); csv or json, exact, for scripts")
     parser.set_defaults(handler=run_report)
 
 
 def run_report(args: argparse.Namespace, config: Config) -> int:
-    """`finops report`: a report's rows on stdout, as a table, CSV or JSON."""
+    """`finops report`: a report's rows on stdout, as a table, CSV or JSON; or the HTML
+    report."""
     from open_finops.core import reports, store
     from open_finops.core.tables import emit, render
 
@@ -194,8 +210,19 @@ def run_report(args: argparse.Namespace, config: Config) -> int:
                     [(r.name, r.meaning, " ".join(r.urls()) or "-")
                      for r in reports.REPORTS.values()]))
         return 0
-    chosen = reports.report(args.name)
+    html = args.name == "html"
+    if html and not args.file:
+        raise reports.ReportError("report html: name the file to write, for example: "
+                                  "finops report html costs.html")
+    if not html and args.file:
+        raise reports.ReportError(f"report {args.name}: unexpected argument {args.file!r}")
+    chosen = None if html else reports.report(args.name)
     by = reports.dimension(args.by)
+    where = tuple(reports.condition(text) for text in args.where)
+    if args.limit < 1 or args.window < 2 or args.sigmas < 0:
+        raise reports.ReportError("--limit must be 1 or more, --window 2 or more and --sigmas "
+                                  "0 or more")
+    tags = tuple(args.tags or config.get("core", "tag_keys") or ())
     span = reports.months(args.start, args.end, args.month)
     database = store.published_path(config.database)
     if not database.exists():
@@ -213,10 +240,22 @@ def run_report(args: argparse.Namespace, config: Config) -> int:
             asked = start if start == end else f"{start} to {end}"
             raise reports.ReportError(f"no cost data for {asked}; {database} holds "
                                       f"{available[0]} to {available[-1]}")
-        columns, rows = reports.run(con, chosen, reports.Params(start, end, by, args.limit))
+        params = reports.Params(start, end, by, args.limit, args.sigmas, args.window, tags,
+                                where)
+        if html:
+            from open_finops.core import html as page
+            text = page.render(con, params, available)
+        else:
+            columns, rows = reports.run(con, chosen, params)
     finally:
         con.close()
-    emit(reports.format_rows(columns, rows, args.format))
+    if not html:
+        emit(reports.format_rows(columns, rows, args.format))
+    elif args.file == "-":
+        emit(text)
+    else:
+        from open_finops.core.html import write
+        print(f"{PROG}: wrote {write(args.file, text)}", file=sys.stderr)
     return 0
 
 

@@ -72,7 +72,11 @@ DEFAULT_CONFIG_FILE = "config.toml"
 DEFAULT_DATABASE = "data/finops.duckdb"
 
 #: Keys of the ``[core]`` table and their defaults.
-CORE_DEFAULTS: Mapping[str, Any] = {"database": DEFAULT_DATABASE}
+CORE_DEFAULTS: Mapping[str, Any] = {
+    "database": DEFAULT_DATABASE,
+    # The tag keys that `finops report untagged` and the HTML report check ([]: every key).
+    "tag_keys": [],
+}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

@@ -1,19 +1,21 @@
 """The reports: the questions of the FinOps Foundation's FOCUS use-case library that the
 ``focus`` view answers, each defined once here (its SQL and what it means) for every reader:
-``finops report`` prints them; later readers (the HTML report, the published database) take
-the same definitions.
+``finops report`` prints them, ``finops report html`` charts them, and the published
+database holds each as a view of its schema ``reports`` (:func:`views`).
 
 Every report runs over ``focus`` (every provider in the database), for whole billing months
-(``BillingPeriodStart`` in UTC), and sums costs as DECIMAL(38, 10) so that totals are exact
-to the cent and the same whatever the order of the rows. A report's rows are keyed by FOCUS
-column names where there is one (``ProviderName``, ``ServiceName``, ``BilledCost``...);
-``BillingPeriod`` is the billing month as YYYY-MM.
+(``BillingPeriodStart`` in UTC; :class:`Params` ``start`` and ``end``, or every month when
+they are None, as in the published views), and sums costs as DECIMAL(38, 10) so that totals
+are exact to the cent and the same whatever the order of the rows. A report's rows are keyed
+by FOCUS column names where there is one (``ProviderName``, ``ServiceName``,
+``BilledCost``...); ``BillingPeriod`` is the billing month as YYYY-MM, ``ChargeDate`` a day
+of ``ChargePeriodStart`` in UTC. Rates and shares are fractions (0.25 is 25%).
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from open_finops.core.errors import FinopsError
 from open_finops.core.sql import literal, quote
@@ -29,9 +31,22 @@ DIMENSIONS = {
     "service-category": "ServiceCategory",
     "service": "ServiceName",
     "region": "RegionId",
+    "availability-zone": "AvailabilityZone",
+    "service-subcategory": "ServiceSubcategory",
+    "charge-category": "ChargeCategory",
+    "pricing-category": "PricingCategory",
+    "commitment-type": "CommitmentDiscountType",
+    "commitment": "CommitmentDiscountId",
+    "publisher": "PublisherName",
+    "invoice-issuer": "InvoiceIssuerName",
+    "invoice": "InvoiceId",
+    "sku": "SkuId",
+    "resource": "ResourceId",
 }
 #: ``--by tag:KEY`` groups by the value of one tag (NULL: the row has no such tag).
 TAG_PREFIX = "tag:"
+#: The schema of the published database that holds a view per report (:func:`views`).
+SCHEMA = "reports"
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -44,22 +59,45 @@ class ReportError(FinopsError):
 
 @dataclass(frozen=True)
 class Params:
-    """What a report is asked: whole billing months ``start``..``end`` (YYYY-MM, inclusive)
-    and the dimension to group by (a FOCUS column, or a tag key)."""
+    """What a report is asked: whole billing months ``start``..``end`` (YYYY-MM, inclusive;
+    None: every month), the dimension to group by (a key of :data:`DIMENSIONS`, or
+    ``tag:KEY``), the rows of a top-N report (None: every row), the anomaly rule (a day above
+    the mean of the ``window`` days before it by ``sigmas`` standard deviations) and the tag
+    keys of the untagged report (empty: every key the rows carry)."""
 
-    start: str
-    end: str
+    start: str | None = None
+    end: str | None = None
     by: str = "provider"
-    limit: int = 10
+    limit: int | None = 10
+    sigmas: float = 3.0
+    window: int = 14
+    tags: tuple[str, ...] = ()
+    where: tuple[tuple[str, str], ...] = ()  # (dimension, value): only the rows with it
 
-    def group(self) -> tuple[str, str]:
-        """(SQL expression, output name) of the dimension."""
-        if self.by.startswith(TAG_PREFIX):
-            key = self.by[len(TAG_PREFIX):]
-            return (f"json_extract_string(Tags, {literal('$.' + quote(key))})",
-                    f"Tags.{key}")
-        column = DIMENSIONS[self.by]
-        return quote(column), column
+    def group(self) -> str:
+        """The SQL list of the values of ``by``'s dimensions (one or more, separated by
+        commas): a report's SQL names it ``grp`` and selects :meth:`names` from it."""
+        return "[" + ", ".join(_dimension(name)[0] for name in self.by.split(",")) + "]"
+
+    def names(self, table: str = "") -> str:
+        """The SELECT list of ``grp``'s values, each named after its dimension."""
+        prefix = f"{table}." if table else ""
+        return ", ".join(f"{prefix}grp[{i}] AS {quote(_dimension(name)[1])}"
+                         for i, name in enumerate(self.by.split(","), 1))
+
+    def source(self) -> str:
+        """``focus``, or only its rows that ``where`` asks for."""
+        if not self.where:
+            return "focus"
+        keep = " AND ".join(f"{_dimension(name)[0]} = {literal(value)}"
+                            for name, value in self.where)
+        return f"(SELECT * FROM focus WHERE {keep}) AS focus"
+
+    def months(self, column: str = "BillingPeriod") -> str:
+        """A condition on a YYYY-MM column: within start..end (TRUE for every month)."""
+        if self.start is None:
+            return "TRUE"
+        return f"{quote(column)} BETWEEN {literal(self.start)} AND {literal(self.end)}"
 
 
 @dataclass(frozen=True)
@@ -67,69 +105,315 @@ class Report:
     name: str
     title: str
     capability: str  # the FinOps capability of the use case
-    use_cases: tuple[str, ...]  # slugs of the library's use cases it answers ("" none)
+    use_cases: tuple[str, ...]  # slugs of the library's use cases it answers
     meaning: str  # what it answers, for people (--list, comments in the published database)
     sql: Callable[[Params], str] = field(repr=False)
-    grouped: bool = True  # takes --by
+    #: The --by dimensions it is published with (one view each); () when it takes no --by.
+    published_by: tuple[str, ...] = ("provider",)
+
+    @property
+    def grouped(self) -> bool:
+        return bool(self.published_by)
 
     def urls(self) -> list[str]:
         return [LIBRARY + slug + "/" for slug in self.use_cases]
+
+
+def _dimension(name: str) -> tuple[str, str]:
+    """(SQL expression, output name) of one dimension: a FOCUS column or ``tag:KEY``."""
+    if name.startswith(TAG_PREFIX):
+        key = name[len(TAG_PREFIX):]
+        return _tag_value("Tags", literal(key)), f"Tags.{key}"
+    return quote(DIMENSIONS[name]), DIMENSIONS[name]
 
 
 def _month(column: str = "BillingPeriodStart") -> str:
     return f"strftime(timezone('UTC', {quote(column)}), '%Y-%m')"
 
 
+def _day(column: str = "ChargePeriodStart") -> str:
+    return f"CAST(timezone('UTC', {quote(column)}) AS DATE)"
+
+
+def _previous(month_sql: str) -> str:
+    return f"strftime(strptime({month_sql}, '%Y-%m') - INTERVAL 1 MONTH, '%Y-%m')"
+
+
+def _exact(column: str) -> str:
+    return f"CAST({quote(column)} AS DECIMAL(38, 10))"
+
+
 def _cost(column: str) -> str:
-    return f"sum(CAST({quote(column)} AS DECIMAL(38, 10)))"
+    return f"sum({_exact(column)})"
+
+
+def _tag_value(tags: str, key_sql: str) -> str:
+    """The value of the tag whose key is the SQL string ``key_sql`` (NULL: none)."""
+    path = f"'$.\"' || replace({key_sql}, '\"', '\\\"') || '\"'"
+    return f"NULLIF(json_extract_string({tags}, {path}), '')"
+
+
+def _ratio(part: str, whole: str) -> str:
+    return f"CAST({part} AS DOUBLE) / NULLIF(CAST({whole} AS DOUBLE), 0)"
+
+
+def _limit(p: Params, rank: str = "Rank") -> str:
+    return "TRUE" if p.limit is None else f"{quote(rank)} <= {int(p.limit)}"
 
 
 def _spend(p: Params) -> str:
-    group, name = p.group()
     return f"""
 WITH monthly AS (
-    SELECT {_month()} AS BillingPeriod, {group} AS grp, BillingCurrency,
+    SELECT {_month()} AS BillingPeriod, {p.group()} AS grp, BillingCurrency,
            {_cost('BilledCost')} AS BilledCost, {_cost('EffectiveCost')} AS EffectiveCost
-    FROM focus GROUP BY ALL
+    FROM {p.source()} GROUP BY ALL
 )
-SELECT m.BillingPeriod, m.grp AS {quote(name)}, m.BillingCurrency, m.BilledCost,
+SELECT m.BillingPeriod, {p.names('m')}, m.BillingCurrency, m.BilledCost,
        m.EffectiveCost, p.BilledCost AS PreviousBilledCost,
        p.EffectiveCost AS PreviousEffectiveCost,
        m.BilledCost - coalesce(p.BilledCost, 0) AS BilledCostChange,
        m.EffectiveCost - coalesce(p.EffectiveCost, 0) AS EffectiveCostChange
 FROM monthly m LEFT JOIN monthly p
-  ON p.BillingPeriod = strftime(strptime(m.BillingPeriod, '%Y-%m') - INTERVAL 1 MONTH, '%Y-%m')
+  ON p.BillingPeriod = {_previous('m.BillingPeriod')}
  AND p.grp IS NOT DISTINCT FROM m.grp AND p.BillingCurrency IS NOT DISTINCT FROM m.BillingCurrency
-WHERE m.BillingPeriod BETWEEN {literal(p.start)} AND {literal(p.end)}
+WHERE {p.months('BillingPeriod').replace('"BillingPeriod"', 'm.BillingPeriod')}
 ORDER BY m.BillingPeriod, m.BilledCost DESC, m.grp NULLS LAST
 """
 
 
 def _movers(p: Params) -> str:
-    """The groups whose EffectiveCost changed most from the month before ``start`` to ``end``
-    (both whole months): the largest absolute changes first."""
-    group, name = p.group()
+    """Per month, the groups whose EffectiveCost changed most from the month before (a group
+    of either month; 0 in the month it lacks), ranked by the size of the change."""
     return f"""
 WITH monthly AS (
-    SELECT {_month()} AS BillingPeriod, {group} AS grp, BillingCurrency,
+    SELECT {_month()} AS BillingPeriod, {p.group()} AS grp, BillingCurrency,
            {_cost('EffectiveCost')} AS EffectiveCost
-    FROM focus GROUP BY ALL
-), before AS (
-    SELECT * FROM monthly WHERE BillingPeriod = strftime(
-        strptime({literal(p.start)}, '%Y-%m') - INTERVAL 1 MONTH, '%Y-%m')
-), after AS (
-    SELECT * FROM monthly WHERE BillingPeriod = {literal(p.end)}
+    FROM {p.source()} GROUP BY ALL
+), pairs AS (
+    SELECT DISTINCT k.BillingPeriod, m.grp, m.BillingCurrency
+    FROM (SELECT DISTINCT BillingPeriod FROM monthly) k JOIN monthly m
+      ON m.BillingPeriod IN (k.BillingPeriod, {_previous('k.BillingPeriod')})
+), changes AS (
+    SELECT k.BillingPeriod, k.grp, k.BillingCurrency,
+           coalesce(b.EffectiveCost, 0) AS PreviousEffectiveCost,
+           coalesce(a.EffectiveCost, 0) AS EffectiveCost,
+           coalesce(a.EffectiveCost, 0) - coalesce(b.EffectiveCost, 0) AS EffectiveCostChange
+    FROM pairs k
+    LEFT JOIN monthly a ON a.BillingPeriod = k.BillingPeriod
+         AND a.grp IS NOT DISTINCT FROM k.grp AND a.BillingCurrency = k.BillingCurrency
+    LEFT JOIN monthly b ON b.BillingPeriod = {_previous('k.BillingPeriod')}
+         AND b.grp IS NOT DISTINCT FROM k.grp AND b.BillingCurrency = k.BillingCurrency
+), ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY BillingPeriod
+        ORDER BY abs(EffectiveCostChange) DESC, grp NULLS LAST, BillingCurrency) AS "Rank"
+    FROM changes
 )
-SELECT coalesce(a.grp, b.grp) AS {quote(name)}, coalesce(a.BillingCurrency, b.BillingCurrency)
-       AS BillingCurrency, coalesce(b.EffectiveCost, 0) AS PreviousEffectiveCost,
-       coalesce(a.EffectiveCost, 0) AS EffectiveCost,
-       coalesce(a.EffectiveCost, 0) - coalesce(b.EffectiveCost, 0) AS EffectiveCostChange
-FROM after a FULL JOIN before b
-  ON a.grp IS NOT DISTINCT FROM b.grp AND a.BillingCurrency = b.BillingCurrency
-ORDER BY abs(EffectiveCostChange) DESC, 1 NULLS LAST
-LIMIT {int(p.limit)}
+SELECT BillingPeriod, {p.names()}, BillingCurrency, PreviousEffectiveCost,
+       EffectiveCost, EffectiveCostChange, "Rank"
+FROM ranked WHERE {p.months()} AND {_limit(p)}
+ORDER BY BillingPeriod, "Rank"
 """
 
+
+def _anomalies(p: Params) -> str:
+    """Days whose EffectiveCost is above the mean of the ``window`` days before them by more
+    than ``sigmas`` sample standard deviations, per group. Every day from the first day of
+    the data to the last counts, a day without charges as 0; a day is judged only when all
+    ``window`` days before it are in the data."""
+    window = int(p.window)
+    return f"""
+WITH daily AS (
+    SELECT {_day()} AS ChargeDate, {p.group()} AS grp, BillingCurrency,
+           {_cost('EffectiveCost')} AS EffectiveCost
+    FROM {p.source()} WHERE ChargePeriodStart IS NOT NULL GROUP BY ALL
+), days AS (
+    SELECT CAST(unnest(generate_series(CAST(min(ChargeDate) AS TIMESTAMP),
+                                       CAST(max(ChargeDate) AS TIMESTAMP),
+                                       INTERVAL 1 DAY)) AS DATE) AS ChargeDate
+    FROM daily
+), grid AS (
+    SELECT d.ChargeDate, g.grp, g.BillingCurrency, coalesce(x.EffectiveCost, 0) AS EffectiveCost
+    FROM days d CROSS JOIN (SELECT DISTINCT grp, BillingCurrency FROM daily) g
+    LEFT JOIN daily x ON x.ChargeDate = d.ChargeDate AND x.grp IS NOT DISTINCT FROM g.grp
+         AND x.BillingCurrency = g.BillingCurrency
+), judged AS (
+    SELECT *, avg(EffectiveCost) OVER w AS TrailingMean,
+           stddev_samp(EffectiveCost) OVER w AS TrailingStddev, count(*) OVER w AS n
+    FROM grid
+    WINDOW w AS (PARTITION BY grp, BillingCurrency ORDER BY ChargeDate
+                 ROWS BETWEEN {window} PRECEDING AND 1 PRECEDING)
+)
+SELECT ChargeDate, {p.names()}, BillingCurrency, EffectiveCost, TrailingMean,
+       TrailingStddev, TrailingMean + {float(p.sigmas)!r} * TrailingStddev AS Threshold
+FROM judged
+WHERE n = {window} AND EffectiveCost > TrailingMean + {float(p.sigmas)!r} * TrailingStddev
+  AND {p.months('ChargeMonth').replace('"ChargeMonth"', "strftime(ChargeDate, '%Y-%m')")}
+ORDER BY ChargeDate, EffectiveCost - Threshold DESC, grp NULLS LAST
+"""
+
+
+def _untagged(p: Params) -> str:
+    """Per month and tag key, the EffectiveCost of rows without that tag (or with an empty
+    value), and its share; TagKey NULL: the rows with no tag at all."""
+    if p.tags:
+        keys = " UNION ALL ".join(f"SELECT {literal(k)} AS TagKey" for k in p.tags)
+    else:
+        keys = ("SELECT DISTINCT unnest(json_keys(Tags)) AS TagKey FROM costs "
+                "WHERE Tags IS NOT NULL")
+    return f"""
+WITH costs AS (
+    SELECT {_month()} AS BillingPeriod, BillingCurrency, Tags,
+           {_exact('EffectiveCost')} AS EffectiveCost
+    FROM {p.source()}
+), chosen AS (
+    SELECT * FROM costs WHERE {p.months()}
+), keys AS ({keys}), per_key AS (
+    SELECT c.BillingPeriod, k.TagKey, c.BillingCurrency,
+           sum(c.EffectiveCost) FILTER (WHERE {_tag_value('c.Tags', 'k.TagKey')} IS NULL)
+               AS UntaggedEffectiveCost,
+           sum(c.EffectiveCost) AS EffectiveCost
+    FROM chosen c CROSS JOIN keys k GROUP BY ALL
+    UNION ALL
+    SELECT BillingPeriod, NULL, BillingCurrency,
+           sum(EffectiveCost) FILTER (WHERE Tags IS NULL OR Tags IN ('', '{{}}')),
+           sum(EffectiveCost)
+    FROM chosen GROUP BY ALL
+)
+SELECT BillingPeriod, TagKey, BillingCurrency,
+       coalesce(UntaggedEffectiveCost, 0) AS UntaggedEffectiveCost, EffectiveCost,
+       {_ratio('coalesce(UntaggedEffectiveCost, 0)', 'EffectiveCost')} AS UntaggedShare
+FROM per_key
+ORDER BY BillingPeriod, TagKey NULLS FIRST, BillingCurrency
+"""
+
+
+# A usage charge that is no correction of an earlier period.
+_USAGE = "ChargeCategory = 'Usage' AND ChargeClass IS DISTINCT FROM 'Correction'"
+
+
+def _coverage(p: Params) -> str:
+    """The share of usage, at list prices, that commitment discounts covered."""
+    covered = f"coalesce({_cost('ListCost')} FILTER (WHERE CommitmentDiscountStatus = 'Used'), 0)"
+    return f"""
+WITH monthly AS (
+    SELECT {_month()} AS BillingPeriod, {p.group()} AS grp, BillingCurrency,
+           {covered} AS CoveredListCost, {_cost('ListCost')} AS ListCost
+    FROM {p.source()} WHERE {_USAGE} GROUP BY ALL
+)
+SELECT BillingPeriod, {p.names()}, BillingCurrency, CoveredListCost, ListCost,
+       {_ratio('CoveredListCost', 'ListCost')} AS Coverage
+FROM monthly WHERE {p.months()}
+ORDER BY BillingPeriod, ListCost DESC, grp NULLS LAST
+"""
+
+
+def _utilization(p: Params) -> str:
+    """Per commitment discount type: the amortized cost of what was used and of the unused
+    rest, and the used share."""
+    used = f"{_cost('EffectiveCost')} FILTER (WHERE CommitmentDiscountStatus = 'Used')"
+    unused = f"{_cost('EffectiveCost')} FILTER (WHERE CommitmentDiscountStatus = 'Unused')"
+    return f"""
+SELECT {_month()} AS BillingPeriod, ProviderName, CommitmentDiscountType, BillingCurrency,
+       count(DISTINCT CommitmentDiscountId) AS Commitments,
+       coalesce({used}, 0) AS UsedCost, coalesce({unused}, 0) AS UnusedCost,
+       {_ratio(f"coalesce({used}, 0)", f"coalesce({used}, 0) + coalesce({unused}, 0)")}
+           AS Utilization
+FROM {p.source()}
+WHERE CommitmentDiscountId IS NOT NULL AND {_USAGE}
+  AND {p.months('BillingPeriod').replace('"BillingPeriod"', _month())}
+GROUP BY ALL ORDER BY BillingPeriod, ProviderName, CommitmentDiscountType
+"""
+
+
+def _savings(p: Params) -> str:
+    """Usage at list prices, at contracted prices and as amortized, the savings from each,
+    and the effective savings rate (list less effective, over list)."""
+    return f"""
+WITH monthly AS (
+    SELECT {_month()} AS BillingPeriod, {p.group()} AS grp, BillingCurrency,
+           {_cost('ListCost')} AS ListCost, {_cost('ContractedCost')} AS ContractedCost,
+           {_cost('EffectiveCost')} AS EffectiveCost
+    FROM {p.source()} WHERE {_USAGE} GROUP BY ALL
+)
+SELECT BillingPeriod, {p.names()}, BillingCurrency, ListCost, ContractedCost, EffectiveCost,
+       ListCost - EffectiveCost AS ListSavings,
+       ContractedCost - EffectiveCost AS ContractedSavings,
+       {_ratio('ListCost - EffectiveCost', 'ListCost')} AS EffectiveSavingsRate
+FROM monthly WHERE {p.months()}
+ORDER BY BillingPeriod, ListCost DESC, grp NULLS LAST
+"""
+
+
+#: The kinds of the charges report and the rows of each (a row may be of two kinds: the
+#: tax on a Marketplace product).
+CHARGE_KINDS = {
+    "Credit": "ChargeCategory = 'Credit'",
+    "Adjustment": "ChargeCategory = 'Adjustment'",
+    "Correction": "ChargeClass = 'Correction'",
+    "Tax": "ChargeCategory = 'Tax'",
+    "Marketplace": "PublisherName IS DISTINCT FROM InvoiceIssuerName",
+}
+
+
+def _charges(p: Params) -> str:
+    parts = "\nUNION ALL\n".join(
+        f"SELECT {_month()} AS BillingPeriod, ProviderName, BillingCurrency, "
+        f"{literal(kind)} AS Kind, count(*) AS Charges, {_cost('BilledCost')} AS BilledCost, "
+        f"{_cost('EffectiveCost')} AS EffectiveCost FROM {p.source()} WHERE {where} GROUP BY ALL"
+        for kind, where in CHARGE_KINDS.items())
+    order = " ".join(f"WHEN {literal(k)} THEN {i}" for i, k in enumerate(CHARGE_KINDS))
+    return f"""
+SELECT * FROM ({parts}) WHERE {p.months()}
+ORDER BY BillingPeriod, ProviderName, CASE Kind {order} END, BillingCurrency
+"""
+
+
+def _forecast(p: Params) -> str:
+    """Each month's EffectiveCost so far, and at the month's end at its run rate. A
+    provider's run rate is its cost so far over the days its data covers (from the 1st to
+    its latest charge day of the month: providers deliver on their own schedules); a
+    group's forecast is the sum of its providers'."""
+    return f"""
+WITH costs AS (
+    SELECT {_month()} AS BillingPeriod, ProviderName, {p.group()} AS grp, BillingCurrency,
+           {_day()} AS ChargeDate, {_exact('BilledCost')} AS BilledCost,
+           {_exact('EffectiveCost')} AS EffectiveCost
+    FROM {p.source()}
+), covered AS (
+    SELECT BillingPeriod, ProviderName,
+           CAST(strptime(BillingPeriod, '%Y-%m') AS DATE) AS FirstDay,
+           CAST(last_day(strptime(BillingPeriod, '%Y-%m')) AS DATE) AS LastDay,
+           max(ChargeDate) AS Latest
+    FROM costs GROUP BY ALL
+), span AS (
+    SELECT BillingPeriod, ProviderName,
+           date_diff('day', FirstDay, least(greatest(Latest, FirstDay), LastDay)) + 1
+               AS DaysElapsed,
+           date_diff('day', FirstDay, LastDay) + 1 AS DaysInMonth
+    FROM covered
+), per_provider AS (
+    SELECT c.BillingPeriod, c.grp, c.BillingCurrency, s.DaysElapsed, s.DaysInMonth,
+           sum(c.BilledCost) AS BilledCost, sum(c.EffectiveCost) AS EffectiveCost
+    FROM costs c JOIN span s USING (BillingPeriod, ProviderName)
+    GROUP BY c.BillingPeriod, c.ProviderName, c.grp, c.BillingCurrency, s.DaysElapsed,
+             s.DaysInMonth
+), totals AS (
+    SELECT BillingPeriod, grp, BillingCurrency, sum(BilledCost) AS BilledCost,
+           sum(EffectiveCost) AS EffectiveCost, min(DaysElapsed) AS DaysElapsed,
+           max(DaysInMonth) AS DaysInMonth,
+           sum(CAST(EffectiveCost AS DOUBLE) / DaysElapsed) AS DailyRunRate,
+           sum(CAST(EffectiveCost AS DOUBLE) / DaysElapsed * DaysInMonth)
+               AS ForecastEffectiveCost
+    FROM per_provider GROUP BY ALL
+)
+SELECT BillingPeriod, {p.names()}, BillingCurrency, BilledCost, EffectiveCost, DaysElapsed,
+       DaysInMonth, DailyRunRate, ForecastEffectiveCost
+FROM totals WHERE {p.months()}
+ORDER BY BillingPeriod, EffectiveCost DESC, grp NULLS LAST
+"""
+
+
+_EVERY = tuple(DIMENSIONS)
 
 #: Every report, by name, in the order ``--list`` shows them.
 REPORTS = {r.name: r for r in (
@@ -139,12 +423,54 @@ REPORTS = {r.name: r for r in (
         "BilledCost and EffectiveCost per billing month and group (provider, billing account, "
         "sub-account, service category, service, region or a tag), each beside the previous "
         "month's and the change from it.",
-        _spend),
+        _spend, _EVERY),
     Report(
         "movers", "Top movers", "Anomaly management", (),
-        "The groups whose EffectiveCost changed most between two billing months: the month "
-        "before --from (or --month) and --to (or --month), the largest changes first (--limit).",
-        _movers),
+        "Per billing month, the groups whose EffectiveCost changed most from the month "
+        "before (a group new or gone counts from 0), ranked by the size of the change "
+        "(--limit rows a month).",
+        _movers, ("provider", "service", "sub-account")),
+    Report(
+        "anomalies", "Daily cost anomalies", "Anomaly management", (),
+        "Days whose EffectiveCost is above the mean of the --window days before them (14) "
+        "by more than --sigmas sample standard deviations (3), per group; every day of the "
+        "data counts, a day without charges as 0.",
+        _anomalies, ("provider", "service")),
+    Report(
+        "untagged", "Untagged spend", "Allocation", (),
+        "Per billing month and tag key (--tag, repeatable; the core setting tag_keys; else "
+        "every key found), the EffectiveCost of rows without that tag and its share; a "
+        "TagKey of null stands for rows with no tag at all.",
+        _untagged, ()),
+    Report(
+        "coverage", "Commitment discount coverage", "Rate optimization", (),
+        "The share of usage, at list prices (ListCost), that commitment discounts covered "
+        "(CommitmentDiscountStatus Used), per billing month and group.",
+        _coverage, ("provider", "service")),
+    Report(
+        "utilization", "Commitment discount utilization", "Rate optimization", (),
+        "Per billing month, provider and commitment discount type: the amortized cost "
+        "(EffectiveCost) of the commitment used and of the unused rest, and the used share.",
+        _utilization, ()),
+    Report(
+        "savings", "Savings and effective savings rate", "Rate optimization", (),
+        "Usage at list (ListCost), contracted (ContractedCost) and amortized (EffectiveCost) "
+        "cost, the savings against list and against contracted prices, and the effective "
+        "savings rate: (ListCost - EffectiveCost) / ListCost.",
+        _savings, ("provider", "service")),
+    Report(
+        "charges", "Credits, adjustments, taxes and Marketplace", "Invoicing and chargeback",
+        ("analyze-credit-memos",),
+        "Per billing month and provider, the rows, BilledCost and EffectiveCost of credits, "
+        "adjustments (refunds), corrections of earlier periods, taxes, and Marketplace "
+        "products (a publisher other than the invoice issuer).",
+        _charges, ()),
+    Report(
+        "forecast", "Month-end forecast", "Forecasting", (),
+        "Each billing month's EffectiveCost so far and at the month's end at its run rate: "
+        "per provider, the cost over the days from the 1st to its latest charge day, times "
+        "the days of the month (DaysElapsed: the fewest of the group's providers).",
+        _forecast, ("provider", "service")),
 )}
 
 
@@ -166,12 +492,25 @@ def months(start: str | None, end: str | None, month: str | None) -> tuple[str, 
     return None
 
 
-def dimension(by: str) -> str:
-    """``by`` when it names a dimension, else a usage error listing them."""
-    if by in DIMENSIONS or (by.startswith(TAG_PREFIX) and len(by) > len(TAG_PREFIX)):
-        return by
-    raise ReportError(f"--by: unknown dimension {by!r}; use one of "
-                      f"{', '.join(DIMENSIONS)}, or tag:KEY")
+def dimension(by: str, option: str = "--by") -> str:
+    """``by`` when it names dimensions (separated by commas), else a usage error listing
+    them."""
+    for name in by.split(","):
+        if not (name in DIMENSIONS or (name.startswith(TAG_PREFIX)
+                                       and len(name) > len(TAG_PREFIX))):
+            raise ReportError(f"{option}: unknown dimension {name!r}; use one of "
+                              f"{', '.join(DIMENSIONS)}, or tag:KEY")
+    return by
+
+
+def condition(text: str) -> tuple[str, str]:
+    """``--where DIMENSION=VALUE`` as (dimension, value)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise ReportError(f"--where: expected DIMENSION=VALUE, got {text!r}; for example "
+                          "--where service-category=Compute")
+    dimension(name, "--where")
+    return name, value
 
 
 def report(name: str) -> Report:
@@ -195,28 +534,59 @@ def run(con, rep: Report, params: Params) -> tuple[list[str], list[tuple]]:
     return [d[0] for d in cursor.description], cursor.fetchall()
 
 
+def view_name(rep: Report, by: str | None = None) -> str:
+    """The name of a report's view in :data:`SCHEMA`: ``spend_by_service``, ``untagged``."""
+    name = rep.name if by is None else f"{rep.name}_by_{by}"
+    return name.replace("-", "_")
+
+
+def views() -> list[tuple[str, str, str]]:
+    """(name, SQL, comment) of every view of :data:`SCHEMA` in the published database: each
+    report over every month, once per dimension it is published with, every row."""
+    found = []
+    for rep in REPORTS.values():
+        for by in rep.published_by or (None,):
+            params = replace(Params(), by=by or "provider", limit=None)
+            grouped = f" Grouped by {DIMENSIONS[by]}." if by else ""
+            comment = f"{rep.title}: {rep.meaning}{grouped}"
+            if rep.use_cases:
+                comment += " FOCUS use cases: " + " ".join(rep.urls())
+            found.append((view_name(rep, by), rep.sql(params).strip(), comment))
+    return found
+
+
 def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
-    """A report's rows as a table (cents), CSV or JSON (exact: a sum's decimal digits)."""
+    """A report's rows as a table (cents), CSV or JSON (numbers exact: a sum's own decimal
+    digits; dates as YYYY-MM-DD)."""
     import csv
     import io
     import json
+    from datetime import date
     from decimal import Decimal
-
-    from open_finops.core.tables import render
 
     def exact(value: object) -> object:
         if isinstance(value, Decimal):
             return format(value.normalize(), "f") if value else "0"
+        if isinstance(value, date):
+            return value.isoformat()
         return value
 
     if fmt == "json":
-        return json.dumps([{c: float(v) if isinstance(v, Decimal) else v
-                            for c, v in zip(columns, row)} for row in rows], indent=1)
+        def number(value: object) -> str:
+            if isinstance(value, Decimal):
+                return str(exact(value))  # a JSON number with every digit of the sum
+            if isinstance(value, float) and value != value:
+                return "null"
+            return json.dumps(exact(value))
+        objects = ["{" + ", ".join(f"{json.dumps(c)}: {number(v)}" for c, v in zip(columns, row))
+                   + "}" for row in rows]
+        return "[" + ",\n ".join(objects) + "]"
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows([[exact(v) for v in row] for row in rows])
         return out.getvalue().rstrip("\n")
-    return render(columns, [[float(v) if isinstance(v, Decimal) else v for v in row]
+    from open_finops.core.tables import render
+    return render(columns, [[float(v) if isinstance(v, Decimal) else exact(v) for v in row]
                             for row in rows])

@@ -78,6 +78,10 @@ WRITER_DUCKDB = ">=1.5,<2.1"
 PUBLISHED_SUFFIX = ".published.duckdb"
 
 _ALIAS = "open_finops_published"
+#: The comment of ``focus`` in the published copy.
+FOCUS_COMMENT = ("Every provider's cost and usage rows in FOCUS 1.2 columns (x_ columns: a "
+                 "provider's own), as of the latest import; the views of the schema reports "
+                 "answer the FOCUS use cases over it.")
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
 
 
@@ -146,6 +150,7 @@ def publish(con: Any, database: Path) -> Path:
             copy_file(con, database, staging)
         else:
             rewrite(con, staging)
+        for_readers(staging)
         _fsync(staging)
         os.replace(staging, target)
         _fsync(target.parent)
@@ -155,6 +160,33 @@ def publish(con: Any, database: Path) -> Path:
         raise FinopsError(f"cannot publish {target} for Metabase: {reason}; the copy it"
                           " reads is unchanged, the next import publishes again") from None
     return target
+
+
+def for_readers(staging: Path) -> None:
+    """The copy as readers want it: ``focus`` a table of its rows (sorted by billing month
+    and provider) in place of the view, so that a reader's query neither plans nor computes
+    the vendors' mappings; and a view per report in the schema ``reports`` (one definition
+    each, :func:`open_finops.core.reports.views`), each with a comment saying what it
+    answers. The file keeps its storage version."""
+    from open_finops.core import reports
+
+    pub = connect(staging)
+    try:
+        pub.execute("BEGIN")
+        pub.execute("CREATE TABLE main.open_finops_focus_rows AS SELECT * FROM main.focus "
+                    "ORDER BY BillingPeriodStart, ProviderName, ChargePeriodStart")
+        pub.execute("DROP VIEW main.focus")
+        pub.execute("ALTER TABLE main.open_finops_focus_rows RENAME TO focus")
+        pub.execute(f"COMMENT ON TABLE main.focus IS {literal(FOCUS_COMMENT)}")
+        pub.execute(f"CREATE SCHEMA {quote(reports.SCHEMA)}")
+        for name, sql, comment in reports.views():
+            view = f"{quote(reports.SCHEMA)}.{quote(name)}"
+            pub.execute(f"CREATE VIEW {view} AS {sql}")
+            pub.execute(f"COMMENT ON VIEW {view} IS {literal(comment)}")
+        pub.execute("COMMIT")
+        pub.execute("CHECKPOINT")
+    finally:
+        pub.close()
 
 
 def copy_file(con: Any, database: Path, staging: Path) -> None:
