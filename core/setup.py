@@ -23,6 +23,8 @@ setup(
     packages=find_namespace_packages(include=["open_finops.core", "open_finops.core.*"]),
     python_requires=">=3.10",
     install_requires=['tomli>=1.1; python_version < "3.11"'],
+    # `finops report html` draws its charts with vl-convert (Vega-Lite to SVG, no browser).
+    extras_require={"html": ["vl-convert-python>=1.6,<2"]},
     entry_points={"console_scripts": ["finops = open_finops.core.cli:main"]},
     classifiers=[
         "Development Status :: 3 - Alpha",

@@ -176,6 +176,8 @@ def add_report_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("file", nargs="?", metavar="FILE",
                         help="html: the file to write (- for stdout)")
     parser.add_argument("--list", action="store_true", help="list the reports and exit")
+    parser.add_argument("--use-cases", action="store_true",
+                        help="list the FOCUS use cases and the report that answers each")
     parser.add_argument("--by", default="provider", metavar="DIMENSION[,...]",
                         help=f"group by {', '.join(DIMENSIONS)} or tag:KEY, or several "
                              "separated by commas (default provider)")
@@ -205,9 +207,14 @@ def run_report(args: argparse.Namespace, config: Config) -> int:
     from open_finops.core import reports, store
     from open_finops.core.tables import emit, render
 
+    if args.use_cases:
+        emit(render(["FOCUS USE CASE", "CAPABILITY", "ANSWERED BY", "NOTE"],
+                    [(u.url, u.capability, f"finops report {u.answer}" if u.answer else
+                      "-", u.note or "-") for u in reports.USE_CASES]))
+        return 0
     if args.list or not args.name:
         emit(render(["REPORT", "WHAT IT ANSWERS", "FOCUS USE CASES"],
-                    [(r.name, r.meaning, " ".join(r.urls()) or "-")
+                    [(r.name, r.meaning, str(len(r.use_cases)) if r.use_cases else "-")
                      for r in reports.REPORTS.values()]))
         return 0
     html = args.name == "html"

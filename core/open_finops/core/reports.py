@@ -35,8 +35,15 @@ DIMENSIONS = {
     "service-subcategory": "ServiceSubcategory",
     "charge-category": "ChargeCategory",
     "pricing-category": "PricingCategory",
+    "charge-class": "ChargeClass",
+    "charge-frequency": "ChargeFrequency",
+    "charge-description": "ChargeDescription",
+    "pricing-currency": "PricingCurrency",
     "commitment-type": "CommitmentDiscountType",
+    "commitment-status": "CommitmentDiscountStatus",
     "commitment": "CommitmentDiscountId",
+    "capacity-reservation": "CapacityReservationId",
+    "capacity-reservation-status": "CapacityReservationStatus",
     "publisher": "PublisherName",
     "invoice-issuer": "InvoiceIssuerName",
     "invoice": "InvoiceId",
@@ -104,8 +111,7 @@ class Params:
 class Report:
     name: str
     title: str
-    capability: str  # the FinOps capability of the use case
-    use_cases: tuple[str, ...]  # slugs of the library's use cases it answers
+    capability: str  # the FinOps capability of its use cases
     meaning: str  # what it answers, for people (--list, comments in the published database)
     sql: Callable[[Params], str] = field(repr=False)
     #: The --by dimensions it is published with (one view each); () when it takes no --by.
@@ -115,8 +121,13 @@ class Report:
     def grouped(self) -> bool:
         return bool(self.published_by)
 
+    @property
+    def use_cases(self) -> list[UseCase]:
+        """The use cases of :data:`USE_CASES` it answers."""
+        return [u for u in USE_CASES if u.report == self.name]
+
     def urls(self) -> list[str]:
-        return [LIBRARY + slug + "/" for slug in self.use_cases]
+        return [u.url for u in self.use_cases]
 
 
 def _dimension(name: str) -> tuple[str, str]:
@@ -131,7 +142,8 @@ def _month(column: str = "BillingPeriodStart") -> str:
     return f"strftime(timezone('UTC', {quote(column)}), '%Y-%m')"
 
 
-def _day(column: str = "ChargePeriodStart") -> str:
+def charge_day(column: str = "ChargePeriodStart") -> str:
+    """The day (UTC) of a charge: the ChargeDate of the daily reports."""
     return f"CAST(timezone('UTC', {quote(column)}) AS DATE)"
 
 
@@ -223,7 +235,7 @@ def _anomalies(p: Params) -> str:
     window = int(p.window)
     return f"""
 WITH daily AS (
-    SELECT {_day()} AS ChargeDate, {p.group()} AS grp, BillingCurrency,
+    SELECT {charge_day()} AS ChargeDate, {p.group()} AS grp, BillingCurrency,
            {_cost('EffectiveCost')} AS EffectiveCost
     FROM {p.source()} WHERE ChargePeriodStart IS NOT NULL GROUP BY ALL
 ), days AS (
@@ -376,7 +388,7 @@ def _forecast(p: Params) -> str:
     return f"""
 WITH costs AS (
     SELECT {_month()} AS BillingPeriod, ProviderName, {p.group()} AS grp, BillingCurrency,
-           {_day()} AS ChargeDate, {_exact('BilledCost')} AS BilledCost,
+           {charge_day()} AS ChargeDate, {_exact('BilledCost')} AS BilledCost,
            {_exact('EffectiveCost')} AS EffectiveCost
     FROM {p.source()}
 ), covered AS (
@@ -413,65 +425,301 @@ ORDER BY BillingPeriod, EffectiveCost DESC, grp NULLS LAST
 """
 
 
+def _usage(p: Params) -> str:
+    """Quantities and unit costs: per month, group and unit, ConsumedQuantity of usage and
+    PricingQuantity of every charge, with the costs and the cost per priced unit."""
+    return f"""
+WITH monthly AS (
+    SELECT {_month()} AS BillingPeriod, {p.group()} AS grp, ConsumedUnit, PricingUnit,
+           BillingCurrency,
+           sum(CAST(ConsumedQuantity AS DECIMAL(38, 10))) FILTER (
+               WHERE ChargeCategory = 'Usage') AS ConsumedQuantity,
+           sum(CAST(PricingQuantity AS DECIMAL(38, 10))) AS PricingQuantity,
+           {_cost('ListCost')} AS ListCost, {_cost('EffectiveCost')} AS EffectiveCost
+    FROM {p.source()}
+    WHERE ConsumedUnit IS NOT NULL OR PricingUnit IS NOT NULL
+    GROUP BY ALL
+)
+SELECT BillingPeriod, {p.names()}, ConsumedUnit, ConsumedQuantity, PricingUnit,
+       PricingQuantity, BillingCurrency, ListCost, EffectiveCost,
+       {_ratio('EffectiveCost', 'PricingQuantity')} AS EffectiveCostPerPricingUnit
+FROM monthly WHERE {p.months()}
+ORDER BY BillingPeriod, EffectiveCost DESC, grp NULLS LAST, ConsumedUnit, PricingUnit
+"""
+
+
+def _pricing_currency(p: Params) -> str:
+    """Costs in the currency of the price (a provider's virtual currency, or the currency
+    the price was set in) beside the billing currency's."""
+    return f"""
+WITH monthly AS (
+    SELECT {_month()} AS BillingPeriod, {p.group()} AS grp, PricingCurrency, BillingCurrency,
+           {_cost('PricingCurrencyEffectiveCost')} AS PricingCurrencyEffectiveCost,
+           {_cost('EffectiveCost')} AS EffectiveCost, {_cost('BilledCost')} AS BilledCost
+    FROM {p.source()} GROUP BY ALL
+)
+SELECT BillingPeriod, {p.names()}, PricingCurrency, PricingCurrencyEffectiveCost,
+       BillingCurrency, EffectiveCost, BilledCost
+FROM monthly WHERE {p.months()}
+ORDER BY BillingPeriod, grp NULLS LAST, PricingCurrency, BillingCurrency
+"""
+
+
+def _accounts(p: Params) -> str:
+    """The billing accounts and sub-accounts: their names and types, and what each billed."""
+    return f"""
+SELECT {_month()} AS BillingPeriod, ProviderName, BillingAccountId, BillingAccountName,
+       BillingAccountType, SubAccountId, SubAccountName, SubAccountType, BillingCurrency,
+       count(*) AS Charges, {_cost('BilledCost')} AS BilledCost,
+       {_cost('EffectiveCost')} AS EffectiveCost
+FROM {p.source()}
+WHERE {p.months('BillingPeriod').replace('"BillingPeriod"', _month())}
+GROUP BY ALL
+ORDER BY BillingPeriod, ProviderName, BillingAccountId, SubAccountId NULLS FIRST
+"""
+
+
 _EVERY = tuple(DIMENSIONS)
 
 #: Every report, by name, in the order ``--list`` shows them.
 REPORTS = {r.name: r for r in (
     Report(
         "spend", "Spend per month", "Reporting and analytics",
-        ("verify-service-charges", "identify-sources-of-billed-cost"),
         "BilledCost and EffectiveCost per billing month and group (provider, billing account, "
         "sub-account, service category, service, region or a tag), each beside the previous "
         "month's and the change from it.",
         _spend, _EVERY),
     Report(
-        "movers", "Top movers", "Anomaly management", (),
+        "movers", "Top movers", "Anomaly management",
         "Per billing month, the groups whose EffectiveCost changed most from the month "
         "before (a group new or gone counts from 0), ranked by the size of the change "
         "(--limit rows a month).",
         _movers, ("provider", "service", "sub-account")),
     Report(
-        "anomalies", "Daily cost anomalies", "Anomaly management", (),
+        "anomalies", "Daily cost anomalies", "Anomaly management",
         "Days whose EffectiveCost is above the mean of the --window days before them (14) "
         "by more than --sigmas sample standard deviations (3), per group; every day of the "
         "data counts, a day without charges as 0.",
         _anomalies, ("provider", "service")),
     Report(
-        "untagged", "Untagged spend", "Allocation", (),
+        "untagged", "Untagged spend", "Allocation",
         "Per billing month and tag key (--tag, repeatable; the core setting tag_keys; else "
         "every key found), the EffectiveCost of rows without that tag and its share; a "
         "TagKey of null stands for rows with no tag at all.",
         _untagged, ()),
     Report(
-        "coverage", "Commitment discount coverage", "Rate optimization", (),
+        "coverage", "Commitment discount coverage", "Rate optimization",
         "The share of usage, at list prices (ListCost), that commitment discounts covered "
         "(CommitmentDiscountStatus Used), per billing month and group.",
         _coverage, ("provider", "service")),
     Report(
-        "utilization", "Commitment discount utilization", "Rate optimization", (),
+        "utilization", "Commitment discount utilization", "Rate optimization",
         "Per billing month, provider and commitment discount type: the amortized cost "
         "(EffectiveCost) of the commitment used and of the unused rest, and the used share.",
         _utilization, ()),
     Report(
-        "savings", "Savings and effective savings rate", "Rate optimization", (),
+        "savings", "Savings and effective savings rate", "Rate optimization",
         "Usage at list (ListCost), contracted (ContractedCost) and amortized (EffectiveCost) "
         "cost, the savings against list and against contracted prices, and the effective "
         "savings rate: (ListCost - EffectiveCost) / ListCost.",
         _savings, ("provider", "service")),
     Report(
         "charges", "Credits, adjustments, taxes and Marketplace", "Invoicing and chargeback",
-        ("analyze-credit-memos",),
         "Per billing month and provider, the rows, BilledCost and EffectiveCost of credits, "
         "adjustments (refunds), corrections of earlier periods, taxes, and Marketplace "
         "products (a publisher other than the invoice issuer).",
         _charges, ()),
     Report(
-        "forecast", "Month-end forecast", "Forecasting", (),
+        "forecast", "Month-end forecast", "Forecasting",
         "Each billing month's EffectiveCost so far and at the month's end at its run rate: "
         "per provider, the cost over the days from the 1st to its latest charge day, times "
         "the days of the month (DaysElapsed: the fewest of the group's providers).",
         _forecast, ("provider", "service")),
+    Report(
+        "usage", "Usage and unit costs", "Unit economics",
+        "Per billing month, group and unit: the ConsumedQuantity of usage, the "
+        "PricingQuantity, ListCost and EffectiveCost of every charge, and the EffectiveCost "
+        "per priced unit (quantities of different units are never added).",
+        _usage, ("service", "sku")),
+    Report(
+        "pricing-currency", "Costs in the pricing currency", "Allocation",
+        "Per billing month and group: PricingCurrencyEffectiveCost in each PricingCurrency "
+        "(a provider's virtual currency, credits or tokens, or the currency of the price) "
+        "beside EffectiveCost and BilledCost in the billing currency.",
+        _pricing_currency, ("service",)),
+    Report(
+        "accounts", "Billing accounts and sub-accounts", "Invoicing and chargeback",
+        "Per billing month, every billing account and sub-account with its name and type, "
+        "its charges, BilledCost and EffectiveCost.",
+        _accounts, ()),
 )}
+
+
+@dataclass(frozen=True)
+class UseCase:
+    """A use case of the FOCUS 1.2 library: the ``finops report`` arguments that answer it,
+    or None and why our data cannot."""
+
+    slug: str
+    title: str
+    capability: str
+    answer: str | None  # e.g. "spend --by service-category"
+    note: str = ""
+
+    @property
+    def url(self) -> str:
+        return LIBRARY + self.slug + "/"
+
+    @property
+    def report(self) -> str | None:
+        return self.answer.split()[0] if self.answer else None
+
+
+_A, _AM, _B, _DI, _F = ("Allocation", "Anomaly management", "Budgeting", "Data ingestion",
+                        "Forecasting")
+_IC, _PE, _PG, _RO, _RA = ("Invoicing and chargeback", "Planning and estimating",
+                           "Policy and governance", "Rate optimization",
+                           "Reporting and analytics")
+_UE, _WO = "Unit economics", "Workload optimization"
+_NO_VIRTUAL = ("no provider of ours prices in a virtual currency: the rows are the billing "
+               "currency's")
+_NO_SKU_DETAILS = ("needs SkuPriceDetails keys (CoreCount, InstanceSeries) that neither "
+                   "vendor maps yet (SkuPriceDetails is NULL)")
+
+#: The FOCUS 1.2 use-case library (53 use cases, focus.finops.org/use-cases), each with the
+#: report that answers it. Capabilities as the library groups them.
+USE_CASES = (
+    UseCase("allocate-application-multi-currency",
+            "Allocate multi-currency charges per application", _A,
+            "spend --by tag:Application,billing-account"),
+    UseCase("analyze-effective-cost-by-pricing-currency",
+            "Analyze effective cost by pricing currency", _A,
+            "pricing-currency --by provider,publisher,service", _NO_VIRTUAL),
+    UseCase("analyze-purchase-of-virtual-currency", "Analyze purchase of virtual currency", _A,
+            "pricing-currency --by provider,charge-description --where charge-category=Purchase",
+            _NO_VIRTUAL),
+    UseCase("analyze-tag-coverage", "Analyze tag coverage", _A, "untagged"),
+    UseCase("corrections-by-subaccount",
+            "Report corrections by subaccount for a previously invoiced billing period", _A,
+            "spend --by sub-account,service-category --where charge-class=Correction"),
+    UseCase("determine-target-of-virtual-currency-usage",
+            "Determine target of virtual currency usage", _A,
+            "pricing-currency --by service,charge-description", _NO_VIRTUAL),
+    UseCase("identify-sources-of-billed-cost", "Identify sources of billed cost", _A,
+            "spend --by invoice-issuer,publisher,invoice"),
+    UseCase("verify-accuracy-of-provider-invoices-aka-invoice-reconciliation",
+            "Verify accuracy of provider invoices aka invoice reconciliation", _A,
+            "spend --by invoice", "the invoice itself is the provider's document; InvoiceId "
+            "is empty where an export does not carry it"),
+    UseCase("analyze-service-costs-by-region", "Analyze service costs by region", _AM,
+            "spend --by service,region"),
+    UseCase("compare-usage-month-over-month", "Compare resource usage month over month", _AM,
+            "usage --by resource,sku"),
+    UseCase("costs-service-name", "Analyze costs by service name", _AM,
+            "spend --by service,sub-account", "--where service=NAME narrows to one service"),
+    UseCase("daily-anomaly-region",
+            "Identify anomalous daily spending by subaccount and region", _AM,
+            "anomalies --by sub-account,region"),
+    UseCase("daily-anomaly-services",
+            "Identify anomalous daily spending by subaccount, region, and service", _AM,
+            "anomalies --by sub-account,region,service"),
+    UseCase("daily-anomaly-subaccount", "Identify anomalous daily spending by subaccount", _AM,
+            "anomalies --by sub-account"),
+    UseCase("identify-unused-capacity-reservations", "Identify unused capacity reservations",
+            _AM, "spend --by capacity-reservation --where capacity-reservation-status=Unused"),
+    UseCase("calculate-consumption-of-virtual-currency-within-a-billing-period",
+            "Calculate consumption of virtual currency within a billing period", _B,
+            "pricing-currency --by provider --where charge-category=Usage", _NO_VIRTUAL),
+    UseCase("compare-billed-budget", "Compare billed cost per subaccount to budget", _B,
+            "spend --by sub-account", "the actuals; budgets are not FOCUS data"),
+    UseCase("update-application-budgets", "Update budgets for each application", _B,
+            "spend --by tag:Application", "the actuals; budgets are not FOCUS data"),
+    UseCase("update-budgets", "Update budgets with billed costs", _B, "spend --by provider",
+            "the actuals; budgets are not FOCUS data"),
+    UseCase("verify-discounts-applied",
+            "Verify discount accuracy for previously invoiced billing period", _DI,
+            "savings --by billing-account"),
+    UseCase("verify-invoices", "Verify accuracy of provider invoices", _DI,
+            "spend --by billing-account"),
+    UseCase("verify-service-charges",
+            "Verify accuracy of services charges across providers", _DI,
+            "spend --by billing-account,service"),
+    UseCase("calculate-average-rate-of-a-component-resource",
+            "Calculate average rate of a component resource", _F, None, _NO_SKU_DETAILS),
+    UseCase("forecast-amortized-costs",
+            "Forecast amortized costs month over month based on historical trends", _F,
+            "forecast --by service"),
+    UseCase("forecast-cashflow",
+            "Forecast cashflow month over month based on historical trends by service", _F,
+            "forecast --by service-category,service"),
+    UseCase("forecast-costs", "Get historical usage and rates to enable cost forecasting",
+            _F, "usage --by service,region"),
+    UseCase("understand-the-billing-account-or-sub-account-entity",
+            "Understand the billing account or sub account entity", _IC, "accounts"),
+    UseCase("determine-contracted-savings-by-virtual-currency",
+            "Determine contracted savings by virtual currency", _PE, None,
+            "compares unit prices per virtual currency; " + _NO_VIRTUAL),
+    UseCase("effective-cost-compute", "Report effective cost of compute", _PE,
+            "spend --by sub-account,commitment-type --where service-category=Compute"),
+    UseCase("quantify-usage-of-a-component-resource",
+            "Quantify usage of a component resource", _PE, None, _NO_SKU_DETAILS),
+    UseCase("report-subaccount-regions", "Report subaccounts by region", _PG,
+            "spend --by sub-account,region"),
+    UseCase("commitment-discount-purchases", "Report commitment discount purchases", _RO,
+            "spend --by commitment-type,commitment --where charge-category=Purchase"),
+    UseCase("identify-unused-commitments", "Identify unused commitments", _RO,
+            "spend --by commitment-type,commitment --where commitment-status=Unused",
+            "utilization gives the used share per commitment type"),
+    UseCase("analyze-capacity-reservations-on-compute-costs",
+            "Analyze capacity reservations on compute costs", _RA,
+            "spend --by capacity-reservation,capacity-reservation-status "
+            "--where service-category=Compute"),
+    UseCase("analyze-the-different-metered-costs-for-a-particular-sku",
+            "Analyze the different metered costs for a particular SKU", _RA,
+            "usage --by sku,charge-description", "--where sku=ID narrows to one SKU"),
+    UseCase("application-cost", "Report application cost month over month", _RA,
+            "spend --by tag:Application,service"),
+    UseCase("calculate-unit-economics", "Calculate unit economics", _RA,
+            "usage --by service", "cost per unit of usage; cost per customer or order needs "
+                                  "business data outside FOCUS"),
+    UseCase("costs-service-category", "Report costs by service category", _RA,
+            "spend --by service-category"),
+    UseCase("effective-savings-rate", "Determine Effective Savings Rate", _RA,
+            "savings --by provider"),
+    UseCase("effective-savings-rate-services", "Determine Effective Savings Rate by Service",
+            _RA, "savings --by provider,service"),
+    UseCase("marketplace-vendors-costs", "Analyze marketplace vendors costs", _RA,
+            "charges", "spend --by publisher gives every publisher"),
+    UseCase("report-corrections",
+            "Report corrections for a previously invoiced billing period", _RA, "charges"),
+    UseCase("report-costs-by-service-category-and-subcategory",
+            "Report costs by service category and subcategory", _RA,
+            "spend --by service-category,service-subcategory"),
+    UseCase("report-service-costs-by-providers-subaccount",
+            "Report service costs by providers subaccount", _RA,
+            "spend --by provider,sub-account,service"),
+    UseCase("report-spending-across-billing-periods-by-service-category",
+            "Report spending across billing periods for a provider by service category", _RA,
+            "spend --by billing-account,service-category"),
+    UseCase("resource-costs-sku", "Analyze resource costs by SKU", _RA, "usage --by sku"),
+    UseCase("service-costs-month-over-month", "Analyze service costs month over month", _RA,
+            "movers --by service"),
+    UseCase("service-costs-subaccount", "Analyze service costs by subaccount", _RA,
+            "spend --by sub-account,service"),
+    UseCase("analyze-credit-memos", "Analyze credit memos", _UE, "charges",
+            "credits per provider; spend --by invoice --where charge-category=Credit per "
+            "invoice"),
+    UseCase("cost-compute-subaccount", "Analyze cost per compute service for a subaccount",
+            _WO, "usage --by sub-account,resource --where service-category=Compute"),
+    UseCase("costs-by-availability-zone",
+            "Analyze costs by availability zone for a subaccount", _WO,
+            "spend --by sub-account,region,availability-zone"),
+    UseCase("resource-component-costs", "Analyze costs of components of a resource", _WO,
+            "spend --by resource,charge-description", "--where resource=ID narrows to one"),
+    UseCase("recurring-commitment-charges",
+            "Report recurring charges for commitment-based discounts over a period", _RO,
+            "spend --by commitment --where charge-frequency=Recurring"),
+)
 
 
 def months(start: str | None, end: str | None, month: str | None) -> tuple[str, str] | None:
@@ -550,7 +798,8 @@ def views() -> list[tuple[str, str, str]]:
             grouped = f" Grouped by {DIMENSIONS[by]}." if by else ""
             comment = f"{rep.title}: {rep.meaning}{grouped}"
             if rep.use_cases:
-                comment += " FOCUS use cases: " + " ".join(rep.urls())
+                comment += (f" It answers {len(rep.use_cases)} FOCUS use case(s) ('finops "
+                            f"report --use-cases' lists them), e.g. {rep.urls()[0]}")
             found.append((view_name(rep, by), rep.sql(params).strip(), comment))
     return found
 
