@@ -31,6 +31,7 @@ The file layout::
 
     [core]
     database = "data/finops.duckdb"   # relative paths are relative to the working directory
+    tag_keys = ["team"]               # what `finops report untagged` checks ([]: every key)
 
     [aws]                              # keys declared by the aws plugin
     bucket = "my-cur-bucket"
