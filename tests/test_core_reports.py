@@ -453,3 +453,12 @@ def test_capacity_reservations_used_and_unused(finops, loaded):
     assert seen == {status: cents(cost) for status, (_, cost)
                     in loaded[FEB].capacity_reservations.items()}
     assert seen and set(seen) <= {"Used", "Unused"}
+
+
+def test_the_core_readme_lists_every_report_and_dimension():
+    text = (Path(__file__).resolve().parent.parent / "core" / "README.md").read_text()
+    section = text[text.index("## Reports: `finops report`"):text.index("## Writing a plugin")]
+    listed = [line.split("`")[1] for line in section.splitlines() if line.startswith("| `")]
+    assert listed == list(reports.REPORTS)
+    for name in reports.DIMENSIONS:
+        assert f"`{name}`" in section, name
