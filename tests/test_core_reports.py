@@ -462,3 +462,13 @@ def test_the_core_readme_lists_every_report_and_dimension():
     assert listed == list(reports.REPORTS)
     for name in reports.DIMENSIONS:
         assert f"`{name}`" in section, name
+
+
+def test_costs_in_the_pricing_currency(finops, loaded):
+    """AWS prices in the billing currency: the pricing currency's EffectiveCost is the
+    EffectiveCost the generator amortized."""
+    rows = as_json(finops, "pricing-currency", "--month", FEB, *AWS)
+    (row,) = rows
+    assert (row["PricingCurrency"], row["BillingCurrency"]) == ("USD", "USD")
+    assert cents(row["PricingCurrencyEffectiveCost"]) == cents(row["EffectiveCost"]) == \
+        cents(loaded[FEB].effective)
