@@ -108,3 +108,12 @@ def test_an_unwritable_path_is_one_line_and_leaves_nothing(tmp_path):
     assert "\n" not in str(error.value)
     assert html.write(str(tmp_path / "page.html"), "x" * 4096) == f"{tmp_path}/page.html (4 KB)"
     assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+@pytest.mark.parametrize("largest, signed, wanted", [
+    (3_400_000.0, False, ".3~s"), (-2_600_000.0, True, "+.3~s"), (950.0, False, ",.0f"),
+    (2.0, False, ",.1~f"), (0.5, True, "+,.2~f"), (0.002, False, ",.4~f")])
+def test_axis_labels_keep_the_digits_small_amounts_need(largest, signed, wanted):
+    """d3 formats: a chart of cents must not label every tick 0 (as ',.0f' did)."""
+    from open_finops.core import html
+    assert html._ticks([{"v": 0.0}, {"v": largest}], "v", signed=signed) == wanted

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import shlex
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -208,8 +209,9 @@ def run_report(args: argparse.Namespace, config: Config) -> int:
     from open_finops.core.tables import emit, render
 
     if args.use_cases:
-        emit(render(["FOCUS USE CASE", "CAPABILITY", "ANSWERED BY", "NOTE"],
-                    [(u.url, u.capability, f"finops report {u.answer}" if u.answer else
+        emit(render([f"FOCUS USE CASE ({reports.LIBRARY}...)", "CAPABILITY", "ANSWERED BY",
+                     "NOTE"],
+                    [(u.slug, u.capability, f"finops report {u.answer}" if u.answer else
                       "-", u.note or "-") for u in reports.USE_CASES]))
         return 0
     if args.list or not args.name:
@@ -243,6 +245,11 @@ def run_report(args: argparse.Namespace, config: Config) -> int:
             raise reports.ReportError(f"{database} holds no cost data yet; import a bill "
                                       "first (finops aws --help, finops azure --help)")
         start, end = span or (available[-1], available[-1])
+        if html and start != end:
+            raise reports.ReportError(
+                f"report html shows one month (and the months before it in its trend): give"
+                f" --month, for example: finops report html {shlex.quote(args.file)} --month "
+                f"{end}")
         if not [m for m in available if start <= m <= end]:
             asked = start if start == end else f"{start} to {end}"
             raise reports.ReportError(f"no cost data for {asked}; {database} holds "

@@ -322,7 +322,7 @@ class _Page:
                           "scale": {"domain": self.months}, "axis": {"labelAngle": 0}},
                     "y": {"field": "EffectiveCost", "type": "quantitative",
                           "title": self.money_title(values, "EffectiveCost"),
-                          "axis": {"format": ",.0f"}},
+                          "axis": {"format": _ticks(values, "EffectiveCost")}},
                     "color": self.provider_colour(),
                     "order": {"field": "ProviderName"}}}
         table = _table(["Month", "Provider", "BilledCost", "EffectiveCost"],
@@ -352,7 +352,7 @@ class _Page:
                           "sort": "-x"},
                     "x": {"field": "EffectiveCost", "type": "quantitative",
                           "title": self.money_title(values, "EffectiveCost"),
-                          "axis": {"format": ",.0f"}}}}
+                          "axis": {"format": _ticks(values, "EffectiveCost")}}}}
         table = _table(["Service", "EffectiveCost", "BilledCost", f"Change from {self.previous}"],
                        [(_label(r["ServiceName"]),
                          _money(r["EffectiveCost"], r["BillingCurrency"]),
@@ -380,7 +380,8 @@ class _Page:
                           "sort": None},
                     "x": {"field": "EffectiveCostChange", "type": "quantitative",
                           "title": self.money_title(values, "EffectiveCost change"),
-                          "axis": {"format": "+,.0f"}},
+                          "axis": {"format": _ticks(values, "EffectiveCostChange",
+                                                    signed=True)}},
                     "color": {"field": "Direction", "type": "nominal", "title": None,
                               "scale": {"domain": ["increase", "decrease"],
                                         "range": [UP, DOWN]}}}}
@@ -479,7 +480,8 @@ class _Page:
              "scale": {"domain": [1, calendar.monthrange(year, number)[1]], "nice": False},
              "axis": {"format": "d", "tickMinStep": 1}}
         y = {"field": "EffectiveCost", "type": "quantitative",
-             "title": self.money_title(values, "EffectiveCost"), "axis": {"format": ",.0f"}}
+             "title": self.money_title(values, "EffectiveCost"),
+             "axis": {"format": _ticks(values, "EffectiveCost")}}
         body = {"layer": [
             {"transform": [{"filter": "datum.Kind === 'cost'"}],
              "mark": {"type": "line", "point": False, "strokeWidth": 2},
@@ -534,6 +536,17 @@ class _Page:
 def _previous(month: str) -> str:
     year, number = (int(x) for x in month.split("-"))
     return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def _ticks(values: list[dict], field: str, signed: bool = False) -> str:
+    """The d3 format of an axis's tick labels, from the largest amount it shows: 2.5M for
+    millions, whole numbers from 10, then as many decimals as small amounts need."""
+    largest = max((abs(v[field]) for v in values), default=0)
+    sign = "+" if signed else ""
+    if largest >= 1_000_000:
+        return f"{sign}.3~s"
+    decimals = 0 if largest >= 10 else 1 if largest >= 1 else 2 if largest >= 0.1 else 4
+    return f"{sign},.{decimals}~f" if decimals else f"{sign},.0f"
 
 
 def _sum(rows: list[dict], column: str) -> Decimal:

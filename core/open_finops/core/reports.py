@@ -183,9 +183,14 @@ WITH monthly AS (
 SELECT m.BillingPeriod, {p.names('m')}, m.BillingCurrency, m.BilledCost,
        m.EffectiveCost, p.BilledCost AS PreviousBilledCost,
        p.EffectiveCost AS PreviousEffectiveCost,
-       m.BilledCost - coalesce(p.BilledCost, 0) AS BilledCostChange,
-       m.EffectiveCost - coalesce(p.EffectiveCost, 0) AS EffectiveCostChange
-FROM monthly m LEFT JOIN monthly p
+       CASE WHEN h.BillingPeriod IS NOT NULL THEN m.BilledCost - coalesce(p.BilledCost, 0)
+       END AS BilledCostChange,
+       CASE WHEN h.BillingPeriod IS NOT NULL THEN m.EffectiveCost - coalesce(p.EffectiveCost, 0)
+       END AS EffectiveCostChange
+FROM monthly m
+LEFT JOIN (SELECT DISTINCT BillingPeriod FROM monthly) h
+  ON h.BillingPeriod = {_previous('m.BillingPeriod')}
+LEFT JOIN monthly p
   ON p.BillingPeriod = {_previous('m.BillingPeriod')}
  AND p.grp IS NOT DISTINCT FROM m.grp AND p.BillingCurrency IS NOT DISTINCT FROM m.BillingCurrency
 WHERE {p.months('BillingPeriod').replace('"BillingPeriod"', 'm.BillingPeriod')}
@@ -348,7 +353,7 @@ WITH monthly AS (
     FROM {p.source()} WHERE {_USAGE} GROUP BY ALL
 )
 SELECT BillingPeriod, {p.names()}, BillingCurrency, ListCost, ContractedCost, EffectiveCost,
-       ListCost - EffectiveCost AS ListSavings,
+       CASE WHEN ListCost <> 0 THEN ListCost - EffectiveCost END AS ListSavings,
        ContractedCost - EffectiveCost AS ContractedSavings,
        {_ratio('ListCost - EffectiveCost', 'ListCost')} AS EffectiveSavingsRate
 FROM monthly WHERE {p.months()}
@@ -383,8 +388,9 @@ ORDER BY BillingPeriod, ProviderName, CASE Kind {order} END, BillingCurrency
 def _forecast(p: Params) -> str:
     """Each month's EffectiveCost so far, and at the month's end at its run rate. A
     provider's run rate is its cost so far over the days its data covers (from the 1st to
-    its latest charge day of the month: providers deliver on their own schedules); a
-    group's forecast is the sum of its providers'."""
+    its latest charge day of the month: providers deliver on their own schedules; every day
+    of the month once the provider's data has a later month); a group's forecast is the sum
+    of its providers'."""
     return f"""
 WITH costs AS (
     SELECT {_month()} AS BillingPeriod, ProviderName, {p.group()} AS grp, BillingCurrency,
@@ -397,16 +403,24 @@ WITH costs AS (
            CAST(last_day(strptime(BillingPeriod, '%Y-%m')) AS DATE) AS LastDay,
            max(ChargeDate) AS Latest
     FROM costs GROUP BY ALL
+), closed AS (
+    -- a month is over for a provider whose data has a later month
+    SELECT c.BillingPeriod, c.ProviderName,
+           CASE WHEN EXISTS (SELECT 1 FROM costs l WHERE l.ProviderName IS NOT DISTINCT FROM
+                             c.ProviderName AND l.BillingPeriod > c.BillingPeriod)
+                THEN c.LastDay ELSE c.Latest END AS Latest, c.FirstDay, c.LastDay
+    FROM covered c
 ), span AS (
     SELECT BillingPeriod, ProviderName,
            date_diff('day', FirstDay, least(greatest(Latest, FirstDay), LastDay)) + 1
                AS DaysElapsed,
            date_diff('day', FirstDay, LastDay) + 1 AS DaysInMonth
-    FROM covered
+    FROM closed
 ), per_provider AS (
     SELECT c.BillingPeriod, c.grp, c.BillingCurrency, s.DaysElapsed, s.DaysInMonth,
            sum(c.BilledCost) AS BilledCost, sum(c.EffectiveCost) AS EffectiveCost
-    FROM costs c JOIN span s USING (BillingPeriod, ProviderName)
+    FROM costs c JOIN span s ON s.BillingPeriod = c.BillingPeriod
+         AND s.ProviderName IS NOT DISTINCT FROM c.ProviderName
     GROUP BY c.BillingPeriod, c.ProviderName, c.grp, c.BillingCurrency, s.DaysElapsed,
              s.DaysInMonth
 ), totals AS (
@@ -487,7 +501,8 @@ REPORTS = {r.name: r for r in (
         "spend", "Spend per month", "Reporting and analytics",
         "BilledCost and EffectiveCost per billing month and group (provider, billing account, "
         "sub-account, service category, service, region or a tag), each beside the previous "
-        "month's and the change from it.",
+        "month's and the change from it (a group new this month changes from 0; no change "
+        "where the data has no previous month).",
         _spend, _EVERY),
     Report(
         "movers", "Top movers", "Anomaly management",
@@ -521,7 +536,8 @@ REPORTS = {r.name: r for r in (
         "savings", "Savings and effective savings rate", "Rate optimization",
         "Usage at list (ListCost), contracted (ContractedCost) and amortized (EffectiveCost) "
         "cost, the savings against list and against contracted prices, and the effective "
-        "savings rate: (ListCost - EffectiveCost) / ListCost.",
+        "savings rate: (ListCost - EffectiveCost) / ListCost (null where no list price is "
+        "given: ListCost 0).",
         _savings, ("provider", "service")),
     Report(
         "charges", "Credits, adjustments, taxes and Marketplace", "Invoicing and chargeback",
@@ -532,8 +548,9 @@ REPORTS = {r.name: r for r in (
     Report(
         "forecast", "Month-end forecast", "Forecasting",
         "Each billing month's EffectiveCost so far and at the month's end at its run rate: "
-        "per provider, the cost over the days from the 1st to its latest charge day, times "
-        "the days of the month (DaysElapsed: the fewest of the group's providers).",
+        "per provider, the cost over the days from the 1st to its latest charge day (every "
+        "day once its data has a later month), times the days of the month (DaysElapsed: "
+        "the fewest of the group's providers).",
         _forecast, ("provider", "service")),
     Report(
         "usage", "Usage and unit costs", "Unit economics",
@@ -609,8 +626,8 @@ USE_CASES = (
             "spend --by invoice-issuer,publisher,invoice"),
     UseCase("verify-accuracy-of-provider-invoices-aka-invoice-reconciliation",
             "Verify accuracy of provider invoices aka invoice reconciliation", _A,
-            "spend --by invoice", "the invoice itself is the provider's document; InvoiceId "
-            "is empty where an export does not carry it"),
+            "spend --by provider,invoice", "the invoice itself is the provider's document; "
+            "InvoiceId is empty where an export does not carry it"),
     UseCase("analyze-service-costs-by-region", "Analyze service costs by region", _AM,
             "spend --by service,region"),
     UseCase("compare-usage-month-over-month", "Compare resource usage month over month", _AM,
@@ -670,6 +687,9 @@ USE_CASES = (
     UseCase("identify-unused-commitments", "Identify unused commitments", _RO,
             "spend --by commitment-type,commitment --where commitment-status=Unused",
             "utilization gives the used share per commitment type"),
+    UseCase("recurring-commitment-charges",
+            "Report recurring charges for commitment-based discounts over a period", _RO,
+            "spend --by commitment --where charge-frequency=Recurring"),
     UseCase("analyze-capacity-reservations-on-compute-costs",
             "Analyze capacity reservations on compute costs", _RA,
             "spend --by capacity-reservation,capacity-reservation-status "
@@ -716,9 +736,6 @@ USE_CASES = (
             "spend --by sub-account,region,availability-zone"),
     UseCase("resource-component-costs", "Analyze costs of components of a resource", _WO,
             "spend --by resource,charge-description", "--where resource=ID narrows to one"),
-    UseCase("recurring-commitment-charges",
-            "Report recurring charges for commitment-based discounts over a period", _RO,
-            "spend --by commitment --where charge-frequency=Recurring"),
 )
 
 
@@ -816,16 +833,18 @@ def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
     def exact(value: object) -> object:
         if isinstance(value, Decimal):
             return format(value.normalize(), "f") if value else "0"
+        if isinstance(value, float) and value == value and abs(value) != float("inf"):
+            return format(Decimal(repr(value)), "f")  # its shortest digits, no exponent
         if isinstance(value, date):
             return value.isoformat()
         return value
 
     if fmt == "json":
         def number(value: object) -> str:
-            if isinstance(value, Decimal):
-                return str(exact(value))  # a JSON number with every digit of the sum
-            if isinstance(value, float) and value != value:
+            if isinstance(value, float) and (value != value or abs(value) == float("inf")):
                 return "null"
+            if isinstance(value, (Decimal, float)):
+                return str(exact(value))  # a JSON number with every digit of the sum
             return json.dumps(exact(value))
         objects = ["{" + ", ".join(f"{json.dumps(c)}: {number(v)}" for c, v in zip(columns, row))
                    + "}" for row in rows]

@@ -5,6 +5,7 @@ import os
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 
 
 def cell(value: object) -> str:
@@ -13,6 +14,8 @@ def cell(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
+        if value and abs(value) < 0.005:  # not 0.00: two significant digits
+            return format(Decimal(f"{value:.2g}"), "f")
         return f"{value:,.2f}"
     if isinstance(value, int):
         return f"{value:,}"
