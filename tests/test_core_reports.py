@@ -199,7 +199,17 @@ def test_reports_read_the_published_copy_while_an_import_holds_the_database(
     (["spend", "--where", "colour=red"], "--where: unknown dimension 'colour'; "),
     (["spend", "extra"], "report spend: unexpected argument 'extra'"),
     (["html"], "report html: name the file to write, for example: finops report html "),
-    (["anomalies", "--window", "1"], "--limit must be 1 or more, --window 2 or more"),
+    (["anomalies", "--window", "1"], "--window: expected 2 to 366 days, got 1"),
+    (["anomalies", "--window", "100000000000000000000"], "--window: expected 2 to 366 days"),
+    (["anomalies", "--sigmas", "nan"], "--sigmas: expected a number, 0 or more, got nan"),
+    (["anomalies", "--sigmas=-inf"], "--sigmas: expected a number, 0 or more, got -inf"),
+    (["movers", "--limit", "0"], "--limit: expected 1 or more, got 0"),
+    (["utilization", "--by", "service"], "report utilization takes no --by"),
+    (["spend", "--sigmas", "2"], "report spend takes no --sigmas (it takes --by)"),
+    (["untagged", "--limit", "2"], "report untagged takes no --limit (it takes --tag)"),
+    (["html", "x.html", "--format", "csv"], "report html takes no --format (it takes "
+     "--sigmas, --window, --tag)"),
+    (["spend", "--by", "provider,service,provider"], "--by: 'provider' is given twice"),
     (["html", "x.html", "--from", JAN, "--to", FEB], "report html shows one month (and the "
      f"months before it in its trend): give --month, for example: finops report html x.html "
      f"--month {FEB}"),
@@ -499,3 +509,79 @@ def test_the_forecast_of_a_month_whose_provider_delivered_a_later_one_is_its_cos
         (JAN, "A", 31, 31, 100.0),  # closed: February exists
         (JAN, "B", 20, 31, 31.0),   # 20 of 31 days delivered
         (FEB, "A", 1, 29, 145.0)]
+
+
+def test_from_alone_runs_to_the_latest_month_and_to_alone_from_the_first(finops):
+    assert [r["BillingPeriod"] for r in as_json(finops, "spend", "--from", JAN, *AWS)] == \
+        [JAN, FEB]
+    assert [r["BillingPeriod"] for r in as_json(finops, "spend", "--to", JAN, *AWS)] == [JAN]
+
+
+@pytest.mark.parametrize("key", ["k\\", 'say "hi"', "a.b", "it's", "x\\\"y"])
+def test_any_tag_key_can_be_asked_for(finops, key):
+    (row,) = as_json(finops, "spend", "--by", f"tag:{key}", "--month", FEB, *AWS)
+    assert row[f"Tags.{key}"] is None  # no row has it
+    rows = as_json(finops, "untagged", "--tag", key, "--month", FEB, *AWS)
+    assert [r["TagKey"] for r in rows] == [None, key]
+    assert rows[1]["UntaggedEffectiveCost"] == rows[1]["EffectiveCost"]
+
+
+def test_tag_keys_with_odd_characters_in_the_data():
+    """Keys as a bill may carry them: every report over every key found still runs."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE focus (BillingPeriodStart TIMESTAMPTZ, BillingCurrency VARCHAR, "
+                "Tags VARCHAR, EffectiveCost DOUBLE)")
+    tags = ['{"k\\\\": "1"}', '{"a\\"b": "2", "c.d": "3"}', "{}", None]
+    con.executemany("INSERT INTO focus VALUES (TIMESTAMPTZ '2024-01-01 00:00:00+00', 'USD', "
+                    "?, 1.5)", [(t,) for t in tags])
+    _, rows = reports.run(con, reports.REPORTS["untagged"], reports.Params(JAN, JAN))
+    assert [(r[1], float(r[3]), float(r[4])) for r in rows] == [
+        (None, 3.0, 6.0), ('a"b', 4.5, 6.0), ("c.d", 4.5, 6.0), ("k\\", 4.5, 6.0)]
+
+
+def test_movers_rank_within_each_currency():
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE focus (BillingPeriodStart TIMESTAMPTZ, ProviderName VARCHAR, "
+                "BillingCurrency VARCHAR, EffectiveCost DOUBLE)")
+    rows = [(JAN, "A", "JPY", 100000.0), (FEB, "A", "JPY", 200000.0),
+            (JAN, "B", "USD", 10.0), (FEB, "B", "USD", 30.0),
+            (JAN, "C", "USD", 10.0), (FEB, "C", "USD", 15.0)]
+    con.executemany("INSERT INTO focus VALUES (CAST(? || '-01 00:00:00+00' AS TIMESTAMPTZ), "
+                    "?, ?, ?)", rows)
+    _, found = reports.run(con, reports.REPORTS["movers"], reports.Params(FEB, FEB, limit=1))
+    assert [(r[1], r[2], r[-1]) for r in found] == [("A", "JPY", 1), ("B", "USD", 1)]
+
+
+def test_a_reports_schema_of_the_working_database_does_not_stop_publishing(tmp_path):
+    from open_finops.core import focus, store
+
+    database = tmp_path / "finops.duckdb"
+    con = store.connect(database)
+    try:
+        focus.refresh(con)
+        con.execute("CREATE SCHEMA reports")
+        con.execute("CREATE TABLE reports.mine AS SELECT 1 AS x")
+        published = store.publish(con, database)
+        assert con.execute("SELECT count(*) FROM reports.mine").fetchone() == (1,)
+    finally:
+        con.close()
+    copy = store.connect(published, read_only=True)
+    try:
+        views = {v for (v,) in copy.execute(
+            "SELECT view_name FROM duckdb_views() WHERE schema_name = 'reports'").fetchall()}
+        tables = copy.execute("SELECT count(*) FROM duckdb_tables() "
+                              "WHERE schema_name = 'reports'").fetchone()
+    finally:
+        copy.close()
+    assert views == {name for name, *_ in reports.views()} and tables == (0,)
+
+
+def test_a_table_shows_cents_and_shares_as_numbers(finops):
+    lines = finops("report", "untagged", "--tag", "environment", "--month", FEB,
+                   *AWS).out.splitlines()
+    assert lines[1].split()[-3:] == ["0.00", lines[1].split()[-2], "0.00"]
+    assert lines[2].split()[-1].startswith("0.0") and "." in lines[2].split()[-2]

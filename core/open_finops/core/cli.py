@@ -36,6 +36,10 @@ CORE_COMMANDS = ("plugins", "report")
 #: Global options that take a value (the command word is found before argparse runs).
 _VALUE_OPTIONS = ("--config", "--database")
 _LOG_HANDLER_NAME = "finops-cli"
+#: The options `finops report html` takes besides --where and the month.
+HTML_OPTIONS = ("--sigmas", "--window", "--tag")
+#: The longest trailing window of the anomalies report, in days.
+MAX_WINDOW = 366
 
 log = logging.getLogger("open_finops")
 
@@ -179,25 +183,26 @@ def add_report_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--list", action="store_true", help="list the reports and exit")
     parser.add_argument("--use-cases", action="store_true",
                         help="list the FOCUS use cases and the report that answers each")
-    parser.add_argument("--by", default="provider", metavar="DIMENSION[,...]",
+    parser.add_argument("--by", metavar="DIMENSION[,...]",
                         help=f"group by {', '.join(DIMENSIONS)} or tag:KEY, or several "
                              "separated by commas (default provider)")
     parser.add_argument("--where", action="append", default=[], metavar="DIMENSION=VALUE",
                         help="only the rows with this value (repeatable)")
     parser.add_argument("--month", metavar="YYYY-MM", help="one billing month (default: the "
                         "latest in the database)")
-    parser.add_argument("--from", dest="start", metavar="YYYY-MM", help="first billing month")
-    parser.add_argument("--to", dest="end", metavar="YYYY-MM", help="last billing month")
-    parser.add_argument("--limit", type=int, default=10,
-                        help="rows of a top-N report per month (10)")
-    parser.add_argument("--sigmas", type=float, default=3.0,
+    parser.add_argument("--from", dest="start", metavar="YYYY-MM",
+                        help="first billing month (alone: to the latest)")
+    parser.add_argument("--to", dest="end", metavar="YYYY-MM",
+                        help="last billing month (alone: from the first)")
+    parser.add_argument("--limit", type=int, help="movers: rows per month (10)")
+    parser.add_argument("--sigmas", type=float,
                         help="anomalies: standard deviations above the trailing mean (3)")
-    parser.add_argument("--window", type=int, default=14,
-                        help="anomalies: days of the trailing mean (14)")
+    parser.add_argument("--window", type=int,
+                        help=f"anomalies: days of the trailing mean (14; at most {MAX_WINDOW})")
     parser.add_argument("--tag", action="append", dest="tags", metavar="KEY",
                         help="untagged: a tag key to check (repeatable; default: the core "
                              "setting tag_keys, else every key found)")
-    parser.add_argument("--format", choices=("table", "csv", "json"), default="table",
+    parser.add_argument("--format", choices=("table", "csv", "json"),
                         help="table for people (default); csv or json, exact, for scripts")
     parser.set_defaults(handler=run_report)
 
@@ -205,7 +210,12 @@ def add_report_parser(commands: argparse._SubParsersAction) -> None:
 def run_report(args: argparse.Namespace, config: Config) -> int:
     """`finops report`: a report's rows on stdout, as a table, CSV or JSON; or the HTML
     report."""
+    import math
+
+    import duckdb
+
     from open_finops.core import reports, store
+    from open_finops.core.errors import one_line
     from open_finops.core.tables import emit, render
 
     if args.use_cases:
@@ -226,11 +236,27 @@ def run_report(args: argparse.Namespace, config: Config) -> int:
     if not html and args.file:
         raise reports.ReportError(f"report {args.name}: unexpected argument {args.file!r}")
     chosen = None if html else reports.report(args.name)
-    by = reports.dimension(args.by)
+    name = "html" if html else chosen.name
+    given = {"--by": args.by, "--limit": args.limit, "--sigmas": args.sigmas,
+             "--window": args.window, "--tag": args.tags,
+             "--format": args.format if html else None}
+    takes = HTML_OPTIONS if html else chosen.options
+    for option, value in given.items():
+        if value is not None and option not in takes:
+            also = f" (it takes {', '.join(takes)})" if takes else ""
+            raise reports.ReportError(f"report {name} takes no {option}{also}")
+    defaults = reports.Params()
+    by = reports.dimension(args.by or defaults.by)
     where = tuple(reports.condition(text) for text in args.where)
-    if args.limit < 1 or args.window < 2 or args.sigmas < 0:
-        raise reports.ReportError("--limit must be 1 or more, --window 2 or more and --sigmas "
-                                  "0 or more")
+    limit = defaults.limit if args.limit is None else args.limit
+    sigmas = defaults.sigmas if args.sigmas is None else args.sigmas
+    window = defaults.window if args.window is None else args.window
+    if limit < 1:
+        raise reports.ReportError(f"--limit: expected 1 or more, got {limit}")
+    if not 2 <= window <= MAX_WINDOW:
+        raise reports.ReportError(f"--window: expected 2 to {MAX_WINDOW} days, got {window}")
+    if not (math.isfinite(sigmas) and sigmas >= 0):
+        raise reports.ReportError(f"--sigmas: expected a number, 0 or more, got {sigmas}")
     tags = tuple(args.tags or config.get("core", "tag_keys") or ())
     span = reports.months(args.start, args.end, args.month)
     database = store.published_path(config.database)
@@ -244,7 +270,10 @@ def run_report(args: argparse.Namespace, config: Config) -> int:
         if not available:
             raise reports.ReportError(f"{database} holds no cost data yet; import a bill "
                                       "first (finops aws --help, finops azure --help)")
-        start, end = span or (available[-1], available[-1])
+        start, end = span
+        if start is None and end is None:
+            start = end = available[-1]
+        start, end = start or available[0], end or available[-1]
         if html and start != end:
             raise reports.ReportError(
                 f"report html shows one month (and the months before it in its trend): give"
@@ -254,17 +283,20 @@ def run_report(args: argparse.Namespace, config: Config) -> int:
             asked = start if start == end else f"{start} to {end}"
             raise reports.ReportError(f"no cost data for {asked}; {database} holds "
                                       f"{available[0]} to {available[-1]}")
-        params = reports.Params(start, end, by, args.limit, args.sigmas, args.window, tags,
-                                where)
-        if html:
-            from open_finops.core import html as page
-            text = page.render(con, params, available)
-        else:
-            columns, rows = reports.run(con, chosen, params)
+        params = reports.Params(start, end, by, limit, sigmas, window, tags, where)
+        try:
+            if html:
+                from open_finops.core import html as page
+                text = page.render(con, params, available)
+            else:
+                columns, rows = reports.run(con, chosen, params)
+        except duckdb.Error as exc:
+            raise FinopsError(f"report {name} failed over {database}: {one_line(exc)}"
+                              ) from None
     finally:
         con.close()
     if not html:
-        emit(reports.format_rows(columns, rows, args.format))
+        emit(reports.format_rows(columns, rows, args.format or "table"))
     elif args.file == "-":
         emit(text)
     else:

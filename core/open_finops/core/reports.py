@@ -116,10 +116,16 @@ class Report:
     sql: Callable[[Params], str] = field(repr=False)
     #: The --by dimensions it is published with (one view each); () when it takes no --by.
     published_by: tuple[str, ...] = ("provider",)
+    #: The options it takes besides --by (when grouped), --where and the months.
+    takes: tuple[str, ...] = ()
 
     @property
     def grouped(self) -> bool:
         return bool(self.published_by)
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        return (("--by",) if self.grouped else ()) + self.takes
 
     @property
     def use_cases(self) -> list[UseCase]:
@@ -161,7 +167,8 @@ def _cost(column: str) -> str:
 
 def _tag_value(tags: str, key_sql: str) -> str:
     """The value of the tag whose key is the SQL string ``key_sql`` (NULL: none)."""
-    path = f"'$.\"' || replace({key_sql}, '\"', '\\\"') || '\"'"
+    escaped = f"replace(replace({key_sql}, '\\', '\\\\'), '\"', '\\\"')"
+    path = f"'$.\"' || {escaped} || '\"'"
     return f"NULLIF(json_extract_string({tags}, {path}), '')"
 
 
@@ -221,14 +228,14 @@ WITH monthly AS (
     LEFT JOIN monthly b ON b.BillingPeriod = {_previous('k.BillingPeriod')}
          AND b.grp IS NOT DISTINCT FROM k.grp AND b.BillingCurrency = k.BillingCurrency
 ), ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY BillingPeriod
-        ORDER BY abs(EffectiveCostChange) DESC, grp NULLS LAST, BillingCurrency) AS "Rank"
+    SELECT *, row_number() OVER (PARTITION BY BillingPeriod, BillingCurrency
+        ORDER BY abs(EffectiveCostChange) DESC, grp NULLS LAST) AS "Rank"
     FROM changes
 )
 SELECT BillingPeriod, {p.names()}, BillingCurrency, PreviousEffectiveCost,
        EffectiveCost, EffectiveCostChange, "Rank"
 FROM ranked WHERE {p.months()} AND {_limit(p)}
-ORDER BY BillingPeriod, "Rank"
+ORDER BY BillingPeriod, BillingCurrency, "Rank"
 """
 
 
@@ -368,7 +375,7 @@ CHARGE_KINDS = {
     "Adjustment": "ChargeCategory = 'Adjustment'",
     "Correction": "ChargeClass = 'Correction'",
     "Tax": "ChargeCategory = 'Tax'",
-    "Marketplace": "PublisherName IS DISTINCT FROM InvoiceIssuerName",
+    "Marketplace": "PublisherName <> InvoiceIssuerName",
 }
 
 
@@ -440,18 +447,17 @@ ORDER BY BillingPeriod, EffectiveCost DESC, grp NULLS LAST
 
 
 def _usage(p: Params) -> str:
-    """Quantities and unit costs: per month, group and unit, ConsumedQuantity of usage and
-    PricingQuantity of every charge, with the costs and the cost per priced unit."""
+    """Quantities and unit costs of usage charges: per month, group and unit,
+    ConsumedQuantity and PricingQuantity, with the costs and the cost per priced unit."""
     return f"""
 WITH monthly AS (
     SELECT {_month()} AS BillingPeriod, {p.group()} AS grp, ConsumedUnit, PricingUnit,
            BillingCurrency,
-           sum(CAST(ConsumedQuantity AS DECIMAL(38, 10))) FILTER (
-               WHERE ChargeCategory = 'Usage') AS ConsumedQuantity,
+           sum(CAST(ConsumedQuantity AS DECIMAL(38, 10))) AS ConsumedQuantity,
            sum(CAST(PricingQuantity AS DECIMAL(38, 10))) AS PricingQuantity,
            {_cost('ListCost')} AS ListCost, {_cost('EffectiveCost')} AS EffectiveCost
     FROM {p.source()}
-    WHERE ConsumedUnit IS NOT NULL OR PricingUnit IS NOT NULL
+    WHERE ChargeCategory = 'Usage' AND (ConsumedUnit IS NOT NULL OR PricingUnit IS NOT NULL)
     GROUP BY ALL
 )
 SELECT BillingPeriod, {p.names()}, ConsumedUnit, ConsumedQuantity, PricingUnit,
@@ -493,8 +499,6 @@ ORDER BY BillingPeriod, ProviderName, BillingAccountId, SubAccountId NULLS FIRST
 """
 
 
-_EVERY = tuple(DIMENSIONS)
-
 #: Every report, by name, in the order ``--list`` shows them.
 REPORTS = {r.name: r for r in (
     Report(
@@ -503,25 +507,26 @@ REPORTS = {r.name: r for r in (
         "sub-account, service category, service, region or a tag), each beside the previous "
         "month's and the change from it (a group new this month changes from 0; no change "
         "where the data has no previous month).",
-        _spend, _EVERY),
+        _spend, ("provider", "billing-account", "sub-account", "service-category", "service",
+                 "region", "charge-category", "commitment-type", "publisher")),
     Report(
         "movers", "Top movers", "Anomaly management",
         "Per billing month, the groups whose EffectiveCost changed most from the month "
         "before (a group new or gone counts from 0), ranked by the size of the change "
-        "(--limit rows a month).",
-        _movers, ("provider", "service", "sub-account")),
+        "(--limit rows a month and currency).",
+        _movers, ("provider", "service", "sub-account"), ("--limit",)),
     Report(
         "anomalies", "Daily cost anomalies", "Anomaly management",
         "Days whose EffectiveCost is above the mean of the --window days before them (14) "
         "by more than --sigmas sample standard deviations (3), per group; every day of the "
         "data counts, a day without charges as 0.",
-        _anomalies, ("provider", "service")),
+        _anomalies, ("provider", "service"), ("--sigmas", "--window")),
     Report(
         "untagged", "Untagged spend", "Allocation",
         "Per billing month and tag key (--tag, repeatable; the core setting tag_keys; else "
         "every key found), the EffectiveCost of rows without that tag and its share; a "
         "TagKey of null stands for rows with no tag at all.",
-        _untagged, ()),
+        _untagged, (), ("--tag",)),
     Report(
         "coverage", "Commitment discount coverage", "Rate optimization",
         "The share of usage, at list prices (ListCost), that commitment discounts covered "
@@ -554,9 +559,9 @@ REPORTS = {r.name: r for r in (
         _forecast, ("provider", "service")),
     Report(
         "usage", "Usage and unit costs", "Unit economics",
-        "Per billing month, group and unit: the ConsumedQuantity of usage, the "
-        "PricingQuantity, ListCost and EffectiveCost of every charge, and the EffectiveCost "
-        "per priced unit (quantities of different units are never added).",
+        "Per billing month, group and unit, of usage charges: ConsumedQuantity, "
+        "PricingQuantity, ListCost and EffectiveCost, and the EffectiveCost per priced unit "
+        "(quantities of different units are never added).",
         _usage, ("service", "sku")),
     Report(
         "pricing-currency", "Costs in the pricing currency", "Allocation",
@@ -739,9 +744,11 @@ USE_CASES = (
 )
 
 
-def months(start: str | None, end: str | None, month: str | None) -> tuple[str, str] | None:
-    """The months asked for: --month alone, or --from and --to (either alone means that
-    month); None when none is given (the report's default: the latest month)."""
+def months(start: str | None, end: str | None, month: str | None
+           ) -> tuple[str | None, str | None]:
+    """The months asked for: --month alone, or --from and --to; None for an end not given
+    (--from alone: to the latest month; --to alone: from the first; neither: the latest
+    month only, the caller's default)."""
     for option, value in (("--month", month), ("--from", start), ("--to", end)):
         if value is not None and not _MONTH.match(value):
             raise ReportError(f"{option}: expected a month as YYYY-MM, got {value!r}")
@@ -749,18 +756,18 @@ def months(start: str | None, end: str | None, month: str | None) -> tuple[str, 
         raise ReportError("give --month, or --from and --to, not both")
     if month:
         return month, month
-    if start or end:
-        first, last = start or end, end or start
-        if first > last:
-            raise ReportError(f"--from {first} is after --to {last}")
-        return first, last
-    return None
+    if start and end and start > end:
+        raise ReportError(f"--from {start} is after --to {end}")
+    return start, end
 
 
 def dimension(by: str, option: str = "--by") -> str:
     """``by`` when it names dimensions (separated by commas), else a usage error listing
     them."""
-    for name in by.split(","):
+    names = by.split(",")
+    for name in names:
+        if names.count(name) > 1:
+            raise ReportError(f"{option}: {name!r} is given twice")
         if not (name in DIMENSIONS or (name.startswith(TAG_PREFIX)
                                        and len(name) > len(TAG_PREFIX))):
             raise ReportError(f"{option}: unknown dimension {name!r}; use one of "
@@ -813,7 +820,12 @@ def views() -> list[tuple[str, str, str]]:
         for by in rep.published_by or (None,):
             params = replace(Params(), by=by or "provider", limit=None)
             grouped = f" Grouped by {DIMENSIONS[by]}." if by else ""
+            settings = {"--limit": "every row", "--sigmas": f"{params.sigmas:g}",
+                        "--window": f"{params.window} days", "--tag": "every key found"}
+            here = ", ".join(f"{o} {settings[o]}" for o in rep.takes)
             comment = f"{rep.title}: {rep.meaning}{grouped}"
+            if here:
+                comment += f" In this view: {here}."
             if rep.use_cases:
                 comment += (f" It answers {len(rep.use_cases)} FOCUS use case(s) ('finops "
                             f"report --use-cases' lists them), e.g. {rep.urls()[0]}")
@@ -856,5 +868,6 @@ def format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
         writer.writerows([[exact(v) for v in row] for row in rows])
         return out.getvalue().rstrip("\n")
     from open_finops.core.tables import render
-    return render(columns, [[float(v) if isinstance(v, Decimal) else exact(v) for v in row]
+    return render(columns, [[float(v) if isinstance(v, Decimal) else
+                             v if isinstance(v, float) else exact(v) for v in row]
                             for row in rows])

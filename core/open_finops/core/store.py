@@ -161,7 +161,7 @@ def publish(con: Any, database: Path) -> Path:
         _fsync(staging)
         os.replace(staging, target)
         _fsync(target.parent)
-    except (duckdb.Error, OSError) as exc:
+    except (duckdb.Error, OSError, FinopsError) as exc:
         _remove_leftovers(target)
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else one_line(exc)
         raise FinopsError(f"cannot publish {target} for Metabase: {reason}; the copy it"
@@ -174,7 +174,8 @@ def for_readers(staging: Path) -> None:
     and provider) in place of the view, so that a reader's query neither plans nor computes
     the vendors' mappings; and a view per report in the schema ``reports`` (one definition
     each, :func:`open_finops.core.reports.views`), each with a comment saying what it
-    answers. The file keeps its storage version."""
+    answers (a schema ``reports`` of the working database is replaced in the copy). The
+    file keeps its storage version."""
     from open_finops.core import reports
 
     pub = connect(staging)
@@ -185,6 +186,9 @@ def for_readers(staging: Path) -> None:
         pub.execute("DROP VIEW main.focus")
         pub.execute("ALTER TABLE main.open_finops_focus_rows RENAME TO focus")
         pub.execute(f"COMMENT ON TABLE main.focus IS {literal(FOCUS_COMMENT)}")
+        # The copy's schema is the stack's: one of that name in the working database (a
+        # user's own) is replaced here, never there.
+        pub.execute(f"DROP SCHEMA IF EXISTS {quote(reports.SCHEMA)} CASCADE")
         pub.execute(f"CREATE SCHEMA {quote(reports.SCHEMA)}")
         for name, sql, comment in reports.views():
             view = f"{quote(reports.SCHEMA)}.{quote(name)}"
