@@ -193,8 +193,24 @@ def violations(db: Path, where: str) -> int:
 
 # -- columns, types, values ------------------------------------------------------------------
 
-def test_every_column_with_its_type_and_custom_columns_after_them(dataset):
+# FOCUS 1.3 adds these to the Cost and Usage dataset (ProviderName and PublisherName stay).
+ADDED_1_3 = {"AllocatedMethodDetails": STRING, "AllocatedMethodId": STRING,
+             "AllocatedResourceId": STRING, "AllocatedResourceName": STRING,
+             "AllocatedTags": STRING, "ContractApplied": STRING, "HostProviderName": STRING,
+             "ServiceProviderName": STRING}
+
+
+def test_focus_is_the_1_3_dataset_with_the_1_2_columns_and_1_3_s(dataset):
     described = query(dataset, "DESCRIBE focus")
+    types = {name: sql_type for name, sql_type, *_ in described}
+    assert {name: types.get(name) for name in {**COLUMNS, **ADDED_1_3}} == \
+        {**COLUMNS, **ADDED_1_3}
+    assert query(dataset, "SELECT count(*) FROM focus WHERE ServiceProviderName IS NULL "
+                          "OR AllocatedMethodId IS NOT NULL") == [(0,)]
+
+
+def test_every_column_with_its_type_and_custom_columns_after_them(dataset):
+    described = query(dataset, "DESCRIBE focus_1_2")
     types = {name: sql_type for name, sql_type, *_ in described}
     assert {name: types.get(name) for name in COLUMNS} == COLUMNS
     names = [row[0] for row in described]

@@ -177,6 +177,7 @@ def for_readers(staging: Path) -> None:
     answers (a schema ``reports`` of the working database is replaced in the copy). The
     file keeps its storage version."""
     from open_finops.core import reports
+    from open_finops.core.focus import conform_dataset
 
     pub = connect(staging)
     try:
@@ -185,6 +186,7 @@ def for_readers(staging: Path) -> None:
                     "ORDER BY BillingPeriodStart, ProviderName, ChargePeriodStart")
         pub.execute("DROP VIEW main.focus")
         pub.execute("ALTER TABLE main.open_finops_focus_rows RENAME TO focus")
+        conform_dataset(pub, "main.focus")
         pub.execute(f"COMMENT ON TABLE main.focus IS {literal(FOCUS_COMMENT)}")
         # The copy's schema is the stack's: one of that name in the working database (a
         # user's own) is replaced here, never there.

@@ -1,4 +1,4 @@
-"""Azure's rows as FOCUS 1.2: the SQL of ``open_finops_azure.focus``.
+"""Azure's rows mapped to FOCUS: the SQL of ``open_finops_azure.focus``.
 
 Two inputs, one output with core's columns (open_finops.core.focus.COLUMNS) and Azure's ``x_``:
 
@@ -27,10 +27,12 @@ Two inputs, one output with core's columns (open_finops.core.focus.COLUMNS) and 
   charges): it lacks the amortization, load the amortized export for it. **Only amortized
   loaded**: its rows; EffectiveCost is right, BilledCost lacks the commitment purchases.
 
-One outer SELECT (:func:`_conform`) then holds both to FOCUS 1.2's rules between columns
-(a describing column NULL exactly when the column it describes is, CommitmentDiscountStatus
-only on usage, ConsumedQuantity only on usage that is not unused commitment...). ProviderName
-and InvoiceIssuerName are "Microsoft" (the validator wants BilledCost 0 where they differ).
+One outer SELECT (:func:`_conform`) then gives both Azure's defaults; the rules that hold for
+every provider (a describing column NULL exactly when the column it describes is,
+CommitmentDiscountStatus only on usage, ConsumedQuantity only on usage that is not unused
+commitment...) are core's, applied to every vendor's rows in ``main.focus``
+(open_finops.core.focus.conform). ProviderName and InvoiceIssuerName are "Microsoft" (the
+validator wants BilledCost 0 where they differ).
 ServiceCategory and ServiceSubcategory follow ServiceName wherever the name is one of
 :data:`_SERVICES` (also for the FOCUS exports: a 1.0 export has no subcategory, and one
 ServiceName must have one category and subcategory across exports and vendors).
@@ -331,50 +333,25 @@ def exports_sql(have: dict[str, str], view: str) -> str:
 
 
 def _conform(inner: str) -> str:
-    """FOCUS 1.2's rules between columns, and its value sets, over FOCUS-shaped rows."""
+    """Azure's defaults and its own rules over FOCUS-shaped rows (Microsoft as provider,
+    issuer and publisher, reservations and savings plans told apart by their IDs, one
+    service per ServiceName); the rules of every provider are core's
+    (open_finops.core.focus.conform)."""
     fix = {
         "BillingAccountType": "CASE WHEN BillingAccountId IS NOT NULL THEN "
                               "coalesce(BillingAccountType, 'Billing Account') END",
-        "ChargeDescription": "coalesce(ChargeDescription, ServiceName, ChargeCategory)",
         "CommitmentDiscountCategory": "CASE WHEN CommitmentDiscountId ILIKE "
                                       "'%/microsoft.capacity/%' THEN 'Usage' WHEN "
                                       "CommitmentDiscountId IS NOT NULL THEN 'Spend' END",
         "CommitmentDiscountType": "CASE WHEN CommitmentDiscountId ILIKE "
                                   "'%/microsoft.capacity/%' THEN 'Reservation' WHEN "
                                   "CommitmentDiscountId IS NOT NULL THEN 'Savings Plan' END",
-        "CommitmentDiscountStatus": "CASE WHEN CommitmentDiscountId IS NOT NULL AND "
-                                    "ChargeCategory = 'Usage' THEN "
-                                    "coalesce(CommitmentDiscountStatus, 'Used') END",
-        "CommitmentDiscountUnit": "CASE WHEN CommitmentDiscountQuantity IS NOT NULL THEN "
-                                  "CommitmentDiscountUnit END",
-        "CommitmentDiscountQuantity": "CASE WHEN CommitmentDiscountUnit IS NOT NULL AND "
-                                      "CommitmentDiscountId IS NOT NULL AND ChargeCategory IN "
-                                      "('Usage', 'Purchase') THEN CommitmentDiscountQuantity "
-                                      "END",
-        "ConsumedQuantity": "CASE WHEN ChargeCategory = 'Usage' AND CommitmentDiscountStatus "
-                            "IS DISTINCT FROM 'Unused' AND ConsumedUnit IS NOT NULL "
-                            "THEN ConsumedQuantity END",
-        "ConsumedUnit": "CASE WHEN ChargeCategory = 'Usage' AND CommitmentDiscountStatus IS "
-                        "DISTINCT FROM 'Unused' AND ConsumedQuantity IS NOT NULL THEN "
-                        "ConsumedUnit END",
         "InvoiceIssuerName": "coalesce(InvoiceIssuerName, 'Microsoft')",
-        "PricingCategory": "CASE WHEN ChargeCategory IN ('Usage', 'Purchase') THEN "
-                           "coalesce(PricingCategory, 'Standard') "
-                           "WHEN PricingCategory IN ('Standard', 'Committed', 'Dynamic', "
-                           "'Other') THEN PricingCategory END",
-        "PricingQuantity": "CASE WHEN PricingUnit IS NOT NULL THEN PricingQuantity END",
-        "PricingUnit": "CASE WHEN PricingQuantity IS NOT NULL THEN PricingUnit END",
         "ProviderName": "coalesce(ProviderName, 'Microsoft')",
         "PublisherName": "coalesce(PublisherName, 'Microsoft')",
-        "RegionName": "CASE WHEN RegionId IS NOT NULL THEN coalesce(RegionName, RegionId) END",
         "ResourceType": "CASE WHEN ResourceId IS NOT NULL THEN coalesce(ResourceType, "
                         "'Resource') END",
         "ServiceName": "coalesce(ServiceName, 'Other')",
-        "SkuMeter": "CASE WHEN SkuId IS NOT NULL THEN coalesce(SkuMeter, SkuId) END",
-        "SkuPriceDetails": "CASE WHEN SkuPriceId IS NOT NULL AND json_valid(SkuPriceDetails) "
-                           "AND json_type(SkuPriceDetails) = 'OBJECT' AND SkuPriceDetails "
-                           "<> '{}' THEN SkuPriceDetails END",
-        "SubAccountName": "CASE WHEN SubAccountId IS NOT NULL THEN SubAccountName END",
         "SubAccountType": "CASE WHEN SubAccountId IS NOT NULL THEN 'Subscription' END",
         # Tags: a JSON object; Azure's older EA files leave out the braces.
         "Tags": "CASE WHEN json_valid(_tags) AND json_type(_tags) = 'OBJECT' AND _tags <> '{}'"
