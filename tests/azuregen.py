@@ -41,7 +41,8 @@ API::
     per.rows, per.billed, per.effective         #   rows written; Decimal sums (None where the
     per.cost, per.commitment_rows, per.runs     #   kind has no such column, see Period)
     write_export(root, name, kind=..., agreement=..., layout=..., fmt=..., months=...,
-                 restate=(...), directory=..., partitions=..., focus_version=..., seed=...)
+                 restate=(...), directory=..., partitions=..., focus_version=..., seed=...,
+                 commitments="all")     # "covered": covered usage only; "none": no RI/SP rows
     million_rows(root, rows=1_000_000)          # MCA actual, gzip CSV, current layout, 1 month
 
 ``Period.billed`` is what ``sum(BilledCost)`` over the period must be when this export is the
@@ -76,6 +77,7 @@ MONTHS = ("2026-01", "2026-02")
 KINDS = ("actual", "amortized", "focus")
 TYPES = {"actual": "ActualCost", "amortized": "AmortizedCost", "focus": "FocusCost"}
 FOCUS_VERSIONS = ("1.0", "1.0r2", "1.2-preview")
+COMMITMENTS = ("all", "covered", "none")
 
 EA_COLUMNS = (
     "InvoiceSectionName AccountName AccountOwnerId SubscriptionId SubscriptionName ResourceGroup "
@@ -254,9 +256,12 @@ def _guid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def _charges(account: str, month: str, seed: int, restated: bool) -> list[dict]:
+def _charges(account: str, month: str, seed: int, restated: bool,
+             commitments: str = "all") -> list[dict]:
     """The month's charges, agreement- and kind-neutral. ``actual``/``amortized`` are the cost
-    of the charge in each dataset, None where the dataset has no such row."""
+    of the charge in each dataset, None where the dataset has no such row. ``commitments``:
+    "all" (purchases, covered usage, unused rest, refund), "covered" (the covered usage only)
+    or "none" (no reservation or savings plan rows at all)."""
     rng = random.Random(seed)
     year, mon = map(int, month.split("-"))
     last = calendar.monthrange(year, mon)[1]
@@ -301,19 +306,23 @@ def _charges(account: str, month: str, seed: int, restated: bool) -> list[dict]:
     for benefit, model, unused, price, covered in (
             ((ri_id, "VM RI 1y"), "Reservation", "UnusedReservation", Decimal("120.00"), 3),
             ((sp_id, "Compute SP 1y"), "SavingsPlan", "UnusedSavingsPlan", Decimal("80.00"), 2)):
-        add(1, None, "Purchase", model, "Recurring", sub=0, region=None, quantity=Decimal(1),
-            actual=price, benefit=benefit, resource=False,
-            product="Reserved VM Instance, D2 v5, 1 Year" if model == "Reservation"
-            else "Savings Plan for Compute, 1 Year")
+        if commitments == "none":
+            break
+        product = ("Reserved VM Instance, D2 v5, 1 Year" if model == "Reservation"
+                   else "Savings Plan for Compute, 1 Year")
+        if commitments == "all":
+            add(1, None, "Purchase", model, "Recurring", sub=0, region=None,
+                quantity=Decimal(1), actual=price, benefit=benefit, resource=False,
+                product=product)
         shares = [_money(rng, 5, float(price / covered / 2)) for _ in range(covered)]
         for n, share in enumerate(shares):
             add(2 + n * 3, "vm", model=model, sub=n % 2, quantity=Decimal("24"),
                 actual=Decimal(0), amortized=share, benefit=benefit)
-        add(last, None, unused, model, "UsageBased", sub=None, region=None,
-            quantity=Decimal("1"), amortized=price - sum(shares), benefit=benefit,
-            resource=False, product="Reserved VM Instance, D2 v5, 1 Year"
-            if model == "Reservation" else "Savings Plan for Compute, 1 Year")
-    if month.endswith("-01"):
+        if commitments == "all":
+            add(last, None, unused, model, "UsageBased", sub=None, region=None,
+                quantity=Decimal("1"), amortized=price - sum(shares), benefit=benefit,
+                resource=False, product=product)
+    if month.endswith("-01") and commitments == "all":
         add(9, None, "Refund", "Reservation", "OneTime", sub=0, region=None,
             quantity=Decimal(1), actual=Decimal("-25.50"), benefit=(ri_id, "VM RI 1y"),
             resource=False, product="Reserved VM Instance, D2 v5, 1 Year")
@@ -581,10 +590,15 @@ def write_export(root: Path, name: str, *, kind: str, agreement: str = "MCA",
                  layout: str = "current", fmt: str = "csv", months=MONTHS, restate=(),
                  directory: str = "exports", partitions: int = 1,
                  focus_version: str | None = None, runtime_folder: bool = False,
-                 account: tuple | None = None, seed: int = 0) -> Export:
+                 account: tuple | None = None, seed: int = 0,
+                 commitments: str = "all") -> Export:
     """Write one export's runs for ``months`` (one run each; two runs for a month in
-    ``restate``, the newer one with one charge more) and return what was written."""
+    ``restate``, the newer one with one charge more) and return what was written.
+    ``commitments`` (see :func:`_charges`): "all", "covered" or "none"; with "none" the actual
+    and amortized rows are the same, and a Period's ``billed`` and ``effective`` are both its
+    cost, whichever the kind."""
     assert kind in KINDS and agreement in ("EA", "MCA") and layout in ("current", "older")
+    assert commitments in COMMITMENTS
     assert fmt in ("csv", "csv.gz", "parquet") and (layout == "current" or fmt == "csv")
     version = focus_version or ("1.0r2" if kind == "focus" else None)
     account = account or (str(10_000_000 + _seed(name, seed) % 89_999_999),
@@ -602,7 +616,8 @@ def write_export(root: Path, name: str, *, kind: str, agreement: str = "MCA",
         rng = random.Random(_seed(name, month, seed, "runs"))
         ids = sorted(_guid(rng) for _ in range(2))[::-1]  # the newer run's id sorts first
         for n, restated in enumerate((False, True) if month in restate else (False,)):
-            charges = _charges(account[0], month, _seed(account[0], month, seed), restated)
+            charges = _charges(account[0], month, _seed(account[0], month, seed), restated,
+                               commitments)
             rows, cost, billed, effective, commitment = _render(
                 charges, kind, agreement, account, iso, version)
             # Runs are submitted after their month (a daily run restating a closed month),
@@ -631,10 +646,12 @@ def write_export(root: Path, name: str, *, kind: str, agreement: str = "MCA",
             if manifest:
                 _write_manifest(root, manifest, exp, files, chunks, month, run_id, submitted)
                 os.utime(root / manifest, (mtime, mtime))
+            same = commitments == "none"  # nothing amortized: both costs are the cost
             period.runs.append(Run(
                 run_id, submitted, mtime, files, manifest, len(rows),
-                billed if kind == "focus" else (cost if kind == "actual" else None),
-                effective if kind == "focus" else (cost if kind == "amortized" else None),
+                billed if kind == "focus" else (cost if kind == "actual" or same else None),
+                effective if kind == "focus" else (cost if kind == "amortized" or same
+                                                   else None),
                 cost, commitment))
         exp.periods[month] = period
     return exp

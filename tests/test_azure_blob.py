@@ -190,3 +190,21 @@ def test_import_costs_from_blob_storage(uploaded, azurite, tmp_path, home):
     for path in files:
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_list_exports_tells_an_older_blob_exports_kind(uploaded, azurite, tmp_path, home):
+    """The older export's rows, downloaded for list-exports, say it is actual (no --kind)."""
+    tree, container, _root = uploaded
+    env = base_env(home, AZURE_STORAGE_CONNECTION_STRING=azurite.connection_string)
+    name = "ea actual ü #1+%"
+    proc = run([FINOPS, "azure", "list-exports", "--database", str(tmp_path / "none.duckdb"),
+                "--source", f"az://{container}/{DIRECTORY}", "--export-name", name],
+               env=env, check=True, timeout=300)
+    header, *lines = proc.stdout.splitlines()
+
+    def cell(line: str, column: str) -> str:
+        return line[header.index(column):].split()[0]
+
+    latest = {cell(line, "BILLING_PERIOD"): cell(line, "KIND") for line in lines
+              if cell(line, "LATEST") == "yes"}
+    assert latest == {month: "actual" for month in tree.exports[name].periods}, proc.explain

@@ -66,7 +66,14 @@ def list_exports(args: argparse.Namespace, config: Any) -> int:
     export_name = _required(config, args, "export_name")
     start, end = _range(config, args)
     runs = find(source, export_name, check_kind(_option(config, args, "kind")))
+    runs = [r for r in runs if (not start or r.period >= start) and (not end or r.period <= end)]
     newest = {p: r.version_id for p, r in latest(runs).items()}
+    for run in latest(runs).values():
+        # What an import would find in the rows, before it fails there: only the run it would
+        # load (an older export writes a run a day, each a whole CSV).
+        if not run.declared and not run.problem and run.files:
+            run.kind, run.problem = loader.inspect(
+                source, run, _option(config, args, "memory_limit") or None)
     database = Path(config.database)
     loaded_runs: dict[str, str] | None = {}
     if database.exists():
@@ -84,7 +91,7 @@ def list_exports(args: argparse.Namespace, config: Any) -> int:
              newest[r.period] == r.version_id,
              "unknown" if loaded_runs is None else loaded_runs.get(r.period) == r.version_id,
              r.problem or None)
-            for r in runs if (not start or r.period >= start) and (not end or r.period <= end)]
+            for r in runs]
     emit(render(["BILLING_PERIOD", "LAYOUT", "KIND", "FORMAT", "RUN_ID", "FILES", "LATEST",
                  "LOADED", "PROBLEM"], rows))
     return 0

@@ -9,7 +9,8 @@ source, or at any depth when the source is the container or a folder above the d
   ``runInfo.submittedTime`` (runIds are random GUIDs); the kind comes from
   ``exportConfig.type``;
 * older exports: ``<YYYYMMDD-YYYYMMDD>/<export>_<guid>.csv``, one complete CSV per run, the
-  newest by modification time; the kind comes from the header (FOCUS) or ``--kind``.
+  newest by modification time; the kind comes from the header (FOCUS), else from the rows
+  where they tell (open_finops.azure.kinds), else ``--kind``.
 
 A run that cannot be loaded (data files without a manifest, a manifest naming absent blobs or
 blobs of another size, an unreadable manifest) is still a run: when it is the newest of its
@@ -45,6 +46,7 @@ class Run:
     fmt: str = "csv"
     files: list[Obj] = field(default_factory=list)
     problem: str = ""
+    declared: bool = False  # the kind is the manifest's (exportConfig.type), not the rows'
 
     @property
     def version_id(self) -> str:
@@ -161,6 +163,7 @@ def _manifest_run(source: Source, export_name: str, period: str, key: str, obj: 
             run.problem = f"{where}: the export is {mapped}, not --kind {kind}"
             return run
         run.kind = mapped
+        run.declared = True
     missing, wrong = [], []
     for blob in blobs:
         name = str(blob.get("blobName") or "")

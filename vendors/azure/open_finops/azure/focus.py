@@ -26,6 +26,9 @@ Two inputs, one output with core's columns (open_finops.core.focus.COLUMNS) and 
   commitment purchases and refunds (0, as FOCUS requires of a purchase that covers future
   charges): it lacks the amortization, load the amortized export for it. **Only amortized
   loaded**: its rows; EffectiveCost is right, BilledCost lacks the commitment purchases.
+  A table of kind ``either`` (an older export whose rows hold no commitment, so that its
+  actual and amortized readings are the same rows) plays actual alone, and beside another
+  export of its account and period the kind that one is not (:func:`_role`).
 
 One outer SELECT (:func:`_conform`) then gives both Azure's defaults; the rules that hold for
 every provider (a describing column NULL exactly when the column it describes is,
@@ -124,19 +127,30 @@ def _col(have: dict[str, str], name: str, sql_type: str = "VARCHAR") -> str:
     return quote(name) if name in have else f"CAST(NULL AS {sql_type})"
 
 
+def commitment_sql(charge_type: str, pricing_model: str) -> tuple[str, ...]:
+    """(charge, model, committed, unused, covered, bought): SQL over the ChargeType and
+    PricingModel columns (expressions, NULL where a file lacks one). Unused commitment comes
+    only in amortized exports, its purchases and refunds only in actual ones, the usage it
+    covers in both (at 0 in actual): the rows that tell the kinds apart (open_finops.azure.kinds)
+    and that the FOCUS conversion treats apart."""
+    charge = f"coalesce({charge_type}, 'Usage')"
+    model = f"replace(coalesce({pricing_model}, ''), ' ', '')"
+    committed = f"{model} IN ('Reservation', 'SavingsPlan')"
+    unused = f"{charge} IN ('UnusedReservation', 'UnusedSavingsPlan')"
+    covered = f"({charge} = 'Usage' AND {committed})"
+    bought = f"({charge} IN ('Purchase', 'Refund') AND {committed})"
+    return charge, model, committed, unused, covered, bought
+
+
 def details_sql(have: dict[str, str], view: str) -> str:
     """FOCUS-shaped rows of the cost-details tables (view ``view``, columns ``have``)."""
     def c(name: str, sql_type: str = "VARCHAR") -> str:
         return _col(have, name, sql_type)
 
     cost = c("costinbillingcurrency", "DOUBLE")
-    model = f"replace(coalesce({c('pricingmodel')}, ''), ' ', '')"
-    charge = f"coalesce({c('chargetype')}, 'Usage')"
+    charge, model, committed, unused, covered, bought = commitment_sql(
+        c("chargetype"), c("pricingmodel"))
     benefit = f"coalesce(NULLIF({c('benefitid')}, ''), NULLIF({c('reservationid')}, ''))"
-    committed = f"{model} IN ('Reservation', 'SavingsPlan')"
-    unused = f"{charge} IN ('UnusedReservation', 'UnusedSavingsPlan')"
-    covered = f"({charge} = 'Usage' AND {committed})"
-    bought = f"({charge} IN ('Purchase', 'Refund') AND {committed})"
     mca = "agreement = 'MCA'"
     uom = f"coalesce(NULLIF(trim({c('unitofmeasure')}), ''), '1')"
     block = (f"CAST(coalesce(NULLIF(regexp_extract({uom}, '^([0-9]+)', 1), ''), '1') AS DOUBLE)"
@@ -265,6 +279,20 @@ _CHARGE_KEY = ("date", "subscriptionid", "resourceid", "meterid", "chargetype", 
                "benefitid", "reservationid", "productname", "resourcelocation")
 
 
+def _role() -> str:
+    """The dataset an ``either`` table plays (an older export without commitment rows, whose
+    actual and amortized readings are the same rows, open_finops.azure.kinds): beside the other
+    kind for its billing account and period, the missing one, so that the two pair as any
+    actual and amortized do rather than count twice; beside only ``either`` tables, the first
+    export by name is actual and the others amortized; alone, actual (BilledCost and
+    EffectiveCost are its cost either way: no purchase, no covered or unused commitment)."""
+    w = "OVER (PARTITION BY _account, billing_period)"
+    return (f"CASE WHEN dataset <> 'either' THEN dataset "
+            f"WHEN bool_or(dataset = 'amortized') {w} THEN 'actual' "
+            f"WHEN bool_or(dataset = 'actual') {w} THEN 'amortized' "
+            f"WHEN export_name = min(export_name) {w} THEN 'actual' ELSE 'amortized' END")
+
+
 def _paired(have: dict[str, str], view: str, cost: str, covered: str, unused: str,
             bought: str) -> str:
     """The cost-details rows with their ``_billed`` and ``_effective``. Where a billing
@@ -287,8 +315,10 @@ def _paired(have: dict[str, str], view: str, cost: str, covered: str, unused: st
     cost_of = quote("costinbillingcurrency")
     invoice = f"NULLIF({c('invoiceid')}, '')"
     return (
-        f"WITH t AS (SELECT *, {_account(have)} AS _account, {key} AS _key, row_number() OVER "
-        f"(PARTITION BY {part} ORDER BY {order}) AS _rank FROM {view}), "
+        f"WITH r AS (SELECT * REPLACE ({_role()} AS dataset) FROM (SELECT *, {_account(have)} "
+        f"AS _account FROM {view})), "
+        f"t AS (SELECT *, {key} AS _key, row_number() OVER (PARTITION BY {part} ORDER BY "
+        f"{order}) AS _rank FROM r), "
         f"p AS (SELECT * FROM t WHERE {both}) "
         f"SELECT *, CASE WHEN {covered} OR {unused} THEN 0 ELSE {cost} END AS _billed, "
         f"CASE WHEN {bought} THEN 0 ELSE {cost} END AS _effective, {invoice} AS _invoice "

@@ -7,17 +7,20 @@ rolls it all back, so the data loaded before stays, and the error is recorded on
 Gzip files are checked by zlib beside DuckDB's load (core.imports.verify_gzip). Column sets:
 EA and MCA names are made one (lower case, open_finops.azure.focus.ALIASES); dates are read as
 MM/DD/YYYY or ISO, numbers as DOUBLE; FOCUS exports keep their names and FOCUS types.
+Cost details whose kind no manifest declares (the older exports) take it from their rows
+(open_finops.azure.kinds): loaded as ``auto``, counted, then recorded as the kind found.
 """
 from __future__ import annotations
 
 import dataclasses
 import re
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from open_finops.core.sql import literal, quote
-from open_finops.azure import store
+from open_finops.azure import kinds, store
 from open_finops.azure.errors import AzureError, one_line
 from open_finops.azure.exports import Run, find, latest
 from open_finops.azure.focus import ALIASES, DETAIL_DATES, DETAIL_NUMBERS
@@ -93,8 +96,14 @@ def _replace_period(con: Any, source: Source, run: Run, workdir: Path,
                 raise LoadFailed(precise(con, probe) or exc, [path]) from None
 
     def finish() -> tuple[int, str]:
+        nonlocal kind
         if columns is None:
             con.execute(f"CREATE TABLE {table} AS SELECT {_constants(run, kind)} WHERE false")
+        if kind != "focus" and not run.declared:
+            loaded_as = kind
+            kind = kinds.decide(kinds.count(con, table, columns or ()), kind, run.location)
+            if kind != loaded_as:
+                con.execute(f"UPDATE {table} SET dataset = {literal(kind)}")
         rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         store.LEDGER.record_loaded(con, dataclasses.replace(attempt, kind=kind), name, rows)
         store.refresh_views(con)
@@ -121,6 +130,18 @@ def _layout(con: Any, path: Path, fmt: str, names: dict[str, str]) -> tuple[str,
     return tuple(row[0] for row in rows)
 
 
+def _reader(path: Path, fmt: str, layout: tuple[str, ...]) -> str:
+    """DuckDB's reader of one file: a CSV's columns all VARCHAR, as its header names them."""
+    files = literal(str(path))
+    if fmt != "csv":
+        return f"read_parquet({files}, binary_as_string = true)"
+    spec = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in layout)
+    compression = "gzip" if path.name.endswith(".gz") else "none"
+    return (f"read_csv({files}, header = true, auto_detect = false, delim = ',', "
+            f"quote = '\"', escape = '\"', compression = '{compression}', "
+            f"columns = {{{spec}}})")
+
+
 def _kind(kind: str, layout: tuple[str, ...], where: str) -> str:
     focus = _FOCUS_MARKERS <= {c.lower() for c in layout}
     found = "focus" if focus else kind
@@ -128,10 +149,41 @@ def _kind(kind: str, layout: tuple[str, ...], where: str) -> str:
         raise AzureError(f"{where}: not a FOCUS export (no BilledCost, ChargePeriodStart)")
     if kind in ("actual", "amortized") and focus:
         raise AzureError(f"{where}: a FOCUS export, not cost details ({kind})")
-    if found == "auto":
-        raise AzureError(f"{where}: cannot tell actual from amortized cost details (an older "
-                         "export has no manifest): give --kind actual or --kind amortized")
-    return found
+    return found  # "auto" for cost details: their rows tell (kinds.decide)
+
+
+def inspect(source: Source, run: Run, memory_limit: str | None = None) -> tuple[str, str]:
+    """(kind, problem) of a run whose kind no manifest declares, from its files as
+    import-costs would find it, before any import: list-exports' KIND and PROBLEM. A remote
+    run's files are downloaded to a temporary folder; DuckDB reads only the columns it
+    counts."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"SET memory_limit = {literal(memory_limit or DEFAULT_MEMORY_LIMIT)}")
+        with tempfile.TemporaryDirectory(prefix="finops-azure-") as workdir:
+            kind, total = run.kind, kinds.Counts()
+            for batch in source.stage(run.files, Path(workdir)):
+                for obj, path in batch:
+                    names = {str(path): source.describe(obj.key)}
+                    layout = _layout(con, path, run.fmt, names)
+                    kind = _kind(kind, layout, names[str(path)])
+                    if kind == "focus":
+                        continue
+                    counts = kinds.count(con, _reader(path, run.fmt, layout), layout)
+                    total = kinds.Counts(*(a + b for a, b in zip(
+                        dataclasses.astuple(total), dataclasses.astuple(counts))))
+            if kind == "focus" or not run.files:
+                return kind, ""
+            return kinds.decide(total, kind, run.location), ""
+    except AzureError as exc:
+        ambiguous = "cannot tell actual from amortized" in str(exc)
+        return (kinds.AMBIGUOUS if ambiguous else run.kind), str(exc)
+    except duckdb.Error as exc:
+        return run.kind, f"{run.location}: {one_line(exc)}"
+    finally:
+        con.close()
 
 
 def _constants(run: Run, kind: str, agreement: str = "FOCUS") -> str:
@@ -170,16 +222,7 @@ def _select(path: Path, run: Run, layout: tuple[str, ...], kind: str):
         elif sql_type != "VARCHAR":
             value = f"CAST({value} AS {sql_type})"
         select.append(f"{value} AS {quote(target)}")
-    files = literal(str(path))
-    if run.fmt == "csv":
-        spec = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in layout)
-        compression = "gzip" if path.name.endswith(".gz") else "none"
-        reader = (f"read_csv({files}, header = true, auto_detect = false, delim = ',', "
-                  f"quote = '\"', escape = '\"', compression = '{compression}', "
-                  f"columns = {{{spec}}})")
-    else:
-        reader = f"read_parquet({files}, binary_as_string = true)"
-    sql = f"SELECT {', '.join(select)} FROM {reader}"
+    sql = f"SELECT {', '.join(select)} FROM {_reader(path, run.fmt, layout)}"
     return sql, f"SELECT count(*) FROM ({sql})", seen | {
         "export_name": "VARCHAR", "billing_period": "VARCHAR", "dataset": "VARCHAR",
         "agreement": "VARCHAR"}

@@ -13,7 +13,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "source": None,  # a folder laid out like the container, or az://CONTAINER/PATH
     "account_url": None,  # https://ACCOUNT.blob.core.windows.net for az:// sources
     "export_name": None,  # the export's name (its folder)
-    "kind": "auto",  # auto (the manifest, or a FOCUS header), actual, amortized or focus
+    "kind": "auto",  # auto (the manifest, a FOCUS header or the rows), actual, amortized, focus
     "start": None,  # first billing period to import, YYYY-MM
     "end": None,  # last billing period to import, YYYY-MM
     "force": False,  # reload periods whose run is already loaded
@@ -30,8 +30,9 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
                         help="the storage account's blob endpoint, for az:// sources")
     parser.add_argument("--export-name", metavar="NAME", help="the export's name")
     parser.add_argument("--kind", choices=("auto", "actual", "amortized", "focus"),
-                        help="what the export holds (default auto: its manifest, or a FOCUS "
-                             "header; older actual/amortized exports need it)")
+                        help="what the export holds (default auto: its manifest, a FOCUS "
+                             "header, or the rows where they tell; ambiguous older exports "
+                             "need it)")
     parser.add_argument("--start", metavar="YYYY-MM", help="first billing period")
     parser.add_argument("--end", metavar="YYYY-MM", help="last billing period")
 

@@ -1,7 +1,7 @@
 """The DuckDB store of Azure's rows: bookkeeping tables and views, in ``open_finops_azure``.
 
 * one table per export and billing period, ``c_<export>_<YYYY_MM>_<hash>``: ``export_name``,
-  ``billing_period``, ``dataset`` (actual, amortized or focus), ``agreement`` (EA, MCA or
+  ``billing_period``, ``dataset`` (actual, amortized, either or focus), ``agreement`` (EA, MCA or
   FOCUS) and the export's columns (cost details: lower case, EA and MCA names made one;
   FOCUS: its names). A newer run replaces the table inside one transaction;
 * ``loaded`` and ``imports``, the bookkeeping of open_finops.core.ledger (:data:`LEDGER`: the
