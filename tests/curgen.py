@@ -710,9 +710,12 @@ def _rows_sql(period: str, seed: int, rows: int, tags, final: bool,
         item_type IN ('DiscountedUsage', 'RIFee') OR (item_type = 'Fee' AND t = 82) AS ri,
         -- a negation repeats the usage amount of the covered usage, a discount line that of
         -- the usage it discounts
+        -- (a purchase's is what it buys: a reservation's or Savings Plan's hours, one fee)
         CASE WHEN item_type IN ('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage',
-                                'SavingsPlanNegation', 'EdpDiscount', 'BundledDiscount')
-             THEN amount ELSE 0.0 END AS usage_amount,
+                                'SavingsPlanNegation', 'EdpDiscount', 'BundledDiscount',
+                                'RIFee', 'SavingsPlanRecurringFee')
+             THEN amount WHEN item_type IN ('Fee', 'SavingsPlanUpfrontFee') THEN 1.0
+             ELSE 0.0 END AS usage_amount,
         round(amount * rate, 6) AS cost,
         CASE item_type WHEN 'Usage' THEN round(amount * rate, 6)
             WHEN 'DiscountedUsage' THEN 0.0

@@ -442,8 +442,13 @@ def test_commitment_purchases_have_no_effective_cost_and_their_unused_part_is_us
             assert effective == 0, item_type
         if status == "Unused":
             assert billed == 0 and effective > 0, item_type
+    # A negation takes back the covered usage's cost at its price: FOCUS 1.3 "ContractedCost
+    # MUST equal the product of ContractedUnitPrice and PricingQuantity", and a unit price
+    # "MUST be a non-negative decimal value", so its PricingQuantity is the usage's, negative;
+    # its ConsumedQuantity stays the usage amount CUR repeats on it.
     assert violations(generated, "x_LineItemType = 'SavingsPlanNegation' AND "
-                                 "(PricingQuantity IS NULL OR PricingQuantity <= 0)") == 0
+                                 "(PricingQuantity IS NULL OR PricingQuantity >= 0 OR "
+                                 "ConsumedQuantity <> -PricingQuantity)") == 0
 
 
 def test_marketplace_rows_name_their_seller(generated):

@@ -148,23 +148,23 @@ RULES = {
     # the bill's, so a rate the provider rounded (CUR's Lambda rate 0.0000166667 against
     # its cost rounded to 6 decimals) gives way to the cost over the quantity.
     "ListUnitPrice": "CASE WHEN _sku_price IS NOT NULL THEN _price(ListUnitPrice, ListCost, "
-                     "PricingQuantity) END",
+                     "_quantity) END",
     "ContractedUnitPrice": "CASE WHEN _sku_price IS NOT NULL THEN _price(ContractedUnitPrice, "
-                           "ContractedCost, PricingQuantity) END",
+                           "ContractedCost, _quantity) END",
     "PricingCurrencyListUnitPrice": "CASE WHEN _sku_price IS NOT NULL THEN coalesce("
                                     "PricingCurrencyListUnitPrice, CASE WHEN PricingCurrency "
-                                    "= BillingCurrency THEN coalesce(ListUnitPrice, "
-                                    "_unit(ListCost, PricingQuantity)) END) END",
+                                    "= BillingCurrency THEN _price(ListUnitPrice, ListCost, "
+                                    "_quantity) END) END",
     "PricingCurrencyContractedUnitPrice": "CASE WHEN _sku_price IS NOT NULL THEN coalesce("
                                           "PricingCurrencyContractedUnitPrice, CASE WHEN "
-                                          "PricingCurrency = BillingCurrency THEN coalesce("
-                                          "ContractedUnitPrice, _unit(ContractedCost, "
-                                          "PricingQuantity)) END) END",
+                                          "PricingCurrency = BillingCurrency THEN _price("
+                                          "ContractedUnitPrice, ContractedCost, _quantity) "
+                                          "END) END",
     # Usage and purchases keep them where a provider gives no SKU: "PricingQuantity MUST NOT
     # be null when ChargeCategory is "Usage" or "Purchase" and ChargeClass is not
     # "Correction"" (1.2 and 1.3), whose SkuPriceId "MUST NOT be null" either.
     "PricingQuantity": "CASE WHEN (_sku_price IS NOT NULL OR _priced) AND PricingUnit IS NOT "
-                       "NULL THEN PricingQuantity END",
+                       "NULL THEN _quantity END",
     "PricingUnit": "CASE WHEN (_sku_price IS NOT NULL OR _priced) AND PricingQuantity IS NOT "
                    "NULL THEN PricingUnit END",
     # "PricingCategory MUST NOT be null when ChargeCategory is "Usage" or "Purchase" and
@@ -225,6 +225,12 @@ _HELPERS = {
     "_consumed": "(ChargeCategory = 'Usage' AND CommitmentDiscountStatus IS DISTINCT FROM "
                  "'Unused')",
     "_priced": "(ChargeCategory IN ('Usage', 'Purchase') AND ChargeClass IS NULL)",
+    # A usage row that takes cost away (a Savings Plan negation, a discount line) prices a
+    # negative quantity: "ContractedCost MUST equal the product of ContractedUnitPrice and
+    # PricingQuantity" and a unit price "MUST be a non-negative decimal value" (1.3).
+    "_quantity": "CASE WHEN ChargeCategory = 'Usage' AND ChargeClass IS NULL AND "
+                 "coalesce(ContractedCost, BilledCost) < 0 AND PricingQuantity > 0 "
+                 "THEN -PricingQuantity ELSE PricingQuantity END",
 }
 
 
@@ -254,9 +260,9 @@ def conform(rows: str, extra: list[str], columns: dict[str, str] | None = None) 
     select = []
     for name, sql_type in columns.items():
         expr = RULES.get(name, quote(name))
-        expr = re.sub(r"_price\(([A-Za-z]+), ([A-Za-z]+), ([A-Za-z]+)\)",
+        expr = re.sub(r"_price\(([A-Za-z_]+), ([A-Za-z_]+), ([A-Za-z_]+)\)",
                       lambda m: _consistent_price(*m.groups()), expr)
-        expr = re.sub(r"_unit\(([A-Za-z]+), ([A-Za-z]+)\)",
+        expr = re.sub(r"_unit\(([A-Za-z_]+), ([A-Za-z_]+)\)",
                       lambda m: _unit_price(m.group(1), m.group(2)), expr)
         select.append(f"CAST({expr} AS {sql_type}) AS {quote(name)}")
     select += [quote(name) for name in extra]
