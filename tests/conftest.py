@@ -1,5 +1,10 @@
 """Shared fixtures: a temporary HOME for every test, a runner for scripts and make targets as
-black boxes, and a throw-away git working copy of the repository for tests that change it."""
+black boxes, and a throw-away git working copy of the repository for tests that change it.
+
+The tests mirror the code: releasekit/ (scripts/releasekit and the Make targets), core/,
+vendors/<name>/ (one folder per vendor distribution, its real-format data beside it),
+docker/; kits/ holds what they import by plain name (pyproject's pythonpath): fixtures,
+runners, the vendors' data generators, the FOCUS rules; kits/test_*.py check the kits."""
 from __future__ import annotations
 
 import os

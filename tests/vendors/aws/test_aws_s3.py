@@ -4,7 +4,6 @@ chain, no credentials option)."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -14,11 +13,9 @@ import boto3
 import duckdb
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from conftest import REPO, VENV, base_env, free_port, run, stop  # noqa: E402
-from curgen import CurBucket, Delivery  # noqa: E402
-from open_finops.aws import sources  # noqa: E402
+from conftest import REPO, VENV, base_env, free_port, run, stop
+from curgen import CurBucket, Delivery
+from open_finops.aws import sources
 
 APPROX = {"rel": 1e-9, "abs": 1e-6}
 

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from conftest import REPO, base_env, run  # noqa: E402
-from curgen import CurBucket  # noqa: E402
-from open_finops.aws import store  # noqa: E402
+from conftest import REPO, base_env, run
+from curgen import CurBucket
+from open_finops.aws import store
 
 FINOPS = str(REPO / ".venv" / "bin" / "finops")
 COMMANDS = ["import-cur", "list-manifests", "show-state", "summary"]

@@ -1,8 +1,8 @@
 """The database the stack writes, read as Metabase reads it: by the DuckDB release its pinned
-driver embeds (tests/readerkit.py), read-only, from the copy every import publishes, also
+driver embeds (tests/kits/readerkit.py), read-only, from the copy every import publishes, also
 while an import runs, after a kill -9 of one, and for a database the previous release (0.3.0)
 wrote and this one then imported into, over wheels built from the tree in a venv outside it.
-The expected totals come from the CUR generator (tests/curgen.py), never from the store."""
+The expected totals come from the CUR generator (tests/kits/curgen.py), never from the store."""
 from __future__ import annotations
 
 import os

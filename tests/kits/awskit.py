@@ -41,7 +41,7 @@ def workdir(tmp_path, monkeypatch) -> Path:
 def finops(workdir, capsys):
     """Run `finops ARGS...` in-process; assert the exit code, show the output on failure.
     Afterwards, the reader's DuckDB opens the copy of the default database the imports
-    published (tests/readerkit.py)."""
+    published (tests/kits/readerkit.py)."""
 
     def run_finops(*argv: str, code: int = 0) -> Run:
         result = main(list(argv))

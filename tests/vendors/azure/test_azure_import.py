@@ -1,4 +1,4 @@
-"""finops azure import-costs as a black box over the generator's exports (tests/azuregen.py):
+"""finops azure import-costs as a black box over the generator's exports (tests/kits/azuregen.py):
 totals to the cent, runs chosen by time, bad input failing with one line and data intact."""
 from __future__ import annotations
 

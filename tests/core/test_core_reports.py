@@ -1,5 +1,5 @@
 """`finops report`: the FOCUS use cases over every provider, checked against the totals the
-generators computed from their own rows (tests/curgen.py for AWS, tests/azuregen.py for
+generators computed from their own rows (tests/kits/curgen.py for AWS, tests/kits/azuregen.py for
 Azure), never the reports' SQL; the anomaly rule is computed again here, in Python."""
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import pytest
 
 import azuregen
 from awskit import holding_lock
+from conftest import REPO
 from curgen import CurBucket
 from open_finops.core import reports
 from open_finops.core.cli import main
@@ -415,7 +416,7 @@ def test_the_published_copy_holds_focus_as_a_table_and_a_view_per_report(built, 
 
 
 def test_the_readers_duckdb_runs_every_report_of_the_published_copy(built):
-    """Metabase's DuckDB (tests/readerkit.py) binds and runs every view of ``reports`` and
+    """Metabase's DuckDB (tests/kits/readerkit.py) binds and runs every view of ``reports`` and
     gets the rows the writer's DuckDB gets."""
     import subprocess
 
@@ -471,7 +472,7 @@ def test_capacity_reservations_used_and_unused(finops, loaded):
 
 
 def test_the_core_readme_lists_every_report_and_dimension():
-    text = (Path(__file__).resolve().parent.parent / "core" / "README.md").read_text()
+    text = (REPO / "core" / "README.md").read_text()
     section = text[text.index("## Reports: `finops report`"):text.index("## Writing a plugin")]
     listed = [line.split("`")[1] for line in section.splitlines() if line.startswith("| `")]
     assert listed == list(reports.REPORTS)

@@ -1,6 +1,6 @@
 """`finops report html FILE`: one self-contained page of a month's reports, checked against
-the totals the CUR generator computed from its own rows (tests/curgen.py), and drawn by a real
-headless Chromium (tests/chromekit.py) to show that its charts are there to see."""
+the totals the CUR generator computed from its own rows (tests/kits/curgen.py), and drawn by a real
+headless Chromium (tests/kits/chromekit.py) to show that its charts are there to see."""
 from __future__ import annotations
 
 import re

@@ -1,8 +1,8 @@
-"""`finops azure` through core's real command line (the `finops` fixture of tests/awskit.py):
+"""`finops azure` through core's real command line (the `finops` fixture of tests/kits/awskit.py):
 bad runs at the source and a locked database failing with one line while the data loaded
 before stays, --force, a newer run replacing its period, the options from config.toml and
 OPEN_FINOPS_AZURE_*, the reporting tables, and the installed entry point writing into a pipe
-that closes early. Exports come from tests/azuregen.py, written once for the module."""
+that closes early. Exports come from tests/kits/azuregen.py, written once for the module."""
 from __future__ import annotations
 
 import datetime as dt
