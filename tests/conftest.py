@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-# Fixtures of the release-pipeline tests (built_copy, local_index...), of the aws tests
-# (workdir, finops) and Azurite for the Blob Storage tests, loaded as plugins so that their
-# modules can also import the helpers.
-pytest_plugins = ["indexkit", "awskit", "azuritekit"]
+# Fixtures of the release-pipeline tests (built_copy, local_index...), of `finops` run
+# in-process (workdir, finops) and Azurite for the Blob Storage tests, from tests/kits, loaded
+# as plugins so that their modules can also import the helpers.
+pytest_plugins = ["indexkit", "finopskit", "azuritekit"]
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"

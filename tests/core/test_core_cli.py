@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, VENV, VERSION, base_env, run
+from finopskit import FINOPS
 
 from open_finops.core import cli
 from open_finops.core.config import Config
@@ -24,8 +25,6 @@ from open_finops.core.plugins import (
 
 # Every test works in an empty directory, without the developer's OPEN_FINOPS_* variables.
 pytestmark = pytest.mark.usefixtures("in_tmp")
-
-FINOPS = str(VENV / "bin" / "finops")
 
 
 def make_dist(site: Path, name: str, version: str, entry_points: str = "",

@@ -13,7 +13,7 @@ import chromekit
 from curgen import CurBucket
 from open_finops.core import html
 from open_finops.core.errors import FinopsError
-from test_core_reports import finops_in
+from finopskit import finops_in
 
 JAN, FEB = "2024-01", "2024-02"
 ROWS = 2500  # line items a month: the charts aggregate, the page stays small

@@ -20,6 +20,7 @@ import duckdb
 import pytest
 from conftest import REPO, VENV
 from curgen import CurBucket, Delivery
+from finopskit import FINOPS
 from readerkit import Reader, make_venv, pip_env, read, reader_python, same, uv_install
 
 from open_finops.core import store
@@ -209,7 +210,7 @@ def test_a_database_of_the_previous_release_then_this_one_over_built_wheels(tmp_
     assert not published.exists()
     assert "error" in read(database)
     # Nor can this tree's writer (DuckDB 1.5.x of the toolkit's venv): one line with the fix.
-    proc = subprocess.run([str(VENV / "bin" / "finops"), "--database", str(database), "aws",
+    proc = subprocess.run([FINOPS, "--database", str(database), "aws",
                            "show-state"], cwd=work, env=env, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr

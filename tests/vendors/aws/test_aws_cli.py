@@ -7,11 +7,11 @@ import subprocess
 
 import pytest
 
-from conftest import REPO, base_env, run
+from conftest import base_env, run
 from curgen import CurBucket
+from finopskit import FINOPS
 from open_finops.aws import store
 
-FINOPS = str(REPO / ".venv" / "bin" / "finops")
 COMMANDS = ["import-cur", "list-manifests", "show-state", "summary"]
 
 

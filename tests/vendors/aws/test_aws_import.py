@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from awskit import Run, holding_lock
+from finopskit import Run, holding_lock
 from curgen import CurBucket, Delivery
 from open_finops.aws.sources import LocalSource
 

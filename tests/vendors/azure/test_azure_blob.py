@@ -15,11 +15,11 @@ import pytest
 
 import azuregen
 from azuritekit import ACCOUNT, KEY, upload_tree
-from conftest import VENV, base_env, free_port, run
+from conftest import base_env, free_port, run
+from finopskit import FINOPS
 from open_finops.azure import sources
 from open_finops.azure.errors import AzureError, UsageError
 
-FINOPS = str(VENV / "bin" / "finops")
 DIRECTORY = "billing/exports root"  # a source below the container root, with a space
 
 

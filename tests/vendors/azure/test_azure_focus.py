@@ -6,10 +6,7 @@ tests/kits/curgen.py), one vendor's import leaving the other's tables as they we
 published copy read by the reader's DuckDB, where no plugin code can be imported."""
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -17,10 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from open_finops.core.cli import main
-
 import azuregen
 import readerkit
+from finopskit import finops_in
 from curgen import CurBucket
 from focusrules import (
     ALLOWED, COLUMNS, CONSUMING, DESCRIBING, NOT_NULL, PAIRS, TAX_NULL, UNIT)
@@ -29,27 +25,6 @@ from focusrules import (
 VIEWS = {"azure_rows": "open_finops_azure.focus", "all_rows": "main.focus"}
 AZURE, COMBINED = VIEWS
 CURRENCY = r"^[A-Z]{3}$"
-
-
-def finops(home: Path, db: Path, *args: str) -> None:
-    """`finops ARGS --database DB` in this process (as tests/kits/awskit.py runs it: the same
-    main() as the console script, without an interpreter and DuckDB's import per command),
-    with HOME and the working directory set to ``home`` and no OPEN_FINOPS_* or AZURE_*
-    variable of the developer's."""
-    saved_env, saved_cwd = dict(os.environ), os.getcwd()
-    for name in [n for n in os.environ if n.startswith(("OPEN_FINOPS_", "AZURE_", "AWS_"))]:
-        del os.environ[name]
-    os.environ["HOME"] = str(home)
-    os.chdir(home)
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([*args, "--database", str(db)])
-    finally:
-        os.chdir(saved_cwd)
-        os.environ.clear()
-        os.environ.update(saved_env)
-    assert code == 0, f"finops {' '.join(args)} -> {code}\n{out.getvalue()}{err.getvalue()}"
 
 
 def snapshot(db: Path, schema: str) -> dict:
@@ -85,18 +60,18 @@ def build(root: Path) -> dict:
            bucket.cur2("v2pq", "2024-02", rows=200, seed=3),
            bucket.focus_export("awsfocus", "2024-02", rows=200, seed=6)]
     for delivery in aws:
-        finops(root, db, "aws", "import-cur", "--source", str(bucket.source),
-               "--export-name", delivery.export_name)
+        finops_in(root, "aws", "import-cur", "--source", str(bucket.source),
+                  "--export-name", delivery.export_name, "--database", str(db))
     snaps = {"aws before": snapshot(db, "open_finops_aws")}
     tree = azuregen.write_standard(root / "container")
     for name, exp in tree.exports.items():
         kind = [] if exp.layout == "current" else ["--kind", exp.kind]
-        finops(root, db, "azure", "import-costs", "--source", str(root / "container"),
-               "--export-name", name, *kind)
+        finops_in(root, "azure", "import-costs", "--source", str(root / "container"),
+                  "--export-name", name, *kind, "--database", str(db))
     snaps["aws after"] = snapshot(db, "open_finops_aws")
     snaps["azure before"] = snapshot(db, "open_finops_azure")
-    finops(root, db, "aws", "import-cur", "--source", str(bucket.source), "--export-name",
-           "v2pq", "--force")
+    finops_in(root, "aws", "import-cur", "--source", str(bucket.source), "--export-name",
+              "v2pq", "--force", "--database", str(db))
     snaps["azure after"] = snapshot(db, "open_finops_azure")
     return {"db": db, "tree": tree, "aws": aws, "snapshots": snaps}
 
