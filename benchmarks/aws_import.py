@@ -2,7 +2,7 @@
 """Benchmark `finops aws import-cur` against DuckDB reading the same files directly.
 
 Summary: writes one billing period of a legacy CUR (gzip CSV, ~90 columns or, with --shape
-wide, ~160; several chunks, the layout AWS delivers) with tests/curgen.py, then, each in a
+wide, ~160; several chunks, the layout AWS delivers) with tests/kits/curgen.py, then, each in a
 child process of its own and into a fresh database file:
 
 * direct: ``CREATE TABLE t AS SELECT * FROM read_csv([...the same files...])``
@@ -34,7 +34,7 @@ WIDE_ATTRIBUTES = 70
 
 GENERATE = f"""
 import json, sys
-sys.path.insert(0, {str(REPO / "tests")!r})
+sys.path.insert(0, {str(REPO / "tests" / "kits")!r})
 import curgen
 root, fmt, rows, chunks = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 attributes = int(sys.argv[5])

@@ -2,7 +2,7 @@
 """Benchmark `finops azure import-costs` against DuckDB reading the same files directly.
 
 Summary: writes one month of a Microsoft Customer Agreement actual-cost export (gzip CSV in
-partitions, the current delivery with manifest.json) with tests/azuregen.py's
+partitions, the current delivery with manifest.json) with tests/kits/azuregen.py's
 ``million_rows``, then, each in a child process of its own and into a fresh database file:
 
 * direct: ``CREATE TABLE t AS SELECT * FROM read_csv([...the same files...])``
@@ -30,7 +30,7 @@ from harness import compare, run_child  # noqa: E402
 
 GENERATE = f"""
 import json, sys
-sys.path.insert(0, {str(REPO / "tests")!r})
+sys.path.insert(0, {str(REPO / "tests" / "kits")!r})
 import azuregen
 root, rows, partitions = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 export = azuregen.million_rows(root, rows=rows, partitions=partitions)

@@ -2,7 +2,7 @@
 """Benchmark what publishing the copy Metabase reads costs, in time and disk.
 
 Summary: writes one billing period of a legacy CUR (gzip CSV, ~90 columns) with
-tests/curgen.py, imports it once into a fresh database (``import_cur`` without its publish
+tests/kits/curgen.py, imports it once into a fresh database (``import_cur`` without its publish
 step), then times, each ``--repeat`` times on that same database:
 
 * copy: what open_finops.core.store.publish does for every working file the stack creates
@@ -21,7 +21,7 @@ mappings: the baseline) and in the copy of 0.4 (``focus`` a table), side by side
 of ``--queries`` runs of ``SELECT count(*) FROM focus``, of a month-by-service group-by, of
 ``EXPLAIN`` of the count (planning alone) and of the report view ``spend_by_service``, each
 on one read-only connection as Metabase holds it, in this DuckDB and in the reader's (Metabase
-driver's) DuckDB when tests/readerkit.py has made its virtualenv (.cache/). A measurement,
+driver's) DuckDB when tests/kits/readerkit.py has made its virtualenv (.cache/). A measurement,
 not a test.
 
 Usage: .venv/bin/python benchmarks/publish.py [--rows 1000000] [--chunks 8] [--repeat 3]
@@ -41,7 +41,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "kits"))
 
 import curgen  # noqa: E402
 

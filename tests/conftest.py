@@ -1,5 +1,10 @@
 """Shared fixtures: a temporary HOME for every test, a runner for scripts and make targets as
-black boxes, and a throw-away git working copy of the repository for tests that change it."""
+black boxes, and a throw-away git working copy of the repository for tests that change it.
+
+The tests mirror the code: releasekit/ (scripts/releasekit and the Make targets), core/,
+vendors/<name>/ (one folder per vendor distribution, its real-format data beside it),
+docker/; kits/ holds what they import by plain name (pyproject's pythonpath): fixtures,
+runners, the vendors' data generators, the FOCUS rules; kits/test_*.py check the kits."""
 from __future__ import annotations
 
 import os
@@ -12,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-# Fixtures of the release-pipeline tests (built_copy, local_index...), of the aws tests
-# (workdir, finops) and Azurite for the Blob Storage tests, loaded as plugins so that their
-# modules can also import the helpers.
-pytest_plugins = ["indexkit", "awskit", "azuritekit"]
+# Fixtures of the release-pipeline tests (built_copy, local_index...), of `finops` run
+# in-process (workdir, finops) and Azurite for the Blob Storage tests, from tests/kits, loaded
+# as plugins so that their modules can also import the helpers.
+pytest_plugins = ["indexkit", "finopskit", "azuritekit"]
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"

@@ -31,7 +31,7 @@ def pip_audit(argv: list[str]) -> int:
     a time, in their order, instead of one after the other. Each lookup is a round trip to the
     service (PyPI's JSON API, OSV), so a sequential audit of a closure of 20-odd dependencies
     mostly waits. The output, the messages and the exit code are pip-audit's
-    (tests/test_audit.py compares the two on the same input)."""
+    (tests/releasekit/test_audit.py compares the two on the same input)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from pip_audit import _cli

@@ -89,7 +89,7 @@ def resolve(wheelhouse: Path, workdir: Path, root: Path = repo.ROOT,
     """The pins of the install closure of every built wheel plus every third-party requirement
     (any extra), for this interpreter, offline: from the built wheels and the wheelhouse only.
     uv resolves it (`uv pip compile`, as `pip install --dry-run --no-index --find-links` did;
-    tests/test_speed_choices.py shows the same pins)."""
+    tests/releasekit/test_speed_choices.py shows the same pins)."""
     data = ledger.load(ledger.current_path(root))
     wanted = [*(str(root / f["path"]) for f in data["files"] if f["filename"].endswith(".whl")),
               *(requirements(root) if third_party is None else third_party)]

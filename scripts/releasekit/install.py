@@ -8,8 +8,8 @@ for that file name. The resolution is a `pip install --report` (:func:`check_rep
 verify makes it, uv's (:func:`install_spec`): `uv pip compile --format pylock.toml` resolves
 the spec for the venv's interpreter from the same indexes, the lock's files are checked as a
 report's are, and `uv pip install --require-hashes --no-deps` installs exactly the locked
-files (uv refuses any other bytes). tests/test_speed_choices.py shows that uv picks the same
-files as pip for every spec.
+files (uv refuses any other bytes). tests/releasekit/test_speed_choices.py shows that uv picks
+the same files as pip for every spec.
 """
 from __future__ import annotations
 

@@ -188,7 +188,7 @@ def plan(name: str, root: Path = repo.ROOT) -> dict[Path, str]:
         base / "LICENSE": (root / "LICENSE").read_text(encoding="utf-8"),
         package / "__init__.py": INIT.format(**fields),
         package / "plugin.py": PLUGIN.format(**fields),
-        root / "tests" / f"test_{name}_plugin.py": TEST.format(**fields),
+        root / "tests" / "vendors" / name / f"test_{name}_plugin.py": TEST.format(**fields),
     }
 
     def edit(rel: str, change) -> None:

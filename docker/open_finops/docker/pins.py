@@ -9,7 +9,7 @@ is "Metabase 63 + DuckDB 1.5.5" and names no Metabase patch release; Metabase 0.
 older driver fails to connect (the driver's issue #103).
 
 compose.yaml and Dockerfile in templates/ carry these values literally (they are copied as
-they are); tests/test_docker_plugin.py and ``make check`` (releasekit contract) fail
+they are); tests/docker/test_docker_plugin.py and ``make check`` (releasekit contract) fail
 when they differ from this module, or when the DuckDB the driver embeds (its version less the
 build number) is not the reader of the DuckDB contract (open_finops.core.store.READER_DUCKDB).
 """

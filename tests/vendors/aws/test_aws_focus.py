@@ -6,112 +6,29 @@ the FinOps Foundation's converters (finopsfoundation/focus_converters,
 tests/provider_config_tests/aws/sample-anonymous-aws-export-dataset.csv, November 2023).
 
 The expected columns, types, allowed values and unit format are written out from the FOCUS
-1.2 text, not taken from the code under test."""
+1.2 text, not taken from the code under test (tests/kits/focusrules.py, which the Azure test
+checks too)."""
 from __future__ import annotations
 
 import csv
 import gzip
 import io
 import json
-import re
 import shutil
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from curgen import (  # noqa: E402
+from curgen import (
     MARKETPLACE_CODE, MARKETPLACE_SELLER, SERVICES, CurBucket, Delivery)
-from open_finops.aws.loader import import_cur  # noqa: E402
-from open_finops.aws.sources import LocalSource  # noqa: E402
+from open_finops.aws.loader import import_cur
+from open_finops.aws.sources import LocalSource
+from focusrules import (
+    ALLOWED, COLUMNS, CONSUMING, DESCRIBING, NOT_NULL, PAIRS, TAX_NULL, UNIT)
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "focus-converters-aws-sample-2023-11.csv.gz"
 APPROX = {"rel": 1e-9, "abs": 1e-6}
-DECIMAL, STRING, DATETIME = "DOUBLE", "VARCHAR", "TIMESTAMP WITH TIME ZONE"
-# FOCUS 1.2 Cost and Usage columns (mandatory, conditional and recommended that CUR can fill).
-COLUMNS = {
-    "AvailabilityZone": STRING, "BilledCost": DECIMAL, "BillingAccountId": STRING,
-    "BillingAccountName": STRING, "BillingAccountType": STRING, "BillingCurrency": STRING,
-    "BillingPeriodEnd": DATETIME, "BillingPeriodStart": DATETIME,
-    "CapacityReservationId": STRING, "CapacityReservationStatus": STRING,
-    "ChargeCategory": STRING, "ChargeClass": STRING, "ChargeDescription": STRING,
-    "ChargeFrequency": STRING, "ChargePeriodEnd": DATETIME, "ChargePeriodStart": DATETIME,
-    "CommitmentDiscountCategory": STRING, "CommitmentDiscountId": STRING,
-    "CommitmentDiscountName": STRING, "CommitmentDiscountQuantity": DECIMAL,
-    "CommitmentDiscountStatus": STRING, "CommitmentDiscountType": STRING,
-    "CommitmentDiscountUnit": STRING, "ConsumedQuantity": DECIMAL, "ConsumedUnit": STRING,
-    "ContractedCost": DECIMAL, "ContractedUnitPrice": DECIMAL, "EffectiveCost": DECIMAL,
-    "InvoiceId": STRING, "InvoiceIssuerName": STRING, "ListCost": DECIMAL,
-    "ListUnitPrice": DECIMAL, "PricingCategory": STRING, "PricingCurrency": STRING,
-    "PricingCurrencyContractedUnitPrice": DECIMAL, "PricingCurrencyEffectiveCost": DECIMAL,
-    "PricingCurrencyListUnitPrice": DECIMAL,
-    "PricingQuantity": DECIMAL, "PricingUnit": STRING, "ProviderName": STRING,
-    "PublisherName": STRING, "RegionId": STRING, "RegionName": STRING, "ResourceId": STRING,
-    "ResourceName": STRING, "ResourceType": STRING, "ServiceCategory": STRING,
-    "ServiceName": STRING, "ServiceSubcategory": STRING, "SkuId": STRING, "SkuMeter": STRING,
-    "SkuPriceDetails": STRING, "SkuPriceId": STRING, "SubAccountId": STRING,
-    "SubAccountName": STRING, "SubAccountType": STRING, "Tags": STRING,
-}
-NOT_NULL = ["BilledCost", "BillingAccountId", "BillingCurrency", "BillingPeriodEnd",
-            "BillingPeriodStart", "ChargeCategory", "ChargeFrequency", "ChargePeriodEnd",
-            "ChargePeriodStart", "ContractedCost", "EffectiveCost", "InvoiceIssuerName",
-            "ListCost", "PricingCurrency", "PricingCurrencyEffectiveCost", "ProviderName",
-            "PublisherName", "ServiceCategory", "ServiceName", "ServiceSubcategory",
-            "ChargeDescription"]
-ALLOWED = {
-    "ChargeCategory": {"Usage", "Purchase", "Tax", "Credit", "Adjustment"},
-    "ChargeClass": {"Correction"},
-    "ChargeFrequency": {"One-Time", "Recurring", "Usage-Based"},
-    "PricingCategory": {"Standard", "Committed", "Dynamic", "Other"},
-    "CommitmentDiscountCategory": {"Spend", "Usage"},
-    "CommitmentDiscountStatus": {"Used", "Unused"},
-    "CapacityReservationStatus": {"Used", "Unused"},
-}
-# FOCUS 1.2 ServiceCategory -> its ServiceSubcategory values.
-SUBCATEGORIES = {
-    "AI and Machine Learning": ["AI Platforms", "Bots", "Generative AI", "Machine Learning",
-                                "Natural Language Processing"],
-    "Analytics": ["Analytics Platforms", "Business Intelligence", "Data Processing", "Search",
-                  "Streaming Analytics"],
-    "Business Applications": ["Productivity and Collaboration"],
-    "Compute": ["Containers", "End User Computing", "Quantum Compute", "Serverless Compute",
-                "Virtual Machines"],
-    "Databases": ["Caching", "Data Warehouses", "Ledger Databases", "NoSQL Databases",
-                  "Relational Databases", "Time Series Databases"],
-    "Developer Tools": ["Developer Platforms", "Continuous Integration and Deployment",
-                        "Development Environments", "Source Code Management",
-                        "Quality Assurance"],
-    "Identity": ["Identity and Access Management"],
-    "Integration": ["API Management", "Messaging", "Workflow Orchestration"],
-    "Internet of Things": ["IoT Analytics", "IoT Platforms"],
-    "Management and Governance": ["Architecture", "Compliance", "Cost Management",
-                                  "Data Governance", "Disaster Recovery",
-                                  "Endpoint Management", "Observability", "Support"],
-    "Media": ["Content Creation", "Gaming", "Media Streaming", "Mixed Reality"],
-    "Migration": ["Data Migration", "Resource Migration"],
-    "Mobile": [],
-    "Multicloud": ["Multicloud Integration"],
-    "Networking": ["Application Networking", "Content Delivery", "Network Connectivity",
-                   "Network Infrastructure", "Network Routing", "Network Security"],
-    "Security": ["Secret Management", "Security Posture Management",
-                 "Threat Detection and Response"],
-    "Storage": ["Backup Storage", "Block Storage", "File Storage", "Object Storage",
-                "Storage Platforms"],
-    "Web": ["Application Platforms"],
-    "Other": [],
-}
-PAIRS = {(category, sub) for category, subs in SUBCATEGORIES.items()
-         for sub in subs + [f"Other ({category})"]}
-# FOCUS 1.2 UnitFormat: a unit, <unit>-<plural time unit>, <unit>/<singular time unit>,
-# <quantity> <unit>, <unit>/<interval> <plural time unit>.
-_WORDS = r"[A-Za-z][A-Za-z0-9]*(?: [A-Za-z][A-Za-z0-9]*)*"
-_PLURAL = "(?:Years|Months|Days|Hours|Minutes|Seconds)"
-_SINGULAR = "(?:Year|Month|Day|Hour|Minute|Second)"
-UNIT = re.compile(rf"^(?:{_WORDS}|{_WORDS}-{_PLURAL}|{_WORDS}/{_SINGULAR}|[0-9]+ {_WORDS}|"
-                  rf"{_WORDS}/[0-9]+ {_PLURAL})$")
 
 
 def _import(source: Path, export: str, db: Path) -> None:
@@ -279,10 +196,6 @@ def test_key_value_columns_are_json_objects_of_scalars(dataset, column):
 
 # -- nullability by ChargeCategory and between columns --------------------------------------
 
-TAX_NULL = ["PricingQuantity", "PricingUnit", "SkuId", "SkuPriceId", "ListUnitPrice",
-            "ContractedUnitPrice", "PricingCategory"]
-
-
 @pytest.mark.parametrize("column", TAX_NULL)
 def test_tax_rows_have_no_quantity_sku_or_price(dataset, column):
     assert violations(dataset, f"ChargeCategory = 'Tax' AND {column} IS NOT NULL") == 0
@@ -295,15 +208,7 @@ def test_usage_and_purchases_have_quantity_unit_and_pricing_category(dataset, co
                                f"DISTINCT FROM 'Correction' AND {column} IS NULL") == 0
 
 
-@pytest.mark.parametrize("this, that", [
-    ("PricingUnit", "PricingQuantity"), ("ConsumedUnit", "ConsumedQuantity"),
-    ("SubAccountName", "SubAccountId"), ("SubAccountType", "SubAccountId"),
-    ("BillingAccountType", "BillingAccountId"), ("RegionName", "RegionId"),
-    ("ResourceType", "ResourceId"), ("CommitmentDiscountCategory", "CommitmentDiscountId"),
-    ("CommitmentDiscountType", "CommitmentDiscountId"),
-    ("CommitmentDiscountUnit", "CommitmentDiscountQuantity"),
-    ("SkuMeter", "SkuId"),
-])
+@pytest.mark.parametrize("this, that", DESCRIBING)
 def test_null_exactly_when_the_column_it_describes_is_null(dataset, this, that):
     assert violations(dataset, f"({this} IS NULL) <> ({that} IS NULL)") == 0
 
@@ -359,11 +264,6 @@ def test_commitment_status_and_consumption(dataset):
     assert violations(dataset, "CommitmentDiscountQuantity IS NOT NULL AND "
                                "(CommitmentDiscountId IS NULL OR "
                                "ChargeCategory NOT IN ('Usage', 'Purchase'))") == 0
-
-
-# The rows that FOCUS 1.2 requires a ConsumedQuantity on.
-CONSUMING = ("ChargeCategory = 'Usage' AND CommitmentDiscountStatus IS DISTINCT FROM 'Unused' "
-             "AND ChargeClass IS DISTINCT FROM 'Correction'")
 
 
 def test_consumed_quantity_on_every_usage_row_and_no_other(dataset):

@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import base_env, run
+from curgen import CurBucket
+from finopskit import FINOPS
+from open_finops.aws import store
 
-from conftest import REPO, base_env, run  # noqa: E402
-from curgen import CurBucket  # noqa: E402
-from open_finops.aws import store  # noqa: E402
-
-FINOPS = str(REPO / ".venv" / "bin" / "finops")
 COMMANDS = ["import-cur", "list-manifests", "show-state", "summary"]
 
 

@@ -1,15 +1,12 @@
 """Azure's rows in the `focus` view as FOCUS 1.2, alone (``open_finops_azure.focus``) and beside
 AWS's in one database (``main.focus``), imported with the CLI: the rules of
-test_focus_conformance (its tables of columns, values and units, written from the FOCUS 1.2
-text, imported from it), totals to the cent against the generators (tests/azuregen.py,
-tests/curgen.py), one vendor's import leaving the other's tables as they were, and the
+test_aws_focus (their tables of columns, values and units, written from the FOCUS 1.2 text,
+in tests/kits/focusrules.py), totals to the cent against the generators (tests/kits/azuregen.py,
+tests/kits/curgen.py), one vendor's import leaving the other's tables as they were, and the
 published copy read by the reader's DuckDB, where no plugin code can be imported."""
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -17,45 +14,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from open_finops.core.cli import main
-
 import azuregen
 import readerkit
+from finopskit import finops_in
 from curgen import CurBucket
-import test_focus_conformance as conformance
-from test_focus_conformance import ALLOWED, COLUMNS, NOT_NULL, PAIRS, TAX_NULL, UNIT
-
-# (describing column, the column it describes): the pairs the AWS test has in its parameters.
-DESCRIBING = next(mark.args[1] for mark in
-                  conformance.test_null_exactly_when_the_column_it_describes_is_null.pytestmark
-                  if mark.name == "parametrize")
+from focusrules import (
+    ALLOWED, COLUMNS, CONSUMING, DESCRIBING, NOT_NULL, PAIRS, TAX_NULL, UNIT)
 # The rows of each view, read once per module into a temporary table (a query of the view
 # itself is planned anew each time, ~0.1 s); the views' own columns are checked on the views.
 VIEWS = {"azure_rows": "main.focus_1_2 WHERE ProviderName = 'Microsoft'",
          "all_rows": "main.focus_1_2"}
 AZURE, COMBINED = VIEWS
 CURRENCY = r"^[A-Z]{3}$"
-
-
-def finops(home: Path, db: Path, *args: str) -> None:
-    """`finops ARGS --database DB` in this process (as tests/awskit.py runs it: the same
-    main() as the console script, without an interpreter and DuckDB's import per command),
-    with HOME and the working directory set to ``home`` and no OPEN_FINOPS_* or AZURE_*
-    variable of the developer's."""
-    saved_env, saved_cwd = dict(os.environ), os.getcwd()
-    for name in [n for n in os.environ if n.startswith(("OPEN_FINOPS_", "AZURE_", "AWS_"))]:
-        del os.environ[name]
-    os.environ["HOME"] = str(home)
-    os.chdir(home)
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([*args, "--database", str(db)])
-    finally:
-        os.chdir(saved_cwd)
-        os.environ.clear()
-        os.environ.update(saved_env)
-    assert code == 0, f"finops {' '.join(args)} -> {code}\n{out.getvalue()}{err.getvalue()}"
 
 
 def snapshot(db: Path, schema: str) -> dict:
@@ -91,18 +61,18 @@ def build(root: Path) -> dict:
            bucket.cur2("v2pq", "2024-02", rows=200, seed=3),
            bucket.focus_export("awsfocus", "2024-02", rows=200, seed=6)]
     for delivery in aws:
-        finops(root, db, "aws", "import-cur", "--source", str(bucket.source),
-               "--export-name", delivery.export_name)
+        finops_in(root, "aws", "import-cur", "--source", str(bucket.source),
+                  "--export-name", delivery.export_name, "--database", str(db))
     snaps = {"aws before": snapshot(db, "open_finops_aws")}
     tree = azuregen.write_standard(root / "container")
     for name, exp in tree.exports.items():
         kind = [] if exp.layout == "current" else ["--kind", exp.kind]
-        finops(root, db, "azure", "import-costs", "--source", str(root / "container"),
-               "--export-name", name, *kind)
+        finops_in(root, "azure", "import-costs", "--source", str(root / "container"),
+                  "--export-name", name, *kind, "--database", str(db))
     snaps["aws after"] = snapshot(db, "open_finops_aws")
     snaps["azure before"] = snapshot(db, "open_finops_azure")
-    finops(root, db, "aws", "import-cur", "--source", str(bucket.source), "--export-name",
-           "v2pq", "--force")
+    finops_in(root, "aws", "import-cur", "--source", str(bucket.source), "--export-name",
+              "v2pq", "--force", "--database", str(db))
     snaps["azure after"] = snapshot(db, "open_finops_azure")
     return {"db": db, "tree": tree, "aws": aws, "snapshots": snaps}
 
@@ -134,7 +104,7 @@ def violations(con, view: str, where: str) -> int:
     return rows(con, f"SELECT count(*) FROM {view} WHERE {where}")[0][0]
 
 
-# -- the rules of test_focus_conformance -----------------------------------------------------
+# -- the rules of test_aws_focus -------------------------------------------------------------
 
 def test_every_column_with_its_type_and_custom_columns_after_them(con, view):
     described = rows(con, f"DESCRIBE SELECT * FROM {VIEWS[view]}")
@@ -246,7 +216,7 @@ def test_null_exactly_when_the_column_it_describes_is_null(con, view, this, that
 
 
 def test_commitment_status_capacity_reservations_and_consumption(con, view):
-    """The texts of FOCUS 1.2 that test_focus_conformance quotes (CommitmentDiscountStatus,
+    """The texts of FOCUS 1.2 that test_aws_focus quotes (CommitmentDiscountStatus,
     CapacityReservationStatus, ConsumedQuantity)."""
     assert violations(con, view, "(CommitmentDiscountStatus IS NULL) <> (CommitmentDiscountId "
                                  "IS NULL OR ChargeCategory <> 'Usage')") == 0
@@ -254,7 +224,7 @@ def test_commitment_status_capacity_reservations_and_consumption(con, view):
                                  "CapacityReservationStatus IS NOT NULL") == 0
     assert violations(con, view, "ConsumedQuantity IS NOT NULL AND (ChargeCategory <> 'Usage' "
                                  "OR CommitmentDiscountStatus = 'Unused')") == 0
-    assert violations(con, view, f"{conformance.CONSUMING} AND ConsumedQuantity IS NULL") == 0
+    assert violations(con, view, f"{CONSUMING} AND ConsumedQuantity IS NULL") == 0
     assert violations(con, view, "CommitmentDiscountQuantity IS NOT NULL AND "
                                  "(CommitmentDiscountId IS NULL OR "
                                  "ChargeCategory NOT IN ('Usage', 'Purchase'))") == 0
@@ -283,7 +253,7 @@ def test_commitments_purchases_unused_rest_and_refunds(con):
     and the purchase is intended to cover future eligible charges": reservation and savings
     plan purchases and refunds. The unused rest bills nothing (its cost is in the purchase).
     A Marketplace purchase covers no future charges: its EffectiveCost is its cost (the
-    validator's EffectiveCost-C-005-C checks 0 on every Purchase; see test_focus_conformance's
+    validator's EffectiveCost-C-005-C checks 0 on every Purchase; see test_aws_focus's
     test_effective_cost_of_a_purchase_that_covers_no_future_charges_is_its_cost)."""
     assert violations(con, AZURE, "ChargeCategory = 'Purchase' AND CommitmentDiscountId IS NOT "
                                   "NULL AND EffectiveCost <> 0") == 0
@@ -374,7 +344,7 @@ def test_an_import_of_one_vendor_leaves_the_other_s_tables_and_rows_as_they_were
 
 
 def test_the_published_copy_reads_without_plugin_code(built, con):
-    """The reader's DuckDB (tests/readerkit.py: its own virtualenv, only duckdb in it, no
+    """The reader's DuckDB (tests/kits/readerkit.py: its own virtualenv, only duckdb in it, no
     open_finops) opens the copy the last import published and sees the writer's totals."""
     published = readerkit.store.published_path(built["db"])
     sql = ("SELECT ProviderName, count(*), round(sum(BilledCost), 6), "

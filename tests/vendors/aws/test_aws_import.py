@@ -1,7 +1,7 @@
 """`finops aws import-cur` from a local folder laid out like the bucket: every layout AWS
 delivers, restatements, reruns, and bad input that must leave earlier data intact.
 
-The reports are written by tests/curgen.py, which knows their totals; the importer is driven
+The reports are written by tests/kits/curgen.py, which knows their totals; the importer is driven
 through the real `finops` command (in-process, for speed), and the store is read back with
 DuckDB."""
 from __future__ import annotations
@@ -19,11 +19,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from awskit import Run, holding_lock  # noqa: E402
-from curgen import CurBucket, Delivery  # noqa: E402
-from open_finops.aws.sources import LocalSource  # noqa: E402
+from finopskit import Run, holding_lock
+from curgen import CurBucket, Delivery
+from open_finops.aws.sources import LocalSource
 
 APPROX = {"rel": 1e-9, "abs": 1e-6}
 #: A TIMESTAMP WITH TIME ZONE column as UTC text, whatever the session's time zone (and no

@@ -4,7 +4,6 @@ chain, no credentials option)."""
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -14,11 +13,10 @@ import boto3
 import duckdb
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from conftest import REPO, VENV, base_env, free_port, run, stop  # noqa: E402
-from curgen import CurBucket, Delivery  # noqa: E402
-from open_finops.aws import sources  # noqa: E402
+from conftest import VENV, base_env, free_port, run, stop
+from curgen import CurBucket, Delivery
+from finopskit import FINOPS
+from open_finops.aws import sources
 
 APPROX = {"rel": 1e-9, "abs": 1e-6}
 
@@ -214,7 +212,6 @@ def test_entry_point_against_s3_black_box(s3, s3_env, tmp_path, home):
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     env = base_env(home, **s3_env)
-    finops = str(REPO / ".venv" / "bin" / "finops")
-    run([finops, "aws", "import-cur", "--source", s3.uri, "--export-name", "acme"], cwd=cwd,
+    run([FINOPS, "aws", "import-cur", "--source", s3.uri, "--export-name", "acme"], cwd=cwd,
         env=env, check=True, timeout=120)
     assert_totals(cwd / "data" / "finops.duckdb", "acme", jan)

@@ -1,8 +1,9 @@
-"""`finops azure` through core's real command line (the `finops` fixture of tests/awskit.py):
-bad runs at the source and a locked database failing with one line while the data loaded
-before stays, --force, a newer run replacing its period, the options from config.toml and
-OPEN_FINOPS_AZURE_*, the reporting tables, and the installed entry point writing into a pipe
-that closes early. Exports come from tests/azuregen.py, written once for the module."""
+"""`finops azure` through core's real command line (the `finops` fixture of
+tests/kits/finopskit.py): bad runs at the source and a locked database failing with one line
+while the data loaded before stays, --force, a newer run replacing its period, the options
+from config.toml and OPEN_FINOPS_AZURE_*, the reporting tables, and the installed entry point
+writing into a pipe that closes early. Exports come from tests/kits/azuregen.py, written once
+for the module."""
 from __future__ import annotations
 
 import datetime as dt
@@ -16,11 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import VENV, base_env
+from conftest import base_env
 import azuregen
-from awskit import holding_lock
+from finopskit import FINOPS, holding_lock
 
-FINOPS = str(VENV / "bin" / "finops")
 NEW_RUN_ID = "00000000-0000-4000-8000-00000000beef"
 LOCKED = "finops: error: database {db} is locked by another process (PID {pid}); retry when " \
          "it has finished"

@@ -24,7 +24,7 @@ million line items take seconds. Each delivery returns its expected totals, comp
 generated rows before they are written, so the tests compare the importer with an oracle that
 does not share its code path.
 
-Run as a script to write a layout for manual tries: ``python tests/curgen.py OUT --rows 1000``.
+Run as a script to write a layout for manual tries: ``python tests/kits/curgen.py OUT --rows 1000``.
 """
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ import duckdb
 
 from open_finops.core import store
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CACHE = REPO / ".cache"
 VENV = REPO / ".venv"
 # The line items (FOCUS 1.2 adds a row of its own for each unused commitment: those cost 0

@@ -170,7 +170,7 @@ def test_clean_removes_build_output_only(work_copy):
 def test_test_script_refuses_a_run_without_tests(tmp_path):
     """pytest's exit 5 (nothing collected) must fail, so CI never passes on no tests."""
     proc = run([str(REPO / "scripts/test"), "-k", "no_test_has_this_name_at_all", "-n", "0",
-                "tests/test_scripts.py"], env=base_env(), check=False)
+                "tests/releasekit/test_scripts.py"], env=base_env(), check=False)
     assert proc.returncode == 1, proc.explain
     assert "collected no tests" in proc.stderr, proc.explain
 

@@ -1,5 +1,5 @@
-"""Azure Blob Storage for real: the generator's exports (tests/azuregen.py) uploaded to Azurite
-(tests/azuritekit.py) and read back through open_finops.azure.sources over HTTP, against the
+"""Azure Blob Storage for real: the generator's exports (tests/kits/azuregen.py) uploaded to Azurite
+(tests/kits/azuritekit.py) and read back through open_finops.azure.sources over HTTP, against the
 same tree read as a local folder; the errors a user meets, each one line without a secret; and
 `finops azure import-costs --source az://...` as a black box, the connection string only in
 its environment."""
@@ -7,22 +7,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
 import uuid
 from pathlib import Path
 
 import duckdb
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import azuregen
+from azuritekit import ACCOUNT, KEY, upload_tree
+from conftest import base_env, free_port, run
+from finopskit import FINOPS
+from open_finops.azure import sources
+from open_finops.azure.errors import AzureError, UsageError
 
-import azuregen  # noqa: E402
-from azuritekit import ACCOUNT, KEY, upload_tree  # noqa: E402
-from conftest import VENV, base_env, free_port, run  # noqa: E402
-from open_finops.azure import sources  # noqa: E402
-from open_finops.azure.errors import AzureError, UsageError  # noqa: E402
-
-FINOPS = str(VENV / "bin" / "finops")
 DIRECTORY = "billing/exports root"  # a source below the container root, with a space
 
 

@@ -1,26 +1,22 @@
 """`finops report`: the FOCUS use cases over every provider, checked against the totals the
-generators computed from their own rows (tests/curgen.py for AWS, tests/azuregen.py for
+generators computed from their own rows (tests/kits/curgen.py for AWS, tests/kits/azuregen.py for
 Azure), never the reports' SQL; the anomaly rule is computed again here, in Python."""
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import os
 import statistics
 from decimal import Decimal
-from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
 import azuregen
-from awskit import holding_lock
+from conftest import REPO
+from finopskit import finops_in, holding_lock
 from curgen import CurBucket
 from open_finops.core import reports
-from open_finops.core.cli import main
 
 JAN, FEB = "2024-01", "2024-02"
 #: February is delivered through its 20th day (a delivery during the month).
@@ -28,33 +24,6 @@ THROUGH = 20
 AWS = ("--where", "provider=AWS")
 USAGE_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "SavingsPlanNegation",
                "EdpDiscount", "BundledDiscount")
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def finops_in(home: Path, *args: str, code: int = 0) -> Run:
-    """`finops ARGS` in this process (core's real command line), from ``home``, with no
-    OPEN_FINOPS_* or AWS_* variable of the developer's; asserts the exit code."""
-    saved_env, saved_cwd = dict(os.environ), os.getcwd()
-    for name in [n for n in os.environ if n.startswith(("OPEN_FINOPS_", "AWS_"))]:
-        del os.environ[name]
-    os.chdir(home)
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            result = main(list(args))
-    finally:
-        os.chdir(saved_cwd)
-        os.environ.clear()
-        os.environ.update(saved_env)
-    run = Run(result, out.getvalue(), err.getvalue())
-    assert result == code, f"finops {' '.join(args)} -> {result}\n{run.out}{run.err}"
-    return run
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +50,8 @@ def loaded(built) -> dict:
 
 @pytest.fixture
 def finops(built):
-    """`finops ARGS` over the module's database."""
+    """`finops ARGS` over the module's database (finopskit's finops_in: the kit's `finops`
+    fixture would import into a database of each test's own)."""
     return lambda *args, code=0: finops_in(built["root"], *args, code=code)
 
 
@@ -415,7 +385,7 @@ def test_the_published_copy_holds_focus_as_a_table_and_a_view_per_report(built, 
 
 
 def test_the_readers_duckdb_runs_every_report_of_the_published_copy(built):
-    """Metabase's DuckDB (tests/readerkit.py) binds and runs every view of ``reports`` and
+    """Metabase's DuckDB (tests/kits/readerkit.py) binds and runs every view of ``reports`` and
     gets the rows the writer's DuckDB gets."""
     import subprocess
 
@@ -471,7 +441,7 @@ def test_capacity_reservations_used_and_unused(finops, loaded):
 
 
 def test_the_core_readme_lists_every_report_and_dimension():
-    text = (Path(__file__).resolve().parent.parent / "core" / "README.md").read_text()
+    text = (REPO / "core" / "README.md").read_text()
     section = text[text.index("## Reports: `finops report`"):text.index("## Writing a plugin")]
     listed = [line.split("`")[1] for line in section.splitlines() if line.startswith("| `")]
     assert listed == list(reports.REPORTS)

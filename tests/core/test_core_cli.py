@@ -9,7 +9,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-from conftest import VENV, VERSION, base_env, run
+from conftest import REPO, VENV, VERSION, base_env, run
+from finopskit import FINOPS
 
 from open_finops.core import cli
 from open_finops.core.config import Config
@@ -24,8 +25,6 @@ from open_finops.core.plugins import (
 
 # Every test works in an empty directory, without the developer's OPEN_FINOPS_* variables.
 pytestmark = pytest.mark.usefixtures("in_tmp")
-
-FINOPS = str(VENV / "bin" / "finops")
 
 
 def make_dist(site: Path, name: str, version: str, entry_points: str = "",
@@ -307,6 +306,5 @@ def test_namespace_package_and_no_output_on_import(tmp_path):
     proc = run([str(VENV / "bin" / "python"), "-c", code], cwd=tmp_path, timeout=60,
                check=True)
     assert (proc.stdout, proc.stderr) == ("", ""), proc.explain
-    root = Path(__file__).resolve().parent.parent
-    for package_root in (root / "core", root / "docker"):
+    for package_root in (REPO / "core", REPO / "docker"):
         assert not (package_root / "open_finops" / "__init__.py").exists()

@@ -52,7 +52,7 @@ sums of the values written, exact (round with :func:`cents` to compare). Every e
 :func:`write_standard` has its own billing account, except that each actual export shares its
 account (and subscriptions) with the amortized export of the same agreement, as in real life.
 
-Run as a script to write the standard tree for manual tries: ``python tests/azuregen.py OUT``.
+Run as a script to write the standard tree for manual tries: ``python tests/kits/azuregen.py OUT``.
 """
 from __future__ import annotations
 

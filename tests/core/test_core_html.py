@@ -1,6 +1,6 @@
 """`finops report html FILE`: one self-contained page of a month's reports, checked against
-the totals the CUR generator computed from its own rows (tests/curgen.py), and drawn by a real
-headless Chromium (tests/chromekit.py) to show that its charts are there to see."""
+the totals the CUR generator computed from its own rows (tests/kits/curgen.py), and drawn by a real
+headless Chromium (tests/kits/chromekit.py) to show that its charts are there to see."""
 from __future__ import annotations
 
 import re
@@ -13,7 +13,7 @@ import chromekit
 from curgen import CurBucket
 from open_finops.core import html
 from open_finops.core.errors import FinopsError
-from test_core_reports import finops_in
+from finopskit import finops_in
 
 JAN, FEB = "2024-01", "2024-02"
 ROWS = 2500  # line items a month: the charts aggregate, the page stays small

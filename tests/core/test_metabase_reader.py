@@ -1,8 +1,8 @@
 """The database the stack writes, read as Metabase reads it: by the DuckDB release its pinned
-driver embeds (tests/readerkit.py), read-only, from the copy every import publishes, also
+driver embeds (tests/kits/readerkit.py), read-only, from the copy every import publishes, also
 while an import runs, after a kill -9 of one, and for a database the previous release (0.3.0)
 wrote and this one then imported into, over wheels built from the tree in a venv outside it.
-The expected totals come from the CUR generator (tests/curgen.py), never from the store."""
+The expected totals come from the CUR generator (tests/kits/curgen.py), never from the store."""
 from __future__ import annotations
 
 import os
@@ -20,6 +20,7 @@ import duckdb
 import pytest
 from conftest import REPO, VENV
 from curgen import CurBucket, Delivery
+from finopskit import FINOPS
 from readerkit import Reader, make_venv, pip_env, read, reader_python, same, uv_install
 
 from open_finops.core import store
@@ -209,7 +210,7 @@ def test_a_database_of_the_previous_release_then_this_one_over_built_wheels(tmp_
     assert not published.exists()
     assert "error" in read(database)
     # Nor can this tree's writer (DuckDB 1.5.x of the toolkit's venv): one line with the fix.
-    proc = subprocess.run([str(VENV / "bin" / "finops"), "--database", str(database), "aws",
+    proc = subprocess.run([FINOPS, "--database", str(database), "aws",
                            "show-state"], cwd=work, env=env, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import VENV, base_env, run
+from finopskit import FINOPS, finops_main
 
-from open_finops.core import cli, store
-from open_finops.core.plugins import Discovery, LoadedPlugin
+from open_finops.core import store
+from open_finops.core.plugins import LoadedPlugin
 from open_finops.docker import pins
 from open_finops.docker.commands import read_env
 from open_finops.docker.plugin import PLUGIN
@@ -22,7 +23,6 @@ from open_finops.docker.plugin import PLUGIN
 # Every test works in an empty directory, without the developer's OPEN_FINOPS_* variables.
 pytestmark = pytest.mark.usefixtures("in_tmp")
 
-FINOPS = str(VENV / "bin" / "finops")
 FILES = ("compose.yaml", "Dockerfile", ".env")
 
 
@@ -81,9 +81,9 @@ def no_docker(tmp_path, monkeypatch) -> None:
 
 
 def finops(*argv: str) -> int:
-    """`finops` in-process, with the docker plugin only (whatever else is installed)."""
-    discovery = Discovery(plugins={"docker": LoadedPlugin(PLUGIN, "open-finops-docker", "0")})
-    return cli.run(list(argv), discovery)
+    """`finops` in-process (finopskit), with the docker plugin only (whatever else is
+    installed)."""
+    return finops_main(argv, plugins={"docker": LoadedPlugin(PLUGIN, "open-finops-docker", "0")})
 
 
 def lines(text: str) -> list[str]:

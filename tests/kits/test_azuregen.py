@@ -1,4 +1,4 @@
-"""Self-checks of the Azure export generator (tests/azuregen.py): what it lays out is what a
+"""Self-checks of the Azure export generator (tests/kits/azuregen.py): what it lays out is what a
 container holds, and the totals it returns are those of the files, read back by DuckDB."""
 from __future__ import annotations
 

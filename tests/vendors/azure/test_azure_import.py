@@ -1,34 +1,22 @@
-"""finops azure import-costs as a black box over the generator's exports (tests/azuregen.py):
+"""finops azure import-costs as a black box over the generator's exports (tests/kits/azuregen.py):
 totals to the cent, runs chosen by time, bad input failing with one line and data intact."""
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
 import azuregen
-from open_finops.core.cli import main
+from finopskit import Run, finops_in
 
 
-def finops(cwd: Path, db: Path, *args: str) -> subprocess.CompletedProcess:
-    """`finops azure ARGS --database DB` through core's command line, in-process (the module's
-    data is loaded once; a process each would cost a second per command)."""
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as env, contextlib.redirect_stdout(out), \
-            contextlib.redirect_stderr(err):
-        env.chdir(cwd)
-        for name in list(os.environ):  # none of the developer's settings
-            if name.startswith(("OPEN_FINOPS_", "AZURE_")):
-                env.delenv(name)
-        code = main(["azure", *args, "--database", str(db)])
-    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+def azure(cwd: Path, db: Path, *args: str) -> Run:
+    """`finops azure ARGS --database DB` from ``cwd``, in-process (finopskit's finops_in: the
+    module's data is loaded once; a process each would cost a second per command)."""
+    return finops_in(cwd, "azure", *args, "--database", str(db), code=None)
 
 
 def totals(db: Path, export: str) -> dict[str, tuple]:
@@ -47,9 +35,9 @@ def loaded(tmp_path_factory):
     tree = azuregen.write_standard(root / "container")
     db = root / "finops.duckdb"
     for name in tree.exports:  # no --kind: the older exports' rows tell theirs
-        proc = finops(root, db, "import-costs", "--source", str(root / "container"),
-                      "--export-name", name)
-        assert proc.returncode == 0, proc.stderr
+        proc = azure(root, db, "import-costs", "--source", str(root / "container"),
+                     "--export-name", name)
+        assert proc.code == 0, proc.err
     return tree, db, root
 
 
@@ -78,15 +66,15 @@ def test_actual_alone_bills_its_cost_and_amortized_gives_effective_cost(loaded):
 
 def test_a_second_import_skips_every_unchanged_period(loaded):
     _tree, db, root = loaded
-    proc = finops(root, db, "import-costs", "--source", str(root / "container"),
-                  "--export-name", "focus-1.0r2")
-    assert proc.returncode == 0 and "0 loaded, 2 up to date" in proc.stderr
+    proc = azure(root, db, "import-costs", "--source", str(root / "container"),
+                 "--export-name", "focus-1.0r2")
+    assert proc.code == 0 and "0 loaded, 2 up to date" in proc.err
 
 
 def test_a_month_in_the_wrong_form_is_a_usage_error(loaded):
     _tree, db, root = loaded
-    proc = finops(root, db, "summary", "--month", "2026-1")
-    assert proc.returncode == 2 and proc.stderr.strip() == (
+    proc = azure(root, db, "summary", "--month", "2026-1")
+    assert proc.code == 2 and proc.err.strip() == (
         "finops: error: --month: expected a month as YYYY-MM, got '2026-1'")
 
 
@@ -103,10 +91,10 @@ def test_a_manifest_naming_an_absent_blob_fails_and_keeps_the_data(loaded, tmp_p
     manifest["blobs"].append({"blobName": run_.files[0] + ".missing", "byteCount": 1})
     manifest["runInfo"]["submittedTime"] = "2027-01-01T00:00:00.0000000Z"
     (source / run_.manifest).write_text(json.dumps(manifest))
-    proc = finops(tmp_path, copy, "import-costs", "--source", str(source),
-                  "--export-name", "focus-1.0r2")
-    assert proc.returncode == 1
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("finops: error:")]
+    proc = azure(tmp_path, copy, "import-costs", "--source", str(source),
+                 "--export-name", "focus-1.0r2")
+    assert proc.code == 1
+    errors = [line for line in proc.err.splitlines() if line.startswith("finops: error:")]
     assert len(errors) == 1 and "manifest.json lists 1 blob(s) that do not exist" in errors[0]
     assert totals(copy, "focus-1.0r2") == before
 
@@ -125,13 +113,13 @@ def test_a_truncated_gzip_fails_naming_the_file_and_keeps_the_data(loaded, tmp_p
     manifest = json.loads((source / run_.manifest).read_text())
     manifest["blobs"][0]["byteCount"] = part.stat().st_size  # the size agrees, the data not
     (source / run_.manifest).write_text(json.dumps(manifest))
-    proc = finops(tmp_path, copy, "import-costs", "--source", str(source),
-                  "--export-name", "focus-1.0", "--force")
-    assert proc.returncode == 1 and str(part) in proc.stderr and "gzip" in proc.stderr
+    proc = azure(tmp_path, copy, "import-costs", "--source", str(source),
+                 "--export-name", "focus-1.0", "--force")
+    assert proc.code == 1 and str(part) in proc.err and "gzip" in proc.err
     assert totals(copy, "focus-1.0") == before
 
 
 def test_summary_by_resource_group(loaded):
     _tree, db, root = loaded
-    proc = finops(root, db, "summary", "--by", "resource-group", "--month", "2026-02")
-    assert proc.returncode == 0 and "RESOURCE_GROUP" in proc.stdout and "TOTAL" in proc.stdout
+    proc = azure(root, db, "summary", "--by", "resource-group", "--month", "2026-02")
+    assert proc.code == 0 and "RESOURCE_GROUP" in proc.out and "TOTAL" in proc.out

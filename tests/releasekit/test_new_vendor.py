@@ -27,7 +27,7 @@ def test_new_vendor_is_released_with_the_others(repo, home):
     written = set(made.stdout.split())
     assert {"vendors/gcp/setup.py", "vendors/gcp/pyproject.toml", "vendors/gcp/README.md",
             "vendors/gcp/open_finops/gcp/__init__.py", "vendors/gcp/open_finops/gcp/plugin.py",
-            "tests/test_gcp_plugin.py", "Makefile", ".bumpversion.cfg", "setup.py",
+            "tests/vendors/gcp/test_gcp_plugin.py", "Makefile", ".bumpversion.cfg", "setup.py",
             "core/open_finops/core/plugins.py", "CHANGELOG.md"} <= written, made.explain
     setup = (repo / "vendors/gcp/setup.py").read_text()
     assert f'version="{VERSION}"' in setup and f'"open-finops-core=={VERSION}"' in setup

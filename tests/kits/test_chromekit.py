@@ -1,4 +1,4 @@
-"""tests/chromekit.py does what the HTML report test relies on: Chromium renders a file
+"""tests/kits/chromekit.py does what the HTML report test relies on: Chromium renders a file
 offline, the DOM after load comes back, and the screenshot's pixels are where the page drew
 them (and nowhere else)."""
 from __future__ import annotations
