@@ -31,6 +31,11 @@ COLUMNS = {
     "SkuPriceDetails": STRING, "SkuPriceId": STRING, "SubAccountId": STRING,
     "SubAccountName": STRING, "SubAccountType": STRING, "Tags": STRING,
 }
+# FOCUS 1.3 adds these to the Cost and Usage dataset (ProviderName and PublisherName stay).
+ADDED_1_3 = {"AllocatedMethodDetails": STRING, "AllocatedMethodId": STRING,
+             "AllocatedResourceId": STRING, "AllocatedResourceName": STRING,
+             "AllocatedTags": STRING, "ContractApplied": STRING, "HostProviderName": STRING,
+             "ServiceProviderName": STRING}
 NOT_NULL = ["BilledCost", "BillingAccountId", "BillingCurrency", "BillingPeriodEnd",
             "BillingPeriodStart", "ChargeCategory", "ChargeFrequency", "ChargePeriodEnd",
             "ChargePeriodStart", "ContractedCost", "EffectiveCost", "InvoiceIssuerName",

@@ -25,7 +25,7 @@ from curgen import (
 from open_finops.aws.loader import import_cur
 from open_finops.aws.sources import LocalSource
 from focusrules import (
-    ALLOWED, COLUMNS, CONSUMING, DESCRIBING, NOT_NULL, PAIRS, TAX_NULL, UNIT)
+    ADDED_1_3, ALLOWED, COLUMNS, CONSUMING, DESCRIBING, NOT_NULL, PAIRS, TAX_NULL, UNIT)
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "focus-converters-aws-sample-2023-11.csv.gz"
 APPROX = {"rel": 1e-9, "abs": 1e-6}
@@ -109,13 +109,6 @@ def violations(db: Path, where: str) -> int:
 
 
 # -- columns, types, values ------------------------------------------------------------------
-
-# FOCUS 1.3 adds these to the Cost and Usage dataset (ProviderName and PublisherName stay).
-ADDED_1_3 = {"AllocatedMethodDetails": STRING, "AllocatedMethodId": STRING,
-             "AllocatedResourceId": STRING, "AllocatedResourceName": STRING,
-             "AllocatedTags": STRING, "ContractApplied": STRING, "HostProviderName": STRING,
-             "ServiceProviderName": STRING}
-
 
 def test_focus_is_the_1_3_dataset_with_the_1_2_columns_and_1_3_s(dataset):
     described = query(dataset, "DESCRIBE focus")
