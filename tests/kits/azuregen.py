@@ -256,6 +256,11 @@ def _guid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
+#: The products of the commitments and of the Marketplace plan.
+RESERVATION_SKU, SAVINGS_PLAN_SKU, MARKETPLACE_SKU = ("DZH318Z0BQ5M", "DZH318Z0SPC1",
+                                                      "contoso-log-insights-pro")
+
+
 def _charges(account: str, month: str, seed: int, restated: bool,
              commitments: str = "all") -> list[dict]:
     """The month's charges, agreement- and kind-neutral. ``actual``/``amortized`` are the cost
@@ -274,7 +279,7 @@ def _charges(account: str, month: str, seed: int, restated: bool,
 
     def add(day, meter, charge_type="Usage", model="OnDemand", frequency="UsageBased",
             sub=0, region=0, quantity=None, actual=None, amortized=None, benefit=None,
-            resource=True, publisher=None, tags=0, product=None):
+            resource=True, publisher=None, tags=0, product=None, sku=None):
         m = METERS.get(meter)
         subscription = subs[sub] if sub is not None else ("", "")
         rg = f"rg-{meter}-{sub}" if resource and m else ""
@@ -286,7 +291,8 @@ def _charges(account: str, month: str, seed: int, restated: bool,
             model=model, frequency=frequency, sub=subscription, rg=rg, resource_id=rid,
             resource_name=name, region=REGIONS[region] if region is not None else None,
             quantity=quantity, actual=actual, amortized=amortized, benefit=benefit,
-            publisher=publisher, tags=TAGS[tags] if resource else {}, product=product))
+            publisher=publisher, tags=TAGS[tags] if resource else {}, product=product,
+            sku=sku))
 
     def usage(day, meter, model="OnDemand", **kw):
         m = METERS[meter]
@@ -310,10 +316,13 @@ def _charges(account: str, month: str, seed: int, restated: bool,
             break
         product = ("Reserved VM Instance, D2 v5, 1 Year" if model == "Reservation"
                    else "Savings Plan for Compute, 1 Year")
+        # The product a commitment's purchase and unused rest are of (what Azure's product
+        # ID, part number or FOCUS SkuId names on them).
+        sku = RESERVATION_SKU if model == "Reservation" else SAVINGS_PLAN_SKU
         if commitments == "all":
             add(1, None, "Purchase", model, "Recurring", sub=0, region=None,
                 quantity=Decimal(1), actual=price, benefit=benefit, resource=False,
-                product=product)
+                product=product, sku=sku)
         shares = [_money(rng, 5, float(price / covered / 2)) for _ in range(covered)]
         for n, share in enumerate(shares):
             add(2 + n * 3, "vm", model=model, sub=n % 2, quantity=Decimal("24"),
@@ -321,14 +330,16 @@ def _charges(account: str, month: str, seed: int, restated: bool,
         if commitments == "all":
             add(last, None, unused, model, "UsageBased", sub=None, region=None,
                 quantity=Decimal("1"), amortized=price - sum(shares), benefit=benefit,
-                resource=False, product=product)
+                resource=False, product=product, sku=sku)
     if month.endswith("-01") and commitments == "all":
         add(9, None, "Refund", "Reservation", "OneTime", sub=0, region=None,
             quantity=Decimal(1), actual=Decimal("-25.50"), benefit=(ri_id, "VM RI 1y"),
-            resource=False, product="Reserved VM Instance, D2 v5, 1 Year")
+            resource=False, product="Reserved VM Instance, D2 v5, 1 Year",
+            sku=RESERVATION_SKU)
     add(1, None, "Purchase", "OnDemand", "Recurring", sub=1, region=None, quantity=Decimal(1),
         actual=Decimal("30.00"), amortized=Decimal("30.00"), resource=False,
-        publisher="Contoso Software, Inc.", product="Contoso Log Insights - Pro plan")
+        publisher="Contoso Software, Inc.", product="Contoso Log Insights - Pro plan",
+        sku=MARKETPLACE_SKU)
     return out
 
 
@@ -394,7 +405,8 @@ def _ea_mca_row(c: dict, cost: Decimal, agreement: str, account: tuple, iso: boo
             "BillingPeriodEndDate": fmt(last), "BillingProfileId": account[0],
             "BillingProfileName": account[1], "InvoiceSectionId": "4711",
             "IsAzureCreditEligible": "False" if market else "True",
-            "PartNumber": "AAA-12345" if m else "", "PayGPrice": _text(common["payg"]),
+            "PartNumber": "AAA-12345" if m else c["sku"] or "",
+            "PayGPrice": _text(common["payg"]),
             "PlanName": "pro" if market else "", "ServiceFamily": m[6] if m else "Compute",
             "benefitId": benefit_id, "benefitName": benefit_name}
     return {
@@ -411,7 +423,8 @@ def _ea_mca_row(c: dict, cost: Decimal, agreement: str, account: tuple, iso: boo
         "meterId": common["meter_id"], "meterName": m[2] if m else "",
         "meterCategory": m[0] if m else "", "meterSubCategory": m[1] if m else "",
         "meterRegion": c["region"][0] if c["region"] and m else "",
-        "ProductId": "DZH318Z0BQ4L" if m else "", "ProductName": common["product"],
+        "ProductId": "DZH318Z0BQ4L" if m else c["sku"] or "",
+        "ProductName": common["product"],
         "SubscriptionId": sub_id, "subscriptionName": sub_name,
         "publisherType": "Marketplace" if market else "Microsoft",
         "publisherName": c["publisher"] or "Microsoft", "resourceGroupName": c["rg"],
@@ -499,7 +512,8 @@ def _focus_row(c: dict, agreement: str, account: tuple, version: str) -> dict:
             "Other (Other)" if c["publisher"] else
             "Cost Management" if reservation else "Other (Compute)"),
         "InvoiceId": invoice, "x_InvoiceId": invoice,
-        "SkuId": "DZH318Z0BQ4L" if m else "", "SkuPriceId": "DZH318Z0BQ4L/0001" if m else "",
+        "SkuId": "DZH318Z0BQ4L" if m else c["sku"] or "",
+        "SkuPriceId": "DZH318Z0BQ4L/0001" if m else f"{c['sku']}/0001" if c["sku"] else "",
         "SubAccountId": f"/subscriptions/{sub_id}" if sub_id else "",
         "SubAccountName": sub_name, "SubAccountType": "Subscription" if sub_id else "",
         "Tags": json.dumps(c["tags"], ensure_ascii=False) if c["tags"] else "",

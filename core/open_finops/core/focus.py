@@ -225,10 +225,10 @@ _HELPERS = {
     "_consumed": "(ChargeCategory = 'Usage' AND CommitmentDiscountStatus IS DISTINCT FROM "
                  "'Unused')",
     "_priced": "(ChargeCategory IN ('Usage', 'Purchase') AND ChargeClass IS NULL)",
-    # A usage row that takes cost away (a Savings Plan negation, a discount line) prices a
-    # negative quantity: "ContractedCost MUST equal the product of ContractedUnitPrice and
+    # A row that takes cost away (a Savings Plan negation, a discount line, a refund) prices
+    # a negative quantity: "ContractedCost MUST equal the product of ContractedUnitPrice and
     # PricingQuantity" and a unit price "MUST be a non-negative decimal value" (1.3).
-    "_quantity": "CASE WHEN ChargeCategory = 'Usage' AND ChargeClass IS NULL AND "
+    "_quantity": "CASE WHEN ChargeCategory IN ('Usage', 'Purchase') AND "
                  "coalesce(ContractedCost, BilledCost) < 0 AND PricingQuantity > 0 "
                  "THEN -PricingQuantity ELSE PricingQuantity END",
 }

@@ -203,8 +203,11 @@ def details_sql(have: dict[str, str], view: str) -> str:
         "ContractedUnitPrice": unit_price,
         "EffectiveCost": "_effective",
         "InvoiceId": "_invoice",
-        "ListCost": f"coalesce({c('paygcostinbillingcurrency', 'DOUBLE')}, "
-                    f"{list_price} * {quantity}, {cost})",
+        # A refund takes back what it refunds, at list prices too.
+        "ListCost": f"CASE WHEN {charge} = 'Refund' THEN -abs(coalesce("
+                    f"{c('paygcostinbillingcurrency', 'DOUBLE')}, {list_price} * {quantity}, "
+                    f"{cost})) ELSE coalesce({c('paygcostinbillingcurrency', 'DOUBLE')}, "
+                    f"{list_price} * {quantity}, {cost}) END",
         "ListUnitPrice": list_price,
         "PricingCategory": f"CASE WHEN {category} NOT IN ('Usage', 'Purchase') THEN NULL "
                            f"WHEN {model} = 'Spot' THEN 'Dynamic' WHEN {committed} THEN "
