@@ -112,3 +112,56 @@ DESCRIBING = [
 # The rows that FOCUS 1.2 requires a ConsumedQuantity on.
 CONSUMING = ("ChargeCategory = 'Usage' AND CommitmentDiscountStatus IS DISTINCT FROM 'Unused' "
              "AND ChargeClass IS DISTINCT FROM 'Correction'")
+
+
+_TOLERANCE = "1e-9 * greatest(abs({cost}), 1)"  # the validator's, relative
+
+
+def _product(cost: str, price: str) -> str:
+    return (f"{price} IS NOT NULL AND PricingQuantity IS NOT NULL AND "
+            f"abs({price} * PricingQuantity - {cost}) > {_TOLERANCE.format(cost=cost)}")
+
+
+#: FOCUS 1.3's rules that the 1.2 ones above do not already say, each quoted from the text,
+#: with the rows that break it (a WHERE clause over ``focus``).
+RULES_1_3 = {
+    "ServiceProviderName MUST NOT be null.": "ServiceProviderName IS NULL",
+    "HostProviderName MUST equal ServiceProviderName in all other cases.":
+        "HostProviderName IS NOT NULL AND HostProviderName <> ServiceProviderName",
+    "HostProviderName MUST NOT be null in all other cases [than Tax, Adjustment and products "
+    "whose host cannot be determined].":
+        "HostProviderName IS NULL AND ChargeCategory NOT IN ('Tax', 'Adjustment') "
+        "AND ServiceProviderName = InvoiceIssuerName",
+    "AllocatedMethodId MUST be null when a charge is not related to a data generator-"
+    "calculated split cost allocation.":
+        "coalesce(AllocatedMethodId, AllocatedMethodDetails, AllocatedResourceId, "
+        "AllocatedResourceName, AllocatedTags) IS NOT NULL",
+    "SkuPriceId MUST NOT be null when ChargeCategory is \"Usage\" or \"Purchase\" and "
+    "ChargeClass is not \"Correction\".":
+        "SkuPriceId IS NULL AND ChargeCategory IN ('Usage', 'Purchase') AND ChargeClass IS NULL",
+    "SkuPriceId MUST be null when ChargeCategory is \"Tax\".":
+        "SkuPriceId IS NOT NULL AND ChargeCategory = 'Tax'",
+    "ListUnitPrice MUST be null when SkuPriceId is null (likewise ContractedUnitPrice, the "
+    "pricing-currency unit prices, PricingQuantity, PricingCategory and ConsumedQuantity).":
+        "SkuPriceId IS NULL AND coalesce(ListUnitPrice, ContractedUnitPrice, "
+        "PricingCurrencyListUnitPrice, PricingCurrencyContractedUnitPrice, PricingQuantity, "
+        "ConsumedQuantity) IS NOT NULL OR SkuPriceId IS NULL AND PricingCategory IS NOT NULL",
+    "ListUnitPrice MUST NOT be null when SkuPriceId is not null (likewise "
+    "ContractedUnitPrice and the pricing-currency unit prices).":
+        "SkuPriceId IS NOT NULL AND (ListUnitPrice IS NULL OR ContractedUnitPrice IS NULL OR "
+        "PricingCurrencyListUnitPrice IS NULL OR PricingCurrencyContractedUnitPrice IS NULL)",
+    "ListUnitPrice MUST be a non-negative decimal value (likewise every unit price).":
+        "ListUnitPrice < 0 OR ContractedUnitPrice < 0 OR PricingCurrencyListUnitPrice < 0 "
+        "OR PricingCurrencyContractedUnitPrice < 0",
+    "ListCost MUST equal the product of ListUnitPrice and PricingQuantity when ListUnitPrice "
+    "is not null and PricingQuantity is not null.": _product("ListCost", "ListUnitPrice"),
+    "ContractedCost MUST equal the product of ContractedUnitPrice and PricingQuantity when "
+    "ContractedUnitPrice is not null and PricingQuantity is not null.":
+        _product("ContractedCost", "ContractedUnitPrice"),
+    "CapacityReservationStatus MUST be null when CapacityReservationId is null.":
+        "CapacityReservationId IS NULL AND CapacityReservationStatus IS NOT NULL",
+    "CapacityReservationStatus MUST NOT be null when CapacityReservationId is not null and "
+    "ChargeCategory is \"Usage\".":
+        "CapacityReservationId IS NOT NULL AND ChargeCategory = 'Usage' AND "
+        "CapacityReservationStatus IS NULL",
+}

@@ -14,8 +14,8 @@ Metabase), defined here only:
   BY NAME`` (a vendor that lacks a column reads NULL), held to :func:`conform`; then the
   union of the ``x_`` columns. ``main.focus_1_2`` is the same rows in FOCUS 1.2's columns for
   readers pinned to 1.2 (:data:`VIEWS`), and ``main.focus_contract_commitment`` the FOCUS 1.3
-  Contract Commitment dataset (:data:`CONTRACT_COMMITMENT`) over the vendors'
-  ``contract_commitment`` views. :func:`refresh` rebuilds them from what the database holds,
+  Contract Commitment dataset (:data:`CONTRACT_COMMITMENT`) of the commitments the rows
+  purchase. :func:`refresh` rebuilds them from what the database holds,
   using no vendor's code, so a database with rows of two vendors keeps working views when
   only one plugin is installed. A vendor calls it inside the transaction of every import,
   after replacing its own views, and never touches another vendor's schema;
@@ -96,8 +96,7 @@ X_COLUMNS = {"x_ExportName": "VARCHAR", "x_BillingPeriod": "VARCHAR",
              "x_UnusedCommitment": "BOOLEAN"}
 #: The name of each vendor's view of its own rows, in its schema.
 VENDOR_VIEW = "focus"
-#: The name of a vendor's view of its contract commitments (CONTRACT_COMMITMENT's columns).
-CONTRACT_VIEW = "contract_commitment"
+
 #: Vendor schemas are this prefix and the vendor's name.
 SCHEMA_PREFIX = "open_finops_"
 
@@ -324,17 +323,32 @@ def refresh(con: Any) -> list[str]:
 
 
 def _refresh_contracts(con: Any, names: list[str]) -> None:
-    """``main.focus_contract_commitment`` over the vendors' ``contract_commitment`` views."""
-    parts = []
-    for vendor in names:
-        schema = vendor_schema(vendor)
-        if con.execute("SELECT count(*) FROM duckdb_views() WHERE database_name = "
-                       "current_database() AND schema_name = ? AND view_name = ?",
-                       [schema, CONTRACT_VIEW]).fetchone()[0]:
-            cols = ", ".join(f"CAST({quote(n)} AS {t}) AS {quote(n)}"
-                             for n, t in CONTRACT_COMMITMENT.items())
-            parts.append(f"SELECT {cols} FROM {quote(schema)}.{quote(CONTRACT_VIEW)}")
-    body = "\nUNION ALL\n".join(parts) if parts else (
-        "SELECT " + ", ".join(f"CAST(NULL AS {t}) AS {quote(n)}"
-                              for n, t in CONTRACT_COMMITMENT.items()) + " WHERE false")
-    con.execute(f"CREATE OR REPLACE VIEW main.focus_contract_commitment AS\n{body}")
+    """``main.focus_contract_commitment``: the commitments that the rows of ``main.focus``
+    purchase (reservations, savings plans), one row each: the commitment is its own contract
+    (a provider's agreement has no ID in the bills), Usage or Spend as its discount's category,
+    its cost and (Usage) quantity summed over the purchases in the data, its period from the
+    first purchase's charge period to the last one's (the bills do not carry its term)."""
+    del names  # every vendor's rows are in main.focus
+    con.execute("""CREATE OR REPLACE VIEW main.focus_contract_commitment AS
+SELECT BillingCurrency,
+       CAST(CommitmentDiscountCategory AS VARCHAR) AS ContractCommitmentCategory,
+       CAST(sum(BilledCost) AS DOUBLE) AS ContractCommitmentCost,
+       CAST(coalesce(any_value(CommitmentDiscountName), any_value(ChargeDescription))
+            AS VARCHAR) AS ContractCommitmentDescription,
+       CAST(CommitmentDiscountId AS VARCHAR) AS ContractCommitmentId,
+       max(ChargePeriodEnd) AS ContractCommitmentPeriodEnd,
+       min(ChargePeriodStart) AS ContractCommitmentPeriodStart,
+       CAST(CASE WHEN CommitmentDiscountCategory = 'Usage'
+                 THEN coalesce(sum(CommitmentDiscountQuantity), sum(PricingQuantity)) END
+            AS DOUBLE) AS ContractCommitmentQuantity,
+       CAST(CommitmentDiscountType AS VARCHAR) AS ContractCommitmentType,
+       CAST(CASE WHEN CommitmentDiscountCategory = 'Usage'
+                 THEN coalesce(any_value(CommitmentDiscountUnit), any_value(PricingUnit))
+                 ELSE BillingCurrency END AS VARCHAR) AS ContractCommitmentUnit,
+       CAST(CommitmentDiscountId AS VARCHAR) AS ContractId,
+       max(ChargePeriodEnd) AS ContractPeriodEnd,
+       min(ChargePeriodStart) AS ContractPeriodStart
+FROM main.focus
+WHERE ChargeCategory = 'Purchase' AND ChargeClass IS NULL AND CommitmentDiscountId IS NOT NULL
+GROUP BY BillingCurrency, CommitmentDiscountCategory, CommitmentDiscountId,
+         CommitmentDiscountType""")

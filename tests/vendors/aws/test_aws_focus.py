@@ -25,7 +25,8 @@ from curgen import (
 from open_finops.aws.loader import import_cur
 from open_finops.aws.sources import LocalSource
 from focusrules import (
-    ADDED_1_3, ALLOWED, COLUMNS, CONSUMING, DESCRIBING, NOT_NULL, PAIRS, TAX_NULL, UNIT)
+    ADDED_1_3, ALLOWED, COLUMNS, CONSUMING, DESCRIBING, NOT_NULL, PAIRS, RULES_1_3, TAX_NULL,
+    UNIT)
 
 SAMPLE = Path(__file__).resolve().parent / "data" / "focus-converters-aws-sample-2023-11.csv.gz"
 APPROX = {"rel": 1e-9, "abs": 1e-6}
@@ -117,6 +118,11 @@ def test_focus_is_the_1_3_dataset_with_the_1_2_columns_and_1_3_s(dataset):
         {**COLUMNS, **ADDED_1_3}
     assert query(dataset, "SELECT count(*) FROM focus WHERE ServiceProviderName IS NULL "
                           "OR AllocatedMethodId IS NOT NULL") == [(0,)]
+
+
+@pytest.mark.parametrize("text", RULES_1_3)
+def test_the_rules_of_focus_1_3(dataset, text):
+    assert violations(dataset, RULES_1_3[text]) == 0, text
 
 
 def test_every_column_with_its_type_and_custom_columns_after_them(dataset):
@@ -431,3 +437,27 @@ def test_every_product_code_of_the_test_data_maps_to_a_service_category(sample):
     codes |= {service[0] for service in SERVICES if service[0] != MARKETPLACE_CODE}
     assert codes - set(mapping) == set()
     assert set(mapping.values()) <= PAIRS, set(mapping.values()) - PAIRS
+
+
+def test_the_contract_commitments_are_the_purchased_commitments(generated_deliveries):
+    """FOCUS 1.3 Contract Commitment: ContractId, ContractCommitmentId, their types and
+    periods "MUST NOT be null", ContractCommitmentCost "MUST NOT be null when
+    ContractCommitmentCategory is "Spend"", ContractCommitmentQuantity "when ... "Usage"";
+    the Savings Plans' cost is what the generator billed for them."""
+    db, deliveries = generated_deliveries
+    rows = query(db, "SELECT ContractCommitmentCategory, ContractCommitmentType, "
+                     "count(*), count(DISTINCT ContractCommitmentId), sum(ContractCommitmentCost),"
+                     " count(ContractCommitmentQuantity) FROM focus_contract_commitment "
+                     "GROUP BY ALL ORDER BY 1")
+    assert [(r[0], r[1]) for r in rows] == [("Spend", "ComputeSavingsPlans"),
+                                            ("Usage", "Reserved Instance")]
+    for category, _type, count, distinct, _cost, quantities in rows:
+        assert count == distinct  # one row per commitment
+        assert quantities == (count if category == "Usage" else 0)
+    assert query(db, "SELECT count(*) FROM focus_contract_commitment WHERE ContractId IS NULL "
+                     "OR ContractPeriodStart IS NULL OR ContractPeriodEnd IS NULL OR "
+                     "ContractCommitmentPeriodStart > ContractCommitmentPeriodEnd OR "
+                     "ContractCommitmentCost IS NULL") == [(0,)]
+    fees = sum(d.totals.billed_by_type.get(t, 0) for d in deliveries.values()
+               for t in ("SavingsPlanRecurringFee", "SavingsPlanUpfrontFee"))
+    assert round(rows[0][4], 2) == round(fees, 2) != 0

@@ -19,7 +19,7 @@ import readerkit
 from finopskit import finops_in
 from curgen import CurBucket
 from focusrules import (
-    ALLOWED, COLUMNS, CONSUMING, DESCRIBING, NOT_NULL, PAIRS, TAX_NULL, UNIT)
+    ALLOWED, COLUMNS, CONSUMING, DESCRIBING, NOT_NULL, PAIRS, RULES_1_3, TAX_NULL, UNIT)
 # The rows of each view, read once per module into a temporary table (a query of the view
 # itself is planned anew each time, ~0.1 s); the views' own columns are checked on the views.
 VIEWS = {"azure_rows": "main.focus_1_2 WHERE ProviderName = 'Microsoft'",
@@ -105,6 +105,18 @@ def violations(con, view: str, where: str) -> int:
 
 
 # -- the rules of test_aws_focus -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def focus_1_3(con):
+    """Both providers' rows of focus (FOCUS 1.3), read once."""
+    con.execute("CREATE TEMP TABLE rows_1_3 AS SELECT * FROM main.focus")
+    return "rows_1_3"
+
+
+@pytest.mark.parametrize("text", RULES_1_3)
+def test_the_rules_of_focus_1_3(con, focus_1_3, text):
+    assert violations(con, focus_1_3, f"({RULES_1_3[text]})") == 0, text
+
 
 def test_every_column_with_its_type_and_custom_columns_after_them(con, view):
     described = rows(con, f"DESCRIBE SELECT * FROM {VIEWS[view]}")
