@@ -11,6 +11,7 @@ billing period. A vendor subclasses these with its own error class and its cloud
 """
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 from collections.abc import Iterator
@@ -55,6 +56,12 @@ class Source:
     def describe(self, key: str = "") -> str:
         raise NotImplementedError
 
+    def below(self, folder: str) -> Source:
+        """This source moved down to ``folder`` (where an export was found below it)."""
+        moved = copy.copy(self)
+        moved.root_prefix = "/".join(part for part in (self.root_prefix, folder) if part)
+        return moved
+
     def list(self, folder: str) -> dict[str, Obj]:
         """Every object under ``folder`` (recursively), keyed by source-relative key."""
         raise NotImplementedError
@@ -75,6 +82,11 @@ class LocalSource(Source):
             what = "is not a folder" if self.root.exists() else "does not exist"
             raise self.error(f"source {self.root} {what}")
         self.root = self.root.resolve()
+
+    def below(self, folder: str) -> Source:
+        moved = copy.copy(self)
+        moved.root = self.root / folder
+        return moved
 
     def describe(self, key: str = "") -> str:
         return str(self.root / key) if key else str(self.root)

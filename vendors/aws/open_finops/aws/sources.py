@@ -53,7 +53,8 @@ class S3Source(sources.RemoteSource):
         return AwsError(f"{what}: {_s3_reason(exc)}")
 
     def list(self, folder: str) -> dict[str, Obj]:
-        prefix = self.remote_key(folder).rstrip("/") + "/"
+        prefix = self.remote_key(folder).strip("/")
+        prefix = prefix + "/" if prefix else ""  # "": the whole bucket
         strip = len(self.root_prefix) + 1 if self.root_prefix else 0
         found: dict[str, Obj] = {}
         try:
