@@ -1,7 +1,7 @@
 """Azure Blob Storage for real: the generator's exports (tests/azuregen.py) uploaded to Azurite
 (tests/azuritekit.py) and read back through open_finops.azure.sources over HTTP, against the
 same tree read as a local folder; the errors a user meets, each one line without a secret; and
-`finops azure import-costs --source az://...` as a black box, the connection string only in
+`finops azure import --source az://...` as a black box, the connection string only in
 its environment."""
 from __future__ import annotations
 
@@ -166,7 +166,7 @@ def test_import_costs_from_blob_storage(uploaded, azurite, tmp_path, home):
     names = ["focus-1.2-preview", "ea actual ü #1+%", "mca-actual"]
     for name in names:
         exp = tree.exports[name]
-        argv = [FINOPS, "-vv", "azure", "import-costs", "--database", str(db),
+        argv = [FINOPS, "-vv", "azure", "import", "--database", str(db),
                 "--source", f"az://{container}/{DIRECTORY}", "--export-name", name,
                 *(["--kind", exp.kind] if exp.layout == "older" else [])]
         proc = run(argv, env=env, check=True, timeout=300)

@@ -90,17 +90,17 @@ def build(root: Path) -> dict:
            bucket.cur2("v2pq", "2024-02", rows=200, seed=3),
            bucket.focus_export("awsfocus", "2024-02", rows=200, seed=6)]
     for delivery in aws:
-        finops(root, db, "aws", "import-cur", "--source", str(bucket.source),
+        finops(root, db, "aws", "import", "--source", str(bucket.source),
                "--export-name", delivery.export_name)
     snaps = {"aws before": snapshot(db, "open_finops_aws")}
     tree = azuregen.write_standard(root / "container")
     for name, exp in tree.exports.items():
         kind = [] if exp.layout == "current" else ["--kind", exp.kind]
-        finops(root, db, "azure", "import-costs", "--source", str(root / "container"),
+        finops(root, db, "azure", "import", "--source", str(root / "container"),
                "--export-name", name, *kind)
     snaps["aws after"] = snapshot(db, "open_finops_aws")
     snaps["azure before"] = snapshot(db, "open_finops_azure")
-    finops(root, db, "aws", "import-cur", "--source", str(bucket.source), "--export-name",
+    finops(root, db, "aws", "import", "--source", str(bucket.source), "--export-name",
            "v2pq", "--force")
     snaps["azure after"] = snapshot(db, "open_finops_azure")
     return {"db": db, "tree": tree, "aws": aws, "snapshots": snaps}

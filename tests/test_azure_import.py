@@ -1,4 +1,4 @@
-"""finops azure import-costs as a black box over the generator's exports (tests/azuregen.py):
+"""finops azure import as a black box over the generator's exports (tests/azuregen.py):
 totals to the cent, runs chosen by time, bad input failing with one line and data intact."""
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def loaded(tmp_path_factory):
     db = root / "finops.duckdb"
     for name, exp in tree.exports.items():
         kind = [] if exp.layout == "current" else ["--kind", exp.kind]
-        proc = finops(root, db, "import-costs", "--source", str(root / "container"),
+        proc = finops(root, db, "import", "--source", str(root / "container"),
                       "--export-name", name, *kind)
         assert proc.returncode == 0, proc.stderr
     return tree, db, root
@@ -79,7 +79,7 @@ def test_actual_alone_bills_its_cost_and_amortized_gives_effective_cost(loaded):
 
 def test_a_second_import_skips_every_unchanged_period(loaded):
     _tree, db, root = loaded
-    proc = finops(root, db, "import-costs", "--source", str(root / "container"),
+    proc = finops(root, db, "import", "--source", str(root / "container"),
                   "--export-name", "focus-1.0r2")
     assert proc.returncode == 0 and "0 loaded, 2 up to date" in proc.stderr
 
@@ -104,7 +104,7 @@ def test_a_manifest_naming_an_absent_blob_fails_and_keeps_the_data(loaded, tmp_p
     manifest["blobs"].append({"blobName": run_.files[0] + ".missing", "byteCount": 1})
     manifest["runInfo"]["submittedTime"] = "2027-01-01T00:00:00.0000000Z"
     (source / run_.manifest).write_text(json.dumps(manifest))
-    proc = finops(tmp_path, copy, "import-costs", "--source", str(source),
+    proc = finops(tmp_path, copy, "import", "--source", str(source),
                   "--export-name", "focus-1.0r2")
     assert proc.returncode == 1
     errors = [line for line in proc.stderr.splitlines() if line.startswith("finops: error:")]
@@ -126,7 +126,7 @@ def test_a_truncated_gzip_fails_naming_the_file_and_keeps_the_data(loaded, tmp_p
     manifest = json.loads((source / run_.manifest).read_text())
     manifest["blobs"][0]["byteCount"] = part.stat().st_size  # the size agrees, the data not
     (source / run_.manifest).write_text(json.dumps(manifest))
-    proc = finops(tmp_path, copy, "import-costs", "--source", str(source),
+    proc = finops(tmp_path, copy, "import", "--source", str(source),
                   "--export-name", "focus-1.0", "--force")
     assert proc.returncode == 1 and str(part) in proc.stderr and "gzip" in proc.stderr
     assert totals(copy, "focus-1.0") == before

@@ -174,46 +174,57 @@ class Options:
 
     def months(self, old_month_key: str | None = None) -> tuple[str | None, str | None]:
         """``--month M`` as (M, M), else ``--start`` and ``--end`` (either may be None), in
-        order. The command line gives them together or not at all: a month on the command
-        line overrides a range in config.toml, and a range a month. Within one place, a month
-        and a range together are a usage error. ``old_month_key`` is an earlier release's
-        name of the month key, read (with a warning) when ``month`` is not set."""
-        cli = {key: getattr(self.args, key, None) for key in ("month", "start", "end")}
-        if any(value not in (None, "") for value in cli.values()):
-            values = cli
-            where = {key: "the command line" for key in cli}
-        else:
-            values, where = {}, {}
-            for key in cli:
-                values[key] = self.get(key)
-                where[key] = self.config.source(self.section, key)
-            if old_month_key and values["month"] in (None, "") and self.config.source(
-                    self.section, old_month_key) != "default":
-                deprecated(f"{old_month_key} of [{self.section}]", "month")
-                values["month"] = self.get(old_month_key)
-                where["month"] = self.config.source(self.section, old_month_key)
+        order. Each is resolved like any option; a month and a range from different places
+        are settled by the places' precedence (``--start`` on the command line beats a month
+        in config.toml, a month in OPEN_FINOPS_<VENDOR>_MONTH a range in the file). From one
+        place: on the command line, a usage error; in the configuration (where an earlier
+        release's month was summary's alone) they must say the same. ``old_month_key`` is an
+        earlier release's name of the month key, read (with a warning) when ``month`` is not
+        set."""
+        values, rank = {}, {}
+        for key in ("month", "start", "end"):
+            values[key] = self.get(key)
+            rank[key] = self._rank(key)
+        if old_month_key and values["month"] in (None, "") and \
+                self._rank(old_month_key) < len(_PLACES):
+            deprecated(f"{old_month_key} of [{self.section}]", "month")
+            values["month"] = self.get(old_month_key)
+            rank["month"] = self._rank(old_month_key)
         month = check_month(values["month"], "--month", self.usage_error)
-        if month:
-            given = [key for key in ("start", "end") if values[key] not in (None, "")]
-            if given and where["month"] == "the command line":
+        given = [key for key in ("start", "end") if values[key] not in (None, "")]
+        if month and given:
+            first = min(rank[key] for key in given)
+            if rank["month"] == first == 0:
                 raise self.usage_error(f"--month cannot be given with "
                                        f"{' or '.join('--' + key for key in given)}: "
                                        "--month M is --start M --end M")
-            # A configuration of an earlier release may hold both (month was summary's);
-            # they must then say the same.
-            differs = [key for key in given if values[key] != month]
+            differs = [key for key in given if rank[key] == rank["month"]
+                       and values[key] != month]
             if differs:
                 key = differs[0]
                 raise self.usage_error(
-                    f"month = {month!r} ({where['month']}) and {key} = {values[key]!r} "
-                    f"({where[key]}) disagree: set month for one billing period, or start "
-                    f"and end for several, in [{self.section}]")
+                    f"month = {month!r} and {key} = {values[key]!r} disagree (both from "
+                    f"{_PLACES[rank[key]]}): set month for one billing period, or start and "
+                    f"end for several, in [{self.section}]")
+            if first < rank["month"]:
+                month = None
+        if month:
             return month, month
         start = check_month(values["start"], "--start", self.usage_error)
         end = check_month(values["end"], "--end", self.usage_error)
         if start and end and start > end:
             raise self.usage_error(f"--start {start} is after --end {end}")
         return start, end
+
+    def _rank(self, key: str) -> int:
+        """Where ``key`` comes from, as an index of _PLACES (its length: the default)."""
+        if getattr(self.args, key, None) not in (None, ""):
+            return 0
+        origin = self.config.source(self.section, key)
+        return {"cli": 0, "env": 1, "file": 2}.get(origin, len(_PLACES))
+
+
+_PLACES = ("the command line", "the environment", "config.toml")
 
 
 ExportsIn = Callable[[Iterable[str]], "set[tuple[str, str]]"]
@@ -231,12 +242,17 @@ def locate_export(source: Any, export_name: str, exports_in: ExportsIn, *,
         return source, listing
     everything = source.list("")
     exports = exports_in(everything)
-    folders = sorted(folder for folder, name in exports if name == export_name
-                     and (max_depth is None or folder.count("/") <= max_depth))
+    named = sorted(folder for folder, name in exports if name == export_name)
+    folders = [folder for folder in named
+               if max_depth is None or folder.count("/") <= max_depth]
     if len(folders) > 1:
         raise source.error(f"{what} {export_name!r} is in several folders under "
                            f"{source.describe()}: {', '.join(folders)}; give --source the "
                            "one to read")
+    if named and not folders:
+        raise source.error(f"no {what} {export_name!r} within {max_depth} folders of "
+                           f"{source.describe()}; deeper: {', '.join(named)}; give --source the "
+                           "folder that holds it")
     if not folders:
         names = sorted({name for _folder, name in exports})
         close = difflib.get_close_matches(export_name, names, n=1, cutoff=0.6)

@@ -28,10 +28,11 @@ def _options(config: Any, args: argparse.Namespace) -> Options:
 
 def import_command(args: argparse.Namespace, config: Any) -> int:
     options = _options(config, args)
-    source = open_source(options.required("source"))
+    source_value = options.required("source")
     export_name = options.required("export_name")
     cur_version = check_cur_version(str(options.get("cur_version") or "auto"))
     start, end = options.months()
+    source = open_source(source_value)
     force = bool(options.get("force"))
     database = Path(config.database)
     loader.log_to_stderr(f"importing {export_name} from {source.describe()} into {database}")
@@ -42,11 +43,11 @@ def import_command(args: argparse.Namespace, config: Any) -> int:
 
 def list_command(args: argparse.Namespace, config: Any) -> int:
     options = _options(config, args)
-    source = open_source(options.required("source"))
+    source_value = options.required("source")
     export_name = options.required("export_name")
     cur_version = check_cur_version(str(options.get("cur_version") or "auto"))
     start, end = options.months()
-    source, listing = locate(source, export_name)
+    source, listing = locate(open_source(source_value), export_name)
     manifests = find(source, export_name, cur_version, listing=listing)
     newest = {period: m.version_id for period, m in latest(manifests).items()}
     loaded_versions = store.LEDGER.loaded_versions(Path(config.database), export_name)

@@ -27,16 +27,17 @@ def _options(config: Any, args: argparse.Namespace) -> Options:
                    else value)
 
 
-def _source(options: Options):
-    return open_source(options.required("source"), options.get("account_url") or None)
+def _source(value: str, options: Options):
+    return open_source(value, options.get("account_url") or None)
 
 
 def import_command(args: argparse.Namespace, config: Any) -> int:
     options = _options(config, args)
-    source = _source(options)
+    source_value = options.required("source")
     export_name = options.required("export_name")
     kind = check_kind(options.get("kind"))
     start, end = options.months()
+    source = _source(source_value, options)
     database = Path(config.database)
     loader.log_to_stderr(f"importing {export_name} from {source.describe()} into {database}")
     return report(loader.import_costs(
@@ -46,10 +47,10 @@ def import_command(args: argparse.Namespace, config: Any) -> int:
 
 def list_command(args: argparse.Namespace, config: Any) -> int:
     options = _options(config, args)
-    source = _source(options)
+    source_value = options.required("source")
     export_name = options.required("export_name")
     start, end = options.months()
-    source, listing = locate(source, export_name)
+    source, listing = locate(_source(source_value, options), export_name)
     runs = find(source, export_name, check_kind(options.get("kind")), listing=listing)
     newest = {p: r.version_id for p, r in latest(runs).items()}
     loaded_runs = store.LEDGER.loaded_versions(Path(config.database), export_name)
