@@ -251,3 +251,102 @@ def test_installed_entry_point_black_box(tmp_path, home, bucket):
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip() == ("finops: error: --month: expected a month as YYYY-MM, "
                                   "got '2024/01'")
+
+
+@pytest.mark.parametrize("old, new", [("import-cur", "import"), ("list-manifests", "list"),
+                                      ("show-state", "state")])
+def test_each_old_name_warns_and_does_the_same(finops, bucket, old, new):
+    bucket.legacy("acme", "2024-01", rows=20)
+    options = ["--source", str(bucket.source), "--export-name", "acme"]
+    finops("aws", "import", *options)
+    argv = options if new != "state" else ["--export-name", "acme"]
+    now, then = finops("aws", new, *argv), finops("aws", old, *argv)
+    warning = (f"finops: warning: {old!r} is now {new!r}; the old name will be removed in a "
+               "later release")
+    assert then.err.splitlines()[0] == warning and warning not in now.err
+    assert then.out == now.out and then.err.splitlines()[1:] == now.err.splitlines()
+    bad = finops("aws", old, *argv, "--start", "24-01", code=2)
+    assert bad.err.splitlines() == [warning, "finops: error: --start: expected a month as "
+                                             "YYYY-MM, got '24-01'"]
+
+
+def test_billing_period_is_now_month(finops, bucket, workdir, monkeypatch):
+    bucket.legacy("acme", "2024-01", rows=20)
+    bucket.legacy("acme", "2024-02", rows=30)
+    finops("aws", "import", "--source", str(bucket.source), "--export-name", "acme")
+    month = finops("aws", "state", "--month", "2024-02")
+    old = finops("aws", "show-state", "--billing-period", "2024-02")
+    assert old.out == month.out
+    assert old.err.splitlines() == [  # the option's when it is parsed, then the command's
+        "finops: warning: '--billing-period' is now '--month'; the old name will be removed in "
+        "a later release",
+        "finops: warning: 'show-state' is now 'state'; the old name will be removed in a later "
+        "release"]
+    assert [row[:2] for row in table(month.out.split("History:")[0])[2:]] == [
+        ["acme", "2024-02"]]
+    # The key of release 0.3 in config.toml, and its variable, still select the month.
+    (workdir / "config.toml").write_text('[aws]\nbilling_period = "2024-02"\n')
+    from_file = finops("aws", "state")
+    assert from_file.out == month.out
+    assert from_file.err.strip() == ("finops: warning: 'billing_period of [aws]' is now "
+                                     "'month'; the old name will be removed in a later release")
+    (workdir / "config.toml").unlink()
+    monkeypatch.setenv("OPEN_FINOPS_AWS_BILLING_PERIOD", "2024-02")
+    assert finops("aws", "state").out == month.out
+    monkeypatch.setenv("OPEN_FINOPS_AWS_MONTH", "2024-01")  # month wins over the old key
+    assert "2024-02" not in finops("aws", "state").out.split("History:")[0]
+
+
+def test_month_everywhere_and_not_with_a_range(finops, bucket, workdir):
+    for month, rows in (("2024-01", 20), ("2024-02", 30), ("2024-03", 40)):
+        bucket.legacy("acme", month, rows=rows)
+    options = ["--source", str(bucket.source), "--export-name", "acme"]
+    run_ = finops("aws", "import", *options, "--month", "2024-02")
+    assert "2024-02: loaded 30 rows" in run_.err and "2024-01" not in run_.err
+    assert [row[0] for row in table(finops("aws", "list", *options, "--month",
+                                           "2024-03").out)[1:]] == ["2024-03"]
+    finops("aws", "import", *options)
+    for command in ("import", "list", "state", "summary"):
+        argv = options if command in ("import", "list") else []
+        run_ = finops("aws", command, *argv, "--month", "2024-01", "--start", "2024-01",
+                      "--end", "2024-02", code=2)
+        assert run_.err.strip() == ("finops: error: --month cannot be given with --start or "
+                                    "--end: --month M is --start M --end M")
+    state = finops("aws", "state", "--start", "2024-02").out.split("History:")[0]
+    assert [row[1] for row in table(state)[2:]] == ["2024-02", "2024-03"]
+    january = table(finops("aws", "summary", "--month", "2024-01").out)
+    assert january[-1][4] == "20"
+    both = table(finops("aws", "summary", "--start", "2024-01", "--end", "2024-02").out)
+    assert both[-1][4] == "50"
+    # A month on the command line beats a range in the file; in the file, month and a range
+    # that disagree are refused.
+    (workdir / "config.toml").write_text('[aws]\nstart = "2024-02"\nend = "2024-03"\n')
+    assert table(finops("aws", "summary", "--month", "2024-01").out)[-1][4] == "20"
+    (workdir / "config.toml").write_text('[aws]\nstart = "2024-02"\nmonth = "2024-03"\n')
+    run_ = finops("aws", "summary", code=2)
+    assert run_.err.strip() == ("finops: error: month = '2024-03' and start = '2024-02' "
+                                "disagree (both from config.toml): set month for one billing "
+                                "period, or start and end for several, in [aws]")
+    (workdir / "config.toml").write_text('[aws]\nstart = "2024-03"\nmonth = "2024-03"\n')
+    assert table(finops("aws", "summary").out)[-1][4] == "40"
+
+
+def test_state_and_summary_read_the_published_copy_while_an_import_holds_the_database(
+        finops, bucket, workdir):
+    from awskit import holding_lock
+
+    bucket.legacy("acme", "2024-01", rows=20)
+    db = workdir / "data" / "finops.duckdb"
+    db.parent.mkdir()
+    with holding_lock(db):
+        run_ = finops("aws", "summary", code=1)
+        assert run_.err.strip() == (f"finops: error: no published copy of {db} yet "
+                                    "(finops.published.duckdb): load a report first with "
+                                    "'finops aws import'")
+    finops("aws", "import", "--source", str(bucket.source), "--export-name", "acme")
+    with holding_lock(db):
+        summary = finops("aws", "summary")
+        assert table(summary.out)[-1][:2] == ["TOTAL", "USD"] and summary.err == ""
+        state = finops("aws", "state")
+        assert table(state.out)[2][:2] == ["acme", "2024-01"]
+        assert "showing the state that the last import published" in state.err

@@ -559,6 +559,10 @@ def test_manifest_that_is_not_json(finops, bucket, db, loaded):
         manifest.write_text('{"assemblyId": "x", "reportKeys": [')
     run = import_cur(finops, bucket, "acme", code=1)
     _assert_failed_and_intact(finops, bucket, db, loaded, run, "invalid JSON")
+    # Its progress line names the manifest: no version made up from its digest, no file count.
+    top = broken.manifest.parent.parent / "acme-Manifest.json"
+    assert f"==> acme 2024-01: loading {top}\n" in run.err
+    assert "sha1:" not in run.err and "0 csv files" not in run.err
 
 
 def test_a_bad_period_does_not_stop_the_others(finops, bucket, db, loaded):

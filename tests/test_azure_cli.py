@@ -357,3 +357,84 @@ def test_a_sas_in_the_account_url_never_reaches_the_log(finops, monkeypatch):
                   "--export-name", "daily", code=2)
     assert "account_url = 'https://acct.blob.core.windows.net' (from env)" in run_.err
     assert "carries a SAS token" in run_.err and "S3CRET" not in run_.err + run_.out
+
+
+def test_a_bad_number_names_its_file_line_and_column(finops, generated, source, db):
+    """The old-ea export's CSV (cost details, numbers cast by the load): DuckDB's typed
+    reader names the file, the line and the column, not the staged copy."""
+    finops("azure", "import", *options(source, "old-ea"), "--kind", "actual")
+    before = totals(db)
+    run = generated["old-ea"].periods["2026-01"].newest
+    csv_file = source / run.files[0]
+    lines = csv_file.read_text().splitlines()
+    header = lines[0].split(",")
+    column = next(name for name in header if name.lower() in ("costinbillingcurrency",
+                                                               "cost", "pretaxcost"))
+    cells = lines[3].split(",")
+    cells[header.index(column)] = "12x5"
+    lines[3] = ",".join(cells)
+    csv_file.write_text("\n".join(lines) + "\n")
+    later = run.mtime + 86_400
+    os.utime(csv_file, (later, later))
+    run_ = finops("azure", "import", *options(source, "old-ea"), "--kind", "actual", code=1)
+    errors = error_lines(run_.err)
+    assert len(errors) == 1 and str(csv_file) in errors[0], run_.err
+    assert "Line: 4" in errors[0] or "line 4" in errors[0].lower(), errors[0]
+    assert column in errors[0] and "12x5" in errors[0], errors[0]
+    assert ".azure-staging" not in run_.err
+    assert totals(db) == before
+
+
+def test_a_mistyped_export_name_lists_the_exports_there(finops, source):
+    run_ = finops("azure", "list", *options(source, "daly"), code=1)
+    assert run_.err.strip() == (f"finops: error: no export 'daly' under {source}; exports "
+                                "there: daily, old-ea, pq; did you mean 'daily'?")
+    run_ = finops("azure", "import", *options(source, "zzz"), code=1)
+    assert run_.err.strip().splitlines()[-1] == (
+        f"finops: error: no export 'zzz' under {source}; exports there: daily, old-ea, pq")
+
+
+def test_the_progress_line_of_a_run_that_cannot_load(finops, generated, source, db):
+    files = newer_run(source, generated["daily"].periods["2026-01"].newest, manifest=False)
+    run_ = finops("azure", "import", *options(source), "--month", "2026-01", code=1)
+    assert f"==> daily 2026-01: loading {files[0].parent}\n" in run_.err
+    assert "0 csv files" not in run_.err and NEW_RUN_ID + " (" not in run_.err
+
+
+@pytest.mark.parametrize("old, new, extra", [
+    ("import-costs", "import", ["--force"]),
+    ("list-exports", "list", []),
+    ("show-state", "state", ["--month", "2026-01"]),
+])
+def test_each_old_name_warns_and_does_the_same(finops, source, old, new, extra):
+    finops("azure", "import", *options(source))
+    argv = [*(options(source) if new != "state" else []), *extra]
+    now, then = finops("azure", new, *argv), finops("azure", old, *argv)
+    warning = (f"finops: warning: {old!r} is now {new!r}; the old name will be removed in a "
+               "later release")
+    assert then.err.splitlines()[0] == warning and warning not in now.err
+    assert then.out == now.out  # import: none; list and state: the same tables
+    assert then.code == now.code == 0
+    bad = finops("azure", old, *argv[:4 if new != "state" else 0], "--month", "2026-13",
+                 code=2)
+    assert bad.err.splitlines()[0] == warning
+    assert bad.err.splitlines()[1] == ("finops: error: --month: expected a month as YYYY-MM, "
+                                       "got '2026-13'")
+
+
+def test_month_is_start_and_end_and_not_both(finops, source):
+    run_ = finops("azure", "import", *options(source), "--month", "2026-02")
+    assert "daily 2026-02: loaded" in run_.err and "2026-01" not in run_.err
+    run_ = finops("azure", "import", *options(source), "--month", "2026-02", "--start",
+                  "2026-01", code=2)
+    assert run_.err.strip() == ("finops: error: --month cannot be given with --start: "
+                                "--month M is --start M --end M")
+    for command in ("list", "state", "summary"):
+        argv = options(source) if command == "list" else []
+        run_ = finops("azure", command, *argv, "--month", "2026-01", "--end", "2026-02",
+                      code=2)
+        assert "--month cannot be given with --end" in run_.err
+    rows = table(finops("azure", "list", *options(source), "--month", "2026-02").out)
+    assert {row[0] for row in rows[1:]} == {"2026-02"}
+    state = finops("azure", "state", "--start", "2026-02", "--end", "2026-02").out
+    assert [row[:2] for row in table(state.split("History:")[0])[2:]] == [["daily", "2026-02"]]
