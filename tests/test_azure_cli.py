@@ -368,8 +368,8 @@ def test_a_bad_number_names_its_file_line_and_column(finops, generated, source, 
     csv_file = source / run.files[0]
     lines = csv_file.read_text().splitlines()
     header = lines[0].split(",")
-    column = next(name for name in header if name.lower() in ("costinbillingcurrency",
-                                                               "cost", "pretaxcost"))
+    costs = ("costinbillingcurrency", "cost", "pretaxcost")
+    column = next(name for name in header if name.lower() in costs)
     cells = lines[3].split(",")
     cells[header.index(column)] = "12x5"
     lines[3] = ",".join(cells)

@@ -155,8 +155,22 @@ class RemoteSource(Source):
         where = f"{self.scheme}://{self.bucket}"
         return f"{where}/{path}" if path else where
 
-    @property
-    def batch_bytes(self) -> int:
+    #: Bytes of objects in a batch. One batch is loaded while the next downloads, so up to
+    #: twice this is on disk at once (an object bigger than this is a batch of its own).
+    batch_bytes = 1 << 30
+
+    def read_bytes(self, key: str) -> bytes:
+        try:
+            return self.fetch_bytes(self.remote_key(key))
+        except Exception as exc:  # the clouds' clients raise many unrelated classes
+            raise self.failure(exc, f"cannot read {self.describe(key)}") from None
+
+    def fetch_bytes(self, name: str) -> bytes:
+        """The content of the object named ``name`` in its bucket (a small one)."""
+        raise NotImplementedError
+
+    def failure(self, exc: Exception, what: str) -> FinopsError:
+        """``what`` failed because of the client's ``exc``: one line for people."""
         raise NotImplementedError
 
     def download(self, obj: Obj, path: Path) -> None:

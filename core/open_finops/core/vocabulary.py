@@ -44,18 +44,43 @@ def deprecated(old: str, new: str) -> None:
 
 @dataclass(frozen=True)
 class Texts:
-    """What a vendor says in its help: each command's summary and description, and what its
-    source, export and --force are."""
+    """A vendor's words in the help of the commands: what it imports (``data``, e.g. "Cost and
+    Usage Reports"), what tells one delivery of a period from another (``version``:
+    "version", "run"), what ``list`` shows of each, and its source and export."""
 
-    commands: Mapping[str, tuple[str, str]]
+    data: str
+    version: str
+    listed: str
     source_metavar: str
     source_help: str
     export_help: str
-    force_help: str = "reload periods whose version is already loaded"
     #: Old command name -> new one (``import-cur`` -> ``import``).
     aliases: Mapping[str, str] = field(default_factory=dict)
     #: Old option -> new one, per command (``state``: ``--billing-period`` -> ``--month``).
     option_aliases: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def command(self, name: str, groups: Iterable[str]) -> tuple[str, str]:
+        """The summary and the description of command ``name``."""
+        version = self.version
+        return {
+            "import": (f"load {self.data} into the database",
+                       f"Load the newest {version} of each billing period of {self.data} into "
+                       f"the database: a newer {version} replaces the period (in one "
+                       "transaction), an unchanged one is skipped."),
+            "list": (f"list the {version}s found at the source",
+                     f"List the {version}s found at the source: {self.listed}, whether it is "
+                     "the newest of its period and whether it is loaded."),
+            "state": ("show what is loaded and the import history",
+                      f"Show the loaded {version} of each billing period and every import "
+                      "attempt (rows, files, started, finished, error)."),
+            "summary": (f"cost totals by {', '.join(groups)}",
+                        "Print billed and effective (amortized) cost totals of this vendor's "
+                        "rows of the focus view, from the copy the last import published."),
+        }[name]
+
+    @property
+    def force_help(self) -> str:
+        return f"reload periods whose {self.version} is already loaded"
 
 
 class _Renamed(argparse.Action):
@@ -92,10 +117,11 @@ def _warning_handler(old: str, new: str, handler: Callable[[Any, Any], int]
 
 
 def register_commands(parser: argparse.ArgumentParser, vendor: str, module: str,
-                      texts: Texts) -> dict[str, Parsers]:
-    """``finops VENDOR import|list|state|summary`` with their standard options, and the aliases
-    of ``texts`` (hidden from the help); the vendor adds its own options to what this returns,
-    by command name."""
+                      texts: Texts, groups: Iterable[str]) -> dict[str, Parsers]:
+    """``finops VENDOR import|list|state|summary`` with their standard options, ``summary
+    --by`` one of ``groups`` (the first is the default), and the aliases of ``texts`` (hidden
+    from the help); the vendor adds its own options to what this returns, by command name."""
+    groups = list(groups)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND",
                                      help=f"one of these; 'finops {vendor} COMMAND --help' "
                                           "tells more")
@@ -104,7 +130,7 @@ def register_commands(parser: argparse.ArgumentParser, vendor: str, module: str,
     old_names = {new: old for old, new in texts.aliases.items()}
     found: dict[str, Parsers] = {}
     for name, options in COMMANDS.items():
-        summary, description = texts.commands[name]
+        summary, description = texts.command(name, groups)
         handler = lazy_handler(module, HANDLERS[name])
         parsers = [commands.add_parser(name, help=summary, description=description,
                                        epilog=epilog)]
@@ -124,6 +150,8 @@ def register_commands(parser: argparse.ArgumentParser, vendor: str, module: str,
                                  action=_Renamed, new=new_option, metavar="YYYY-MM",
                                  help=argparse.SUPPRESS)
         found[name] = Parsers(parsers)
+    found["summary"].add_argument("--by", choices=groups,
+                                  help=f"group by (default: {groups[0]})")
     return found
 
 

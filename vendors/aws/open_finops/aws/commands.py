@@ -9,29 +9,29 @@ from typing import Any
 
 from open_finops.aws import loader, store
 from open_finops.aws.errors import UsageError
+from open_finops.aws.plugin import GROUPS
 from open_finops.aws.manifests import check_cur_version, find, latest, locate, versions
 from open_finops.aws.sources import open_source
 from open_finops.core.ledger import report
 from open_finops.core.tables import emit, render
 from open_finops.core.vocabulary import Options, state_handler, summary_handler
 
-GROUPS = {
-    "service": ("SERVICE", "ServiceName"),
-    "account": ("ACCOUNT", "SubAccountId"),
-    "region": ("REGION", "RegionId"),
-}
-
 
 def _options(config: Any, args: argparse.Namespace) -> Options:
     return Options(config, args, "aws", UsageError)
 
 
-def import_command(args: argparse.Namespace, config: Any) -> int:
-    options = _options(config, args)
+def _export(options: Options) -> tuple[str, str, str, str | None, str | None]:
+    """What import and list read: source, export name, CUR version, first and last month."""
     source_value = options.required("source")
     export_name = options.required("export_name")
     cur_version = check_cur_version(str(options.get("cur_version") or "auto"))
-    start, end = options.months()
+    return (source_value, export_name, cur_version, *options.months())
+
+
+def import_command(args: argparse.Namespace, config: Any) -> int:
+    options = _options(config, args)
+    source_value, export_name, cur_version, start, end = _export(options)
     source = open_source(source_value)
     force = bool(options.get("force"))
     database = Path(config.database)
@@ -42,11 +42,7 @@ def import_command(args: argparse.Namespace, config: Any) -> int:
 
 
 def list_command(args: argparse.Namespace, config: Any) -> int:
-    options = _options(config, args)
-    source_value = options.required("source")
-    export_name = options.required("export_name")
-    cur_version = check_cur_version(str(options.get("cur_version") or "auto"))
-    start, end = options.months()
+    source_value, export_name, cur_version, start, end = _export(_options(config, args))
     source, listing = locate(open_source(source_value), export_name)
     manifests = find(source, export_name, cur_version, listing=listing)
     newest = {period: m.version_id for period, m in latest(manifests).items()}

@@ -25,38 +25,29 @@ CONFIG_DEFAULTS: dict[str, Any] = {
 }
 
 TEXTS = Texts(
-    commands={
-        "import": ("load Cost and Usage Reports into the database",
-                   "Load the newest version of each billing period of a legacy CUR, CUR 2.0 "
-                   "or FOCUS export into the database: a new version replaces the period, an "
-                   "unchanged one is skipped."),
-        "list": ("list the report versions found at the source",
-                 "List the manifests found at the source: billing period, format, assembly or "
-                 "execution id, file count, and whether that version is loaded."),
-        "state": ("show what is loaded and the import history",
-                  "Show the loaded version of each billing period and every import attempt "
-                  "(rows, files, started, finished, error)."),
-        "summary": ("cost totals by service, account or region",
-                    "Print billed and effective (amortized) cost totals from the focus view "
-                    "of the published copy."),
-    },
+    data="Cost and Usage Reports (legacy CUR, CUR 2.0) or FOCUS exports", version="version",
+    listed="billing period, format, assembly or execution id, files",
     source_metavar="PATH|s3://BUCKET/PREFIX",
-    source_help="a folder laid out like the bucket, or s3://BUCKET/PREFIX",
+    source_help="a folder laid out like the bucket, or s3://BUCKET/PREFIX (or a folder above)",
     export_help="the report (legacy CUR) or export (CUR 2.0, FOCUS) name",
     aliases={"import-cur": "import", "list-manifests": "list", "show-state": "state"},
     option_aliases={"state": {"--billing-period": "--month"}},
 )
+#: summary --by (the first is the default): its title and the column of the focus view.
+GROUPS = {
+    "service": ("SERVICE", "ServiceName"),
+    "account": ("ACCOUNT", "SubAccountId"),
+    "region": ("REGION", "RegionId"),
+}
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    commands = register_commands(parser, "aws", "open_finops.aws.commands", TEXTS)
+    commands = register_commands(parser, "aws", "open_finops.aws.commands", TEXTS, GROUPS)
     for name in ("import", "list"):
         commands[name].add_argument(
             "--cur-version", choices=("auto", "v1", "v2", "focus"),
             help="legacy CUR (v1), CUR 2.0 (v2), an AWS FOCUS export (focus) or detect "
                  "(auto, the default)")
-    commands["summary"].add_argument("--by", choices=("service", "account", "region"),
-                                     help="group by (default: service)")
 
 
 PLUGIN = VendorPlugin(

@@ -1,6 +1,5 @@
-"""The handlers of ``finops azure``: options resolved by core's vocabulary (command line >
-environment > config file > default), the library called, tables on stdout and messages on
-stderr."""
+"""The handlers of ``finops azure`` (state and summary are core's, over Azure's ledger): the
+import and the list of runs, with the options of core's vocabulary."""
 from __future__ import annotations
 
 import argparse
@@ -9,15 +8,12 @@ from typing import Any
 
 from open_finops.azure import loader, store
 from open_finops.azure.errors import UsageError
+from open_finops.azure.plugin import GROUPS
 from open_finops.azure.exports import check_kind, find, latest, locate
 from open_finops.azure.sources import open_source, public_url
 from open_finops.core.ledger import report
 from open_finops.core.tables import emit, render
 from open_finops.core.vocabulary import Options, state_handler, summary_handler
-
-GROUPS = {"service": ("SERVICE", "ServiceName"), "subscription": ("SUBSCRIPTION", "SubAccountName"),
-          "region": ("REGION", "RegionId"), "resource-group": ("RESOURCE_GROUP",
-                                                               "x_ResourceGroupName")}
 
 
 def _options(config: Any, args: argparse.Namespace) -> Options:

@@ -25,31 +25,25 @@ CONFIG_DEFAULTS: dict[str, Any] = {
 }
 
 TEXTS = Texts(
-    commands={
-        "import": ("load Cost Management exports into the database",
-                   "Load the newest run of each billing period of an Azure Cost Management "
-                   "export (actual, amortized or FOCUS): a newer run replaces the period, an "
-                   "unchanged one is skipped."),
-        "list": ("list the runs of an export at the source",
-                 "List the runs found at the source: period, layout, kind, format, run id, "
-                 "files, whether it is the newest and whether it is loaded."),
-        "state": ("show what is loaded and the import history",
-                  "Show the loaded run of each period and every import attempt."),
-        "summary": ("cost totals by service, subscription, region or resource group",
-                    "Print billed and effective cost totals of Azure's rows of the focus view "
-                    "of the published copy."),
-    },
+    data="Azure Cost Management exports (actual, amortized or FOCUS)", version="run",
+    listed="period, layout, kind, format, run id, files",
     source_metavar="PATH|az://CONTAINER/PATH",
-    source_help="a folder laid out like the storage container, or az://",
+    source_help="a folder laid out like the storage container, or az:// (or a folder above)",
     export_help="the export's name",
-    force_help="reload periods whose run is already loaded",
     aliases={"import-costs": "import", "list-exports": "list", "show-state": "state"},
 )
+#: summary --by (the first is the default): its title and the column of the focus view.
+GROUPS = {
+    "service": ("SERVICE", "ServiceName"),
+    "subscription": ("SUBSCRIPTION", "SubAccountName"),
+    "region": ("REGION", "RegionId"),
+    "resource-group": ("RESOURCE_GROUP", "x_ResourceGroupName"),
+}
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.description = "Azure costs into the Open FinOps Stack's DuckDB store."
-    commands = register_commands(parser, "azure", "open_finops.azure.commands", TEXTS)
+    commands = register_commands(parser, "azure", "open_finops.azure.commands", TEXTS, GROUPS)
     for name in ("import", "list"):
         commands[name].add_argument("--account-url", metavar="URL",
                                     help="the storage account's blob endpoint, for az:// "
@@ -58,9 +52,6 @@ def register(parser: argparse.ArgumentParser) -> None:
                                     help="what the export holds (default auto: its manifest, "
                                          "or a FOCUS header; older actual/amortized exports "
                                          "need it)")
-    commands["summary"].add_argument("--by", choices=("service", "subscription", "region",
-                                                      "resource-group"),
-                                     help="group by (default service)")
 
 
 PLUGIN = VendorPlugin(name="azure", help="import Azure Cost Management exports into DuckDB",
