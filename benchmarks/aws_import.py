@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark `finops aws import-cur` against DuckDB reading the same files directly.
+"""Benchmark `finops aws import` against DuckDB reading the same files directly.
 
 Summary: writes one billing period of a legacy CUR (gzip CSV, ~90 columns or, with --shape
 wide, ~160; several chunks, the layout AWS delivers) with tests/kits/curgen.py, then, each in a
@@ -7,7 +7,7 @@ child process of its own and into a fresh database file:
 
 * direct: ``CREATE TABLE t AS SELECT * FROM read_csv([...the same files...])``
 * import: the plugin's import (manifest, normalized names, types, gzip verification,
-  bookkeeping, views), the code path of ``finops aws import-cur``, with its default settings
+  bookkeeping, views), the code path of ``finops aws import``, with its default settings
   (DuckDB memory_limit 512MB) unless --memory-limit is given
 
 and prints rows per second, the ratio import/direct and each child's peak RSS (from wait4).

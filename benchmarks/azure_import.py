@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark `finops azure import-costs` against DuckDB reading the same files directly.
+"""Benchmark `finops azure import` against DuckDB reading the same files directly.
 
 Summary: writes one month of a Microsoft Customer Agreement actual-cost export (gzip CSV in
 partitions, the current delivery with manifest.json) with tests/kits/azuregen.py's
@@ -7,7 +7,7 @@ partitions, the current delivery with manifest.json) with tests/kits/azuregen.py
 
 * direct: ``CREATE TABLE t AS SELECT * FROM read_csv([...the same files...])``
 * import: the plugin's import (manifest, column names, types, gzip verification,
-  bookkeeping, views, publish), the code path of ``finops azure import-costs``, with its
+  bookkeeping, views, publish), the code path of ``finops azure import``, with its
   default settings (DuckDB memory_limit 512MB) unless --memory-limit is given
 
 and prints rows per second, the ratio import/direct and each child's peak RSS (benchmarks/

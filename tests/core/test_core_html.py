@@ -28,7 +28,7 @@ def built(tmp_path_factory) -> dict:
     bucket = CurBucket(root / "bucket")
     months = {month: bucket.cur2("acme", month, rows=ROWS, seed=seed)
               for month, seed in ((JAN, 1), (FEB, 2))}
-    finops_in(root, "aws", "import-cur", "--source", str(bucket.source), "--export-name", "acme")
+    finops_in(root, "aws", "import", "--source", str(bucket.source), "--export-name", "acme")
     page = root / "costs.html"
     run = finops_in(root, "report", "html", str(page), "--month", FEB)
     return {"root": root, "totals": {m: d.totals for m, d in months.items()}, "page": page,

@@ -29,15 +29,15 @@ USAGE_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "SavingsPl
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> dict:
     """Two months of one CUR 2.0 export (February through its 20th) and of an Azure FOCUS
-    export, imported once with `finops aws import-cur` and `finops azure import-costs`."""
+    export, imported once with `finops aws import` and `finops azure import`."""
     root = tmp_path_factory.mktemp("reports")
     bucket = CurBucket(root / "bucket")
     months = {JAN: bucket.cur2("acme", JAN, rows=300, seed=1),
               FEB: bucket.cur2("acme", FEB, rows=300, seed=2, through=THROUGH)}
-    finops_in(root, "aws", "import-cur", "--source", str(bucket.source), "--export-name", "acme")
+    finops_in(root, "aws", "import", "--source", str(bucket.source), "--export-name", "acme")
     azure = azuregen.write_export(root / "container", "contoso", kind="focus",
                                   months=(JAN, FEB), account=("MCA-BP-1234", "Contoso"))
-    finops_in(root, "azure", "import-costs", "--source", str(root / "container"),
+    finops_in(root, "azure", "import", "--source", str(root / "container"),
               "--export-name", "contoso")
     return {"root": root, "totals": {m: d.totals for m, d in months.items()},
             "azure": azure.periods}

@@ -211,7 +211,7 @@ def test_a_database_of_the_previous_release_then_this_one_over_built_wheels(tmp_
     assert "error" in read(database)
     # Nor can this tree's writer (DuckDB 1.5.x of the toolkit's venv): one line with the fix.
     proc = subprocess.run([FINOPS, "--database", str(database), "aws",
-                           "show-state"], cwd=work, env=env, stdin=subprocess.DEVNULL,
+                           "state"], cwd=work, env=env, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
     assert f"pip install 'duckdb{store.WRITER_DUCKDB}'" in proc.stderr, proc.stderr

@@ -15,6 +15,14 @@ class FinopsError(Exception):
         self.exit_code = exit_code
 
 
+class UsageError(FinopsError):
+    """A wrong option value (exit code 2, like argparse); a vendor's usage error is also its
+    own error class (``class UsageError(AwsError, core.errors.UsageError)``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 2)
+
+
 def one_line(text: object) -> str:
     """The first non-empty line of a (library) message."""
     for line in str(text).splitlines():

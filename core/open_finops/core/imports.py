@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from open_finops.core.errors import FinopsError, one_line
+from open_finops.core.sql import literal, quote
 
 _CHUNK = 1 << 20
 
@@ -41,6 +42,17 @@ def precise(con: Any, probe: str | None) -> Exception | None:
     finally:
         cursor.close()
     return None
+
+
+def csv_probe(files: str, options: str, typed: dict[str, str]) -> str:
+    """A probe for :func:`precise`: ``files`` read by DuckDB's CSV reader with ``options`` and
+    the columns typed as in ``typed`` (name -> type; VARCHAR for those to leave alone), every
+    typed one counted so that DuckDB converts them all."""
+    spec = ", ".join(f"{literal(column)}: {literal(sql_type)}" for column, sql_type in
+                     typed.items())
+    counts = ", ".join(f"count({quote(column)})" for column, sql_type in typed.items()
+                       if sql_type != "VARCHAR") or "count(*)"
+    return f"SELECT {counts} FROM read_csv({files}, {options}, columns = {{{spec}}})"
 
 
 def verify_gzip(path: Path, description: str, error: type[FinopsError] = FinopsError) -> None:

@@ -1,5 +1,5 @@
 """What every vendor's store keeps about its imports, written once: the connection's settings,
-the bookkeeping tables, the choice of periods, and the ``show-state`` and ``summary`` tables.
+the bookkeeping tables, the choice of periods, and the ``state`` and ``summary`` tables.
 
 Each vendor keeps, in its schema ``open_finops_<vendor>`` (open_finops.core.focus.vendor_schema):
 
@@ -108,11 +108,28 @@ def now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def where(**equals: str | None) -> tuple[str, list]:
-    """A WHERE clause (or "") and its parameters: column = value for each value given."""
+def where(months: tuple[str | None, str | None] = (None, None), month_column: str = "",
+          **equals: str | None) -> tuple[str, list]:
+    """A WHERE clause (or "") and its parameters: column = value for each value given, and
+    ``month_column`` from the first to the last of ``months`` (YYYY-MM, either may be None)."""
     given = {column: value for column, value in equals.items() if value}
     clauses = [f"{column} = ?" for column in given]
-    return ("WHERE " + " AND ".join(clauses) if clauses else ""), list(given.values())
+    params = list(given.values())
+    for bound, operator in zip(months, (">=", "<=")):
+        if bound:
+            clauses.append(f"{month_column} {operator} ?")
+            params.append(bound)
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def months_text(months: tuple[str | None, str | None]) -> str:
+    """`` for 2024-01``, `` for 2024-01..2024-03``, `` from 2024-01``, or ""."""
+    start, end = months
+    if start and start == end:
+        return f" for {start}"
+    if start and end:
+        return f" for {start}..{end}"
+    return f" from {start}" if start else (f" until {end}" if end else "")
 
 
 @dataclass(frozen=True)
@@ -120,23 +137,23 @@ class Ledger:
     """One vendor's bookkeeping: its schema, the names of its two own columns, and its words."""
 
     vendor: str
-    #: The column of the kind of data, and its header in show-state.
+    #: The column of the kind of data, and its header in state.
     kind_column: str
     kind_header: str
-    #: The column of what tells versions apart, and its header in show-state.
+    #: The column of what tells versions apart, and its header in state.
     version_column: str
     version_header: str
     #: Tables of line items are named ``<table_prefix><export>_<YYYY_MM>_<hash>``.
     table_prefix: str
-    #: What a user does to have data: "load a report first with 'finops aws import-cur'".
+    #: What a user does to have data: "load a report first with 'finops aws import'".
     first_import: str
     #: What lists the periods, in "no billing period between ...: <it> covers A..B".
     period_source: str
     error: type[FinopsError] = FinopsError
     usage_error: type[FinopsError] = FinopsError
-    #: How show-state names a kind ("v1" -> "legacy"); unnamed kinds show as they are.
+    #: How state names a kind ("v1" -> "legacy"); unnamed kinds show as they are.
     kind_names: Mapping[str, str] = field(default_factory=dict)
-    #: Whether show-state's History has the kind column.
+    #: Whether state's History has the kind column.
     history_kind: bool = True
 
     @property
@@ -220,10 +237,12 @@ class Ledger:
             "AND table_name = 'loaded'", [self.schema]).fetchone()[0])
 
     def loaded(self, con: Any, export_name: str | None = None,
-               period: str | None = None) -> list[Loaded]:
+               period: str | None = None,
+               months: tuple[str | None, str | None] = (None, None)) -> list[Loaded]:
         if not self.has_state(con):
             return []
-        clause, params = where(export_name=export_name, billing_period=period)
+        clause, params = where(months, "billing_period", export_name=export_name,
+                               billing_period=period)
         rows = con.execute(
             f"SELECT export_name, billing_period, {self.kind_column}, format, "
             f"{self.version_column}, manifest, table_name, row_count, file_count, loaded_at "
@@ -232,12 +251,14 @@ class Ledger:
         return [Loaded(*row) for row in rows]
 
     def history(self, con: Any, export_name: str | None = None,
-                period: str | None = None) -> list[tuple]:
+                period: str | None = None,
+                months: tuple[str | None, str | None] = (None, None)) -> list[tuple]:
         """Import attempts: export, period, kind, version, status, rows, files, started,
         finished, error."""
         if not self.has_state(con):
             return []
-        clause, params = where(export_name=export_name, billing_period=period)
+        clause, params = where(months, "billing_period", export_name=export_name,
+                               billing_period=period)
         # A reader cannot open the database while an import holds it: 'running' is stale.
         return con.execute(
             f"SELECT export_name, billing_period, {self.kind_column}, {self.version_column}, "
@@ -361,6 +382,19 @@ class Ledger:
         except duckdb.Error as exc:
             raise self.error(f"cannot update the views: {one_line(exc)}") from None
 
+    def loading(self, attempt: Attempt, what: str, problem: str | None,
+                log: Callable[[str], None], *, version: str | None = None) -> None:
+        """The progress line of a period about to load: ``what`` (``legacy``, ``run``) and
+        ``version`` as the source names it (None: a version the source does not give, which
+        is not shown), and its files; a period that cannot load names its manifest only."""
+        label = f"{attempt.export_name} {attempt.billing_period}"
+        if problem:
+            log(f"{label}: loading {attempt.manifest}")
+            return
+        files = (plural(attempt.file_count, f"{attempt.format} file") if attempt.file_count
+                 else "no files")
+        log(f"{label}: loading {what}{f' {version}' if version else ''} ({files})")
+
     def import_period(self, con: Any, attempt: Attempt, problem: str,
                       replace: Callable[[], tuple[int, str]],
                       log: Callable[[str], None]) -> Result:
@@ -437,17 +471,63 @@ class Ledger:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    def show_state(self, database: Path, export_name: str | None, period: str | None) -> int:
-        """``show-state``: the Loaded and History tables on stdout."""
-        con = self.connect(database, read_only=True)
+    # Reading, while an import may run.
+
+    def open_published(self, database: Path) -> Any:
+        """A read-only connection to the copy the last import published
+        (open_finops.core.store.published_path): it opens while an import holds the
+        working database."""
+        published = core_store.published_path(database)
+        if not published.exists():
+            if not Path(database).exists():
+                raise self.error(f"no database at {database}: {self.first_import}")
+            raise self.error(f"no published copy of {database} yet ({published.name}): "
+                             f"{self.first_import}")
+        return self.connect(published, read_only=True)
+
+    def open_state(self, database: Path) -> Any:
+        """A read-only connection to the bookkeeping: the working database when no import
+        holds it (it also knows the attempts of an import that was killed, which never
+        published), else the published copy, saying so on stderr."""
+        published = core_store.published_path(database)
+        if not Path(database).exists() and not published.exists():
+            raise self.error(f"no database at {database}: {self.first_import}")
         try:
-            loaded = self.loaded(con, export_name, period)
-            history = self.history(con, export_name, period)
+            return self.connect(database, read_only=True)
+        except FinopsError as exc:
+            if not published.exists():
+                raise
+            reason = str(exc).split("; retry")[0]
+            log_to_stderr(f"{reason}: showing the state that the last import published")
+            return self.open_published(database)
+
+    def loaded_versions(self, database: Path, export_name: str) -> dict[str, str] | None:
+        """Period -> the version loaded of ``export_name`` ({} before the first import; None,
+        said on stderr, when neither the database nor a published copy can be read)."""
+        if not Path(database).exists() and not core_store.published_path(database).exists():
+            return {}
+        try:
+            con = self.open_state(database)
+        except FinopsError as exc:
+            log_to_stderr(f"{exc}: LOADED is unknown")
+            return None
+        try:
+            return {entry.billing_period: entry.version for entry in self.loaded(con, export_name)}
+        finally:
+            con.close()
+
+    def show_state(self, database: Path, export_name: str | None,
+                   months: tuple[str | None, str | None] = (None, None)) -> int:
+        """``state``: the Loaded and History tables on stdout."""
+        con = self.open_state(database)
+        try:
+            loaded = self.loaded(con, export_name, months=months)
+            history = self.history(con, export_name, months=months)
         finally:
             con.close()
         emit(self.state_text(loaded, history))
         if not loaded and not history:
-            log_to_stderr("nothing imported yet" + (f" for {period}" if period else ""))
+            log_to_stderr("nothing imported yet" + months_text(months))
         return 0
 
     def state_text(self, loaded: list[Loaded], history: list[tuple]) -> str:
@@ -466,16 +546,19 @@ class Ledger:
                    [row if self.history_kind else row[:2] + row[3:] for row in history])])
 
     def summary(self, database: Path, title: str, column: str, *, missing: str,
-                line_items: str = "count(*)", **equals: str | None) -> int:
-        """``summary``: billed and effective cost by ``column`` of this vendor's rows (where
-        each of ``equals`` holds), with a total per currency, on stdout; ``missing`` begins
-        the error when there are none ("no focus view")."""
+                line_items: str = "count(*)",
+                months: tuple[str | None, str | None] = (None, None),
+                **equals: str | None) -> int:
+        """``summary``: billed and effective cost by ``column`` of this vendor's rows (of
+        ``months``, where each of ``equals`` holds) in the published copy, with a total per
+        currency, on stdout; ``missing`` begins the error when there are none ("no focus
+        view")."""
         import duckdb
 
         # This vendor's rows only: main.focus holds every vendor's (open_finops.core.focus).
         view = f"{self.schema}.{core_focus.VENDOR_VIEW}"
-        clause, params = where(**equals)
-        con = self.connect(database, read_only=True)
+        clause, params = where(months, "x_BillingPeriod", **equals)
+        con = self.open_published(database)
         try:
             rows = con.execute(
                 f"SELECT coalesce({column}, '(none)') AS grp, BillingCurrency, "
@@ -493,8 +576,7 @@ class Ledger:
         finally:
             con.close()
         if not rows:
-            month = equals.get("x_BillingPeriod")
-            log_to_stderr("no cost data" + (f" for {month}" if month else ""))
+            log_to_stderr("no cost data" + months_text(months))
         table = list(rows)
         for currency in sorted({row[1] for row in rows if row[1]}):
             mine = [row for row in rows if row[1] == currency]

@@ -11,6 +11,7 @@ billing period. A vendor subclasses these with its own error class and its cloud
 """
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 from collections.abc import Iterator
@@ -55,6 +56,12 @@ class Source:
     def describe(self, key: str = "") -> str:
         raise NotImplementedError
 
+    def below(self, folder: str) -> Source:
+        """This source moved down to ``folder`` (where an export was found below it)."""
+        moved = copy.copy(self)
+        moved.root_prefix = "/".join(part for part in (self.root_prefix, folder) if part)
+        return moved
+
     def list(self, folder: str) -> dict[str, Obj]:
         """Every object under ``folder`` (recursively), keyed by source-relative key."""
         raise NotImplementedError
@@ -75,6 +82,11 @@ class LocalSource(Source):
             what = "is not a folder" if self.root.exists() else "does not exist"
             raise self.error(f"source {self.root} {what}")
         self.root = self.root.resolve()
+
+    def below(self, folder: str) -> Source:
+        moved = copy.copy(self)
+        moved.root = self.root / folder
+        return moved
 
     def describe(self, key: str = "") -> str:
         return str(self.root / key) if key else str(self.root)
@@ -143,8 +155,22 @@ class RemoteSource(Source):
         where = f"{self.scheme}://{self.bucket}"
         return f"{where}/{path}" if path else where
 
-    @property
-    def batch_bytes(self) -> int:
+    #: Bytes of objects in a batch. One batch is loaded while the next downloads, so up to
+    #: twice this is on disk at once (an object bigger than this is a batch of its own).
+    batch_bytes = 1 << 30
+
+    def read_bytes(self, key: str) -> bytes:
+        try:
+            return self.fetch_bytes(self.remote_key(key))
+        except Exception as exc:  # the clouds' clients raise many unrelated classes
+            raise self.failure(exc, f"cannot read {self.describe(key)}") from None
+
+    def fetch_bytes(self, name: str) -> bytes:
+        """The content of the object named ``name`` in its bucket (a small one)."""
+        raise NotImplementedError
+
+    def failure(self, exc: Exception, what: str) -> FinopsError:
+        """``what`` failed because of the client's ``exc``: one line for people."""
         raise NotImplementedError
 
     def download(self, obj: Obj, path: Path) -> None:

@@ -153,7 +153,7 @@ def _check_database(directory: Path, config: Config) -> None:
     elif not published_path(database).exists():
         print(f"finops: warning: {published_path(database)}, the copy of the database"
               f" Metabase reads, does not exist yet: import data first (e.g. finops aws"
-              " import-cur), every import publishes it", file=sys.stderr)
+              " import), every import publishes it", file=sys.stderr)
 
 
 def up(args: argparse.Namespace, config: Config) -> int:

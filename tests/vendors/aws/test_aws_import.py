@@ -1,4 +1,4 @@
-"""`finops aws import-cur` from a local folder laid out like the bucket: every layout AWS
+"""`finops aws import` from a local folder laid out like the bucket: every layout AWS
 delivers, restatements, reruns, and bad input that must leave earlier data intact.
 
 The reports are written by tests/kits/curgen.py, which knows their totals; the importer is driven
@@ -65,7 +65,7 @@ def assert_totals(actual: dict, wanted: dict) -> None:
 
 
 def import_cur(finops, bucket: CurBucket, export: str, *extra: str, code: int = 0) -> Run:
-    return finops("aws", "import-cur", "--source", str(bucket.source), "--export-name", export,
+    return finops("aws", "import", "--source", str(bucket.source), "--export-name", export,
                   *extra, code=code)
 
 
@@ -187,9 +187,36 @@ def test_a_copy_under_another_prefix_still_resolves_keys(finops, bucket, db, tmp
     jan = bucket.legacy("acme", "2024-01")
     copy = tmp_path / "elsewhere" / "mirror"
     shutil.copytree(bucket.source / "acme", copy / "acme")
-    finops("aws", "import-cur", "--source", str(copy.parent), "--export-name", "acme", code=1)
-    finops("aws", "import-cur", "--source", str(copy), "--export-name", "acme")
+    finops("aws", "import", "--source", str(copy), "--export-name", "acme")
     assert_totals(period_totals(db, "acme"), expected(jan))
+
+
+def test_an_export_one_or_two_folders_below_the_source_is_found(finops, bucket, db, tmp_path):
+    """--source the bucket's root where the report's prefix is cur/ (or reports/cur/): the
+    export is searched one or two folders down; -v says where it was found."""
+    jan = bucket.legacy("acme", "2024-01")
+    root = tmp_path / "root"
+    shutil.copytree(bucket.source / "acme", root / "reports" / "cur" / "acme")
+    run = finops("-v", "aws", "import", "--source", str(root / "reports"), "--export-name",
+                 "acme")
+    assert f"finops: export acme found under {root / 'reports' / 'cur'}" in run.err
+    assert_totals(period_totals(db, "acme"), expected(jan))
+    run = finops("aws", "list", "--source", str(root), "--export-name", "acme")
+    assert run.out.splitlines()[1].split()[:2] == ["2024-01", "legacy"]
+    assert "found under" not in run.err  # without -v
+
+    # Three folders down is too far; in two folders at once, which one is for the user.
+    deeper = tmp_path / "deeper"
+    shutil.copytree(root, deeper / "x")
+    run = finops("aws", "import", "--source", str(deeper), "--export-name", "acme", code=1)
+    assert run.err.strip().splitlines()[-1] == (
+        f"finops: error: no export 'acme' within 2 folders of {deeper}; deeper: "
+        "x/reports/cur/acme; give --source the folder that holds it")
+    shutil.copytree(bucket.source / "acme", root / "backup" / "acme")
+    run = finops("aws", "list", "--source", str(root), "--export-name", "acme", code=1)
+    assert run.err.strip() == (
+        f"finops: error: export 'acme' is in several folders under {root}: backup/acme, "
+        "reports/cur/acme; give --source the one to read")
 
 
 # -- versions: restatement, skip, force ----------------------------------------------------
@@ -247,7 +274,7 @@ def test_an_import_reads_only_the_newest_manifest_of_each_period(finops, bucket,
                             "acme/20240201-20240301/acme-Manifest.json"]
     assert_totals(period_totals(db, "acme"), expected(jan, feb))
     read.clear()
-    listing = finops("aws", "list-manifests", "--source", str(bucket.source), "--export-name",
+    listing = finops("aws", "list", "--source", str(bucket.source), "--export-name",
                      "acme").out
     assert len(read) == 4 + 1 + 2 and listing.count("2024-01") == 4
 
@@ -367,7 +394,7 @@ def test_kill_9_in_the_middle_of_a_restatement_leaves_the_period_intact(finops, 
     restated = bucket.legacy("acme", "2024-01", mode="overwrite", fmt="parquet",
                              rows=125_000, chunks=1, seed=1)
     child = subprocess.Popen(
-        [sys.executable, "-c", STOPS_MID_IMPORT, "aws", "import-cur", "--source",
+        [sys.executable, "-c", STOPS_MID_IMPORT, "aws", "import", "--source",
          str(bucket.source), "--export-name", "acme"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -398,8 +425,8 @@ def test_kill_9_in_the_middle_of_a_restatement_leaves_the_period_intact(finops, 
 
 
 def show_state_history(finops) -> list[list[str]]:
-    """The rows of show-state's history table, as cells."""
-    out = finops("aws", "show-state").out.split("History:")[1]
+    """The rows of state's history table, as cells."""
+    out = finops("aws", "state").out.split("History:")[1]
     return [re.split(r"\s{2,}", line.strip()) for line in out.strip().splitlines()[1:]]
 
 
@@ -427,7 +454,7 @@ def _assert_failed_and_intact(finops, bucket, db, jan: Delivery, run: Run, *need
                      "ORDER BY started DESC, finished DESC LIMIT 1")[0]
     assert last[0] == "failed" and last[1]
     assert query(db, "SELECT version_id FROM open_finops_aws.loaded") == [(jan.version_id,)]
-    state = finops("aws", "show-state", "--billing-period", "2024-01")
+    state = finops("aws", "state", "--month", "2024-01")
     assert "failed" in state.out and jan.version_id in state.out
 
 
@@ -530,6 +557,10 @@ def test_manifest_that_is_not_json(finops, bucket, db, loaded):
         manifest.write_text('{"assemblyId": "x", "reportKeys": [')
     run = import_cur(finops, bucket, "acme", code=1)
     _assert_failed_and_intact(finops, bucket, db, loaded, run, "invalid JSON")
+    # Its progress line names the manifest: no version made up from its digest, no file count.
+    top = broken.manifest.parent.parent / "acme-Manifest.json"
+    assert f"==> acme 2024-01: loading {top}\n" in run.err
+    assert "sha1:" not in run.err and "0 csv files" not in run.err
 
 
 def test_a_bad_period_does_not_stop_the_others(finops, bucket, db, loaded):
@@ -545,13 +576,12 @@ def test_missing_manifest(finops, bucket, db):
     bucket.legacy("acme", "2024-01")
     run = import_cur(finops, bucket, "acme-typo", code=1)
     assert run.err.strip().splitlines()[-1] == (
-        f"finops: error: no legacy CUR manifest acme-typo-Manifest.json under "
-        f"{bucket.source}/acme-typo/ (the folder is empty or absent: check --source and "
-        f"--export-name)")
-    run = finops("aws", "import-cur", "--source", str(bucket.root / "nowhere"),
+        f"finops: error: no export 'acme-typo' under {bucket.source}; exports there: acme; "
+        "did you mean 'acme'?")
+    run = finops("aws", "import", "--source", str(bucket.root / "nowhere"),
                  "--export-name", "acme", code=1)
     assert f"source {bucket.root / 'nowhere'} does not exist" in run.err
-    run = finops("aws", "import-cur", "--source", str(bucket.source / "acme"),
+    run = finops("aws", "import", "--source", str(bucket.source / "acme"),
                  "--export-name", "acme", code=1)
     assert "--source is the export's own folder; give the folder that contains acme/" in run.err
 
@@ -572,14 +602,20 @@ def test_database_locked_by_another_process(finops, bucket, db, loaded):
                   f"(PID {pid}); retry when it has finished")
         run = import_cur(finops, bucket, "acme", code=1)
         assert run.err.strip().splitlines()[-1] == locked
-        for command in ("show-state", "summary"):  # readers too
-            assert finops("aws", command, code=1).err.strip() == locked
-        # list-manifests only needs the database for its LOADED column.
-        listing = finops("aws", "list-manifests", "--source", str(bucket.source),
+        # state, summary and list read the copy the last import published.
+        busy = (f"==> database {db} is locked by another process (PID {pid}): showing the "
+                "state that the last import published")
+        state = finops("aws", "state", "--month", "2024-01")
+        assert state.err.strip() == busy
+        loaded_rows = [line.split() for line in state.out.split("History:")[0].splitlines()]
+        assert loaded_rows[2][:2] == ["acme", "2024-01"] and len(loaded_rows) == 4
+        summary = finops("aws", "summary")
+        assert summary.err == "" and summary.out.splitlines()[-1].split()[:2] == ["TOTAL", "USD"]
+        listing = finops("aws", "list", "--source", str(bucket.source),
                          "--export-name", "acme")
         lines = [line.split() for line in listing.out.strip().splitlines()]
-        assert lines[0][-1] == "LOADED" and [line[-1] for line in lines[1:]] == ["unknown"] * 2
-        assert "LOADED is unknown" in listing.err
+        assert lines[0][-1] == "LOADED" and [line[-1] for line in lines[1:]] == ["yes", "no"]
+        assert listing.err.strip() == busy
     assert_totals(period_totals(db, "acme"), expected(loaded))
 
 
@@ -630,7 +666,7 @@ def test_aws_focus_exports_join_the_focus_view(finops, bucket, db, fmt):
     assert services == pytest.approx(mar.totals.by_service, **APPROX)
     # Not CUR line items: aws_cur holds only the CUR's.
     assert query(db, "SELECT DISTINCT export_name FROM aws_cur") == [("acme",)]
-    state = finops("aws", "show-state", "--export-name", "focus-exp").out
+    state = finops("aws", "state", "--export-name", "focus-exp").out
     assert re.search(r"focus-exp\s+2024-03\s+FOCUS\s+" + fmt, state), state
 
     restated = bucket.focus_export("focus-exp", "2024-03", fmt=fmt, rows=250, seed=1)
@@ -638,7 +674,7 @@ def test_aws_focus_exports_join_the_focus_view(finops, bucket, db, fmt):
     assert "2024-03: loaded 250 rows" in run.err and "2024-04: version" in run.err
     assert_focus_totals(db, "focus-exp", restated, apr)
     assert_focus_totals(db, "acme", cur)
-    listing = finops("aws", "list-manifests", "--source", str(bucket.source), "--export-name",
+    listing = finops("aws", "list", "--source", str(bucket.source), "--export-name",
                      "focus-exp").out
     assert listing.count(" FOCUS ") == 2, listing
 

@@ -127,18 +127,18 @@ def test_import_from_s3_restatement_and_rerun(finops, s3, workdir, monkeypatch):
     feb = s3.local.legacy("acme", "2024-02", rows=120, chunks=2)
     s3.sync()
     options = ["--source", s3.uri, "--export-name", "acme"]
-    run_ = finops("aws", "import-cur", *options)
+    run_ = finops("aws", "import", *options)
     assert f"from {s3.uri} into" in run_.err
     assert_totals(db, "acme", jan, feb)
 
     restated = s3.local.legacy("acme", "2024-01", rows=230, chunks=4, seed=1)
     s3.sync()
-    listing = finops("aws", "list-manifests", *options).out
+    listing = finops("aws", "list", *options).out
     assert restated.version_id in listing and jan.version_id in listing
-    run_ = finops("aws", "import-cur", *options)
+    run_ = finops("aws", "import", *options)
     assert "2024-01: loaded 230 rows from 4 files" in run_.err and "skipped" in run_.err
     assert_totals(db, "acme", restated, feb)
-    assert finops("aws", "import-cur", *options).err.count("skipped") == 2
+    assert finops("aws", "import", *options).err.count("skipped") == 2
     assert_totals(db, "acme", restated, feb)
 
 
@@ -147,7 +147,7 @@ def test_cur2_from_s3(finops, s3, workdir, fmt):
     db = workdir / "data" / "finops.duckdb"
     jan = s3.local.cur2("data-export", "2024-01", fmt=fmt, rows=150, chunks=2)
     s3.sync()
-    finops("aws", "import-cur", "--source", s3.uri, "--export-name", "data-export")
+    finops("aws", "import", "--source", s3.uri, "--export-name", "data-export")
     assert_totals(db, "data-export", jan)
 
 
@@ -160,7 +160,7 @@ def test_s3_bucket_without_prefix_and_a_name_full_of_metacharacters(
     s3.sync()
     db = workdir / "data" / "finops.duckdb"
     for export, delivery in ((name, jan), (name + "-2", feb)):
-        finops("aws", "import-cur", "--source", f"s3://{s3.local.bucket}", "--export-name",
+        finops("aws", "import", "--source", f"s3://{s3.local.bucket}", "--export-name",
                export)
         assert_totals(db, export, delivery)
 
@@ -170,12 +170,12 @@ def test_s3_object_missing_or_corrupt_leaves_data_intact(finops, s3, workdir):
     jan = s3.local.legacy("acme", "2024-01", rows=100)
     s3.sync()
     options = ["--source", s3.uri, "--export-name", "acme"]
-    finops("aws", "import-cur", *options)
+    finops("aws", "import", *options)
 
     missing = s3.local.legacy("acme", "2024-01", rows=100, seed=2)
     s3.sync()
     s3.delete(missing.files[1])
-    run_ = finops("aws", "import-cur", *options, code=1)
+    run_ = finops("aws", "import", *options, code=1)
     key = missing.files[1].relative_to(s3.local.root).as_posix()
     assert f"lists a file that does not exist: {key}" in run_.err
     assert_totals(db, "acme", jan)
@@ -183,7 +183,7 @@ def test_s3_object_missing_or_corrupt_leaves_data_intact(finops, s3, workdir):
     corrupt = s3.local.legacy("acme", "2024-01", rows=100, seed=3)
     corrupt.files[0].write_bytes(corrupt.files[0].read_bytes()[:-200])
     s3.sync()
-    run_ = finops("aws", "import-cur", *options, code=1)
+    run_ = finops("aws", "import", *options, code=1)
     uri = f"s3://{s3.local.bucket}/{corrupt.files[0].relative_to(s3.local.root).as_posix()}"
     errors = [line for line in run_.err.splitlines() if "error:" in line]
     assert len(errors) == 1 and uri in errors[0] and "gzip" in errors[0], run_.err
@@ -191,17 +191,16 @@ def test_s3_object_missing_or_corrupt_leaves_data_intact(finops, s3, workdir):
 
 
 def test_s3_errors_are_one_line(finops, s3, monkeypatch):
-    run_ = finops("aws", "import-cur", "--source", "s3://no-such-bucket-here/cur",
+    run_ = finops("aws", "import", "--source", "s3://no-such-bucket-here/cur",
                   "--export-name", "acme", code=1)
     assert run_.err.strip().splitlines()[-1] == (
         "finops: error: cannot list s3://no-such-bucket-here/cur/acme/: no such bucket")
-    run_ = finops("aws", "import-cur", "--source", s3.uri, "--export-name", "acme", code=1)
+    run_ = finops("aws", "import", "--source", s3.uri, "--export-name", "acme", code=1)
     assert run_.err.strip().splitlines()[-1] == (
-        f"finops: error: no legacy CUR manifest acme-Manifest.json under {s3.uri}/acme/ (the "
-        "folder is empty or absent: check --source and --export-name)")
+        f"finops: error: no export 'acme' under {s3.uri} (none there: check --source)")
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name)
-    run_ = finops("aws", "import-cur", "--source", s3.uri, "--export-name", "acme", code=1)
+    run_ = finops("aws", "import", "--source", s3.uri, "--export-name", "acme", code=1)
     assert "no AWS credentials found" in run_.err
     assert len(run_.err.strip().splitlines()) == 2  # the ==> line and the error
 
@@ -212,6 +211,6 @@ def test_entry_point_against_s3_black_box(s3, s3_env, tmp_path, home):
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     env = base_env(home, **s3_env)
-    run([FINOPS, "aws", "import-cur", "--source", s3.uri, "--export-name", "acme"], cwd=cwd,
+    run([FINOPS, "aws", "import", "--source", s3.uri, "--export-name", "acme"], cwd=cwd,
         env=env, check=True, timeout=120)
     assert_totals(cwd / "data" / "finops.duckdb", "acme", jan)

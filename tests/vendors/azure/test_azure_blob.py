@@ -1,7 +1,7 @@
 """Azure Blob Storage for real: the generator's exports (tests/kits/azuregen.py) uploaded to Azurite
 (tests/kits/azuritekit.py) and read back through open_finops.azure.sources over HTTP, against the
 same tree read as a local folder; the errors a user meets, each one line without a secret; and
-`finops azure import-costs --source az://...` as a black box, the connection string only in
+`finops azure import --source az://...` as a black box, the connection string only in
 its environment."""
 from __future__ import annotations
 
@@ -163,7 +163,7 @@ def test_import_costs_from_blob_storage(uploaded, azurite, tmp_path, home):
     names = ["focus-1.2-preview", "ea actual ü #1+%", "mca-actual"]
     for name in names:
         exp = tree.exports[name]
-        argv = [FINOPS, "-vv", "azure", "import-costs", "--database", str(db),
+        argv = [FINOPS, "-vv", "azure", "import", "--database", str(db),
                 "--source", f"az://{container}/{DIRECTORY}", "--export-name", name,
                 *(["--kind", exp.kind] if exp.layout == "older" else [])]
         proc = run(argv, env=env, check=True, timeout=300)
@@ -190,11 +190,11 @@ def test_import_costs_from_blob_storage(uploaded, azurite, tmp_path, home):
 
 
 def test_list_exports_tells_an_older_blob_exports_kind(uploaded, azurite, tmp_path, home):
-    """The older export's rows, downloaded for list-exports, say it is actual (no --kind)."""
+    """The older export's rows, downloaded for list, say it is actual (no --kind)."""
     tree, container, _root = uploaded
     env = base_env(home, AZURE_STORAGE_CONNECTION_STRING=azurite.connection_string)
     name = "ea actual ü #1+%"
-    proc = run([FINOPS, "azure", "list-exports", "--database", str(tmp_path / "none.duckdb"),
+    proc = run([FINOPS, "azure", "list", "--database", str(tmp_path / "none.duckdb"),
                 "--source", f"az://{container}/{DIRECTORY}", "--export-name", name],
                env=env, check=True, timeout=300)
     header, *lines = proc.stdout.splitlines()

@@ -61,17 +61,17 @@ def build(root: Path) -> dict:
            bucket.cur2("v2pq", "2024-02", rows=200, seed=3),
            bucket.focus_export("awsfocus", "2024-02", rows=200, seed=6)]
     for delivery in aws:
-        finops_in(root, "aws", "import-cur", "--source", str(bucket.source),
+        finops_in(root, "aws", "import", "--source", str(bucket.source),
                   "--export-name", delivery.export_name, "--database", str(db))
     snaps = {"aws before": snapshot(db, "open_finops_aws")}
     tree = azuregen.write_standard(root / "container")
     for name, exp in tree.exports.items():
         kind = [] if exp.layout == "current" else ["--kind", exp.kind]
-        finops_in(root, "azure", "import-costs", "--source", str(root / "container"),
+        finops_in(root, "azure", "import", "--source", str(root / "container"),
                   "--export-name", name, *kind, "--database", str(db))
     snaps["aws after"] = snapshot(db, "open_finops_aws")
     snaps["azure before"] = snapshot(db, "open_finops_azure")
-    finops_in(root, "aws", "import-cur", "--source", str(bucket.source), "--export-name",
+    finops_in(root, "aws", "import", "--source", str(bucket.source), "--export-name",
               "v2pq", "--force", "--database", str(db))
     snaps["azure after"] = snapshot(db, "open_finops_azure")
     return {"db": db, "tree": tree, "aws": aws, "snapshots": snaps}

@@ -35,7 +35,7 @@ def loaded(tmp_path_factory):
     tree = azuregen.write_standard(root / "container")
     db = root / "finops.duckdb"
     for name in tree.exports:  # no --kind: the older exports' rows tell theirs
-        proc = azure(root, db, "import-costs", "--source", str(root / "container"),
+        proc = azure(root, db, "import", "--source", str(root / "container"),
                      "--export-name", name)
         assert proc.code == 0, proc.err
     return tree, db, root
@@ -66,7 +66,7 @@ def test_actual_alone_bills_its_cost_and_amortized_gives_effective_cost(loaded):
 
 def test_a_second_import_skips_every_unchanged_period(loaded):
     _tree, db, root = loaded
-    proc = azure(root, db, "import-costs", "--source", str(root / "container"),
+    proc = azure(root, db, "import", "--source", str(root / "container"),
                  "--export-name", "focus-1.0r2")
     assert proc.code == 0 and "0 loaded, 2 up to date" in proc.err
 
@@ -91,7 +91,7 @@ def test_a_manifest_naming_an_absent_blob_fails_and_keeps_the_data(loaded, tmp_p
     manifest["blobs"].append({"blobName": run_.files[0] + ".missing", "byteCount": 1})
     manifest["runInfo"]["submittedTime"] = "2027-01-01T00:00:00.0000000Z"
     (source / run_.manifest).write_text(json.dumps(manifest))
-    proc = azure(tmp_path, copy, "import-costs", "--source", str(source),
+    proc = azure(tmp_path, copy, "import", "--source", str(source),
                  "--export-name", "focus-1.0r2")
     assert proc.code == 1
     errors = [line for line in proc.err.splitlines() if line.startswith("finops: error:")]
@@ -113,7 +113,7 @@ def test_a_truncated_gzip_fails_naming_the_file_and_keeps_the_data(loaded, tmp_p
     manifest = json.loads((source / run_.manifest).read_text())
     manifest["blobs"][0]["byteCount"] = part.stat().st_size  # the size agrees, the data not
     (source / run_.manifest).write_text(json.dumps(manifest))
-    proc = azure(tmp_path, copy, "import-costs", "--source", str(source),
+    proc = azure(tmp_path, copy, "import", "--source", str(source),
                  "--export-name", "focus-1.0", "--force")
     assert proc.code == 1 and str(part) in proc.err and "gzip" in proc.err
     assert totals(copy, "focus-1.0") == before

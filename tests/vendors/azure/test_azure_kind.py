@@ -1,7 +1,7 @@
 """Older Azure exports (one CSV per run, no manifest) without --kind: the kind from the rows
 where they tell (unused commitment only in amortized, commitment purchases only in actual),
 ``either`` where actual and amortized are the same rows, one error line naming --kind where
-the rows are ambiguous or contradict it, and list-exports saying so before any import.
+the rows are ambiguous or contradict it, and list saying so before any import.
 Totals to the cent against tests/azuregen.py's Period.billed and effective."""
 from __future__ import annotations
 
@@ -76,8 +76,8 @@ def cents(value) -> float:
 
 
 def listing(finops, source: Path, export: str, *extra: str) -> list[list[str]]:
-    """list-exports' rows as BILLING_PERIOD, KIND, PROBLEM."""
-    out = finops("azure", "list-exports", *options(source, export), *extra).out.splitlines()
+    """list's rows as BILLING_PERIOD, KIND, PROBLEM."""
+    out = finops("azure", "list", *options(source, export), *extra).out.splitlines()
     header, rows = out[0], out[1:]
     at = [header.index(name) for name in ("BILLING_PERIOD", "KIND", "PROBLEM")]
     return [[line[at[0]:].split()[0], line[at[1]:].split()[0], line[at[2]:].strip()]
@@ -105,7 +105,7 @@ def test_list_exports_tells_each_kind_before_any_import(finops, generated, sourc
 
 def test_the_rows_tell_actual_and_amortized(finops, generated, source, db):
     for name in ("old-actual", "old-amortized"):
-        run = finops("azure", "import-costs", *options(source, name))
+        run = finops("azure", "import", *options(source, name))
         assert "2 loaded, 0 up to date, 0 failed" in run.err, run.err
     actual, amortized = generated["old-actual"], generated["old-amortized"]
     for month in MONTHS:
@@ -116,7 +116,7 @@ def test_the_rows_tell_actual_and_amortized(finops, generated, source, db):
 
 
 def test_an_export_without_commitment_rows_is_either_kind(finops, generated, source, db):
-    run = finops("azure", "import-costs", *options(source, "old-plain"))
+    run = finops("azure", "import", *options(source, "old-plain"))
     assert "(either)" in run.err and "2 loaded" in run.err, run.err
     plain = generated["old-plain"]
     assert totals(db, "old-plain") == {
@@ -125,7 +125,7 @@ def test_an_export_without_commitment_rows_is_either_kind(finops, generated, sou
     assert {kind for (kind,) in query(db, "SELECT kind FROM open_finops_azure.loaded")} == {
         "either"}
     # Its actual and amortized exports, both "either", pair as actual and amortized: once.
-    finops("azure", "import-costs", *options(source, "old-plain-amortized"))
+    finops("azure", "import", *options(source, "old-plain-amortized"))
     both = totals(db, "old-plain", "old-plain-amortized")
     for month in MONTHS:
         period = generated["old-plain-amortized"].periods[month]
@@ -138,13 +138,13 @@ def test_an_export_without_commitment_rows_is_either_kind(finops, generated, sou
 
 def test_ambiguous_rows_fail_with_one_line_naming_kind(finops, generated, source, db):
     covered = generated["old-covered"]
-    run = finops("azure", "import-costs", *options(source, "old-covered"), "--end", "2026-01",
+    run = finops("azure", "import", *options(source, "old-covered"), "--end", "2026-01",
                  code=1)
     assert error_lines(run.err) == [
         f"finops: error: old-covered 2026-01: {csv_of(source, covered, '2026-01')}: "
         + AMBIGUOUS.format(n=COVERED_ROWS)], run.err
     assert "Traceback" not in run.err
-    finops("azure", "import-costs", *options(source, "old-covered"), "--kind", "amortized")
+    finops("azure", "import", *options(source, "old-covered"), "--kind", "amortized")
     for month in MONTHS:
         assert totals(db, "old-covered")[month][1] == cents(covered.periods[month].effective)
 
@@ -156,11 +156,11 @@ def test_a_kind_the_rows_contradict_is_one_error_line(finops, generated, source,
                "give --kind amortized or --kind auto")
     rows = listing(finops, source, "old-amortized", "--kind", "actual", "--end", "2026-01")
     assert rows == [["2026-01", "actual", message]]
-    run = finops("azure", "import-costs", *options(source, "old-amortized"), "--kind", "actual",
+    run = finops("azure", "import", *options(source, "old-amortized"), "--kind", "actual",
                  "--end", "2026-01", code=1)
     assert error_lines(run.err) == [f"finops: error: old-amortized 2026-01: {message}"], run.err
     # A --kind the rows agree with, or cannot contradict, is taken.
-    finops("azure", "import-costs", *options(source, "old-plain"), "--kind", "amortized")
+    finops("azure", "import", *options(source, "old-plain"), "--kind", "amortized")
     assert {kind for (kind,) in query(
         db, "SELECT kind FROM open_finops_azure.loaded WHERE export_name = 'old-plain'")} == {
         "amortized"}

@@ -27,7 +27,7 @@ from typing import Any
 from open_finops.aws import store
 from open_finops.aws.columns import MAP_COLUMNS, canonical_type, focus_type, unique_names
 from open_finops.aws.errors import AwsError
-from open_finops.aws.manifests import Manifest, find, latest
+from open_finops.aws.manifests import Manifest, find, latest, locate
 from open_finops.aws.sources import Obj, Source
 from open_finops.core.imports import (csv_header, explain, log_to_stderr, plural, precise,
                                       verify_gzip)
@@ -60,7 +60,8 @@ def import_cur(source: Source, export_name: str, database: Path, *, cur_version:
                memory_limit: str | None = None, log: Log = log_to_stderr) -> list[Result]:
     """Load each period's newest manifest unless that version is already loaded (or
     ``force``). Failures are recorded and reported in the results; other periods go on."""
-    manifests = find(source, export_name, cur_version, newest_only=True)
+    source, listing = locate(source, export_name)
+    manifests = find(source, export_name, cur_version, newest_only=True, listing=listing)
     chosen = select_periods(manifests, start, end)
     for period, manifest in chosen.items():
         logger.info("%s: newest manifest %s (version %s, %d files)", period,
@@ -86,8 +87,9 @@ def _import_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
     attempt = store.Attempt(manifest.export_name, period, manifest.cur_version, manifest.fmt,
                             manifest.version_id, manifest.location, len(manifest.files),
                             store.now())
-    log(f"{manifest.export_name} {period}: loading {manifest.kind} version "
-        f"{manifest.version_id} ({plural(len(manifest.files), f'{manifest.fmt} file')})")
+    store.LEDGER.loading(attempt, manifest.kind, manifest.problem(), log,
+                         version=None if manifest.made_up_version else
+                         f"version {manifest.version_id}")
     return store.LEDGER.import_period(
         con, attempt, manifest.problem(),
         lambda: (_replace_period(con, source, manifest, workdir, attempt), ""), log)

@@ -27,16 +27,21 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from open_finops.aws.errors import AwsError, UsageError
 from open_finops.aws.sources import Obj, Source, suffix_of
+from open_finops.core.vocabulary import locate_export
 
 CUR_VERSIONS = ("auto", "v1", "v2", "focus")
 #: What each kind is called in messages.
 KINDS = {"v1": "legacy", "v2": "CUR 2.0", "focus": "FOCUS"}
 _FOCUS_MARKERS = {"BilledCost", "ChargePeriodStart"}
+_MANIFEST_SUFFIX = "-Manifest.json"
+#: The version of a manifest that names none: its digest.
+_DIGEST = "sha1:"
 _RANGE = re.compile(r"^(\d{4})(\d{2})\d{2}-\d{8}$")
 _PERIOD_IN_PATH = (
     re.compile(r"(?:^|/)(\d{4})(\d{2})\d{2}-\d{8}(?:/|$)"),
@@ -62,6 +67,11 @@ class Manifest:
     error: str | None = None  # why this manifest cannot be loaded
 
     @property
+    def made_up_version(self) -> bool:
+        """The manifest gives no assemblyId or executionId: its version is its digest."""
+        return self.version_id.startswith(_DIGEST)
+
+    @property
     def kind(self) -> str:
         return KINDS[self.cur_version]
 
@@ -75,15 +85,42 @@ class Manifest:
         return None
 
 
-def find(source: Source, export_name: str, cur_version: str = "auto", *,
-         newest_only: bool = False) -> list[Manifest]:
-    """Every manifest of the export, read (with ``newest_only``, only the newest of each
-    billing period named in the paths, and any whose path names none); an AwsError when
-    there is none."""
+def exports_in(keys: Iterable[str]) -> set[tuple[str, str]]:
+    """(folder, name) of every export whose manifest is among ``keys``: a ``<name>-Manifest.json``
+    below a folder ``<name>``."""
+    found = set()
+    for key in keys:
+        parts = key.split("/")
+        if not parts[-1].endswith(_MANIFEST_SUFFIX):
+            continue
+        name = parts[-1][:-len(_MANIFEST_SUFFIX)]
+        if name in parts[:-1]:
+            found.add(("/".join(parts[:parts.index(name) + 1]), name))
+    return found
+
+
+def locate(source: Source, export_name: str) -> tuple[Source, dict[str, Obj]]:
+    """The source of the export (``<export>/`` at the source, or one or two folders below it:
+    the bucket's root given for the report's prefix) and the listing of its folder."""
+    _check_name(export_name)
+    return locate_export(source, export_name, exports_in, max_depth=2)
+
+
+def _check_name(export_name: str) -> None:
     if not export_name or "/" in export_name:
         raise UsageError(f"--export-name: invalid export name {export_name!r}")
+
+
+def find(source: Source, export_name: str, cur_version: str = "auto", *,
+         newest_only: bool = False, listing: dict[str, Obj] | None = None) -> list[Manifest]:
+    """Every manifest of the export, read (with ``newest_only``, only the newest of each
+    billing period named in the paths, and any whose path names none); an AwsError when
+    there is none. ``listing`` is that of the export's folder at ``source``, from
+    :func:`locate` (which moves the source where the export is)."""
+    _check_name(export_name)
     cur_version = check_cur_version(cur_version)
-    listing = source.list(export_name)
+    if listing is None:
+        source, listing = locate(source, export_name)
     file_name = f"{export_name}-Manifest.json"
     found: dict[str, list[Obj]] = {"v1": [], "v2": []}
     for key, obj in listing.items():
@@ -107,12 +144,7 @@ def find(source: Source, export_name: str, cur_version: str = "auto", *,
     if not found[cur_version]:
         what = "FOCUS " if wanted == "focus" else {"v1": "legacy CUR ", "v2": "CUR 2.0 "}[
             cur_version]
-        hint = "" if listing else (" (the folder is empty or absent: check --source and "
-                                   "--export-name)")
-        if not listing and source.describe().rstrip("/").endswith("/" + export_name):
-            hint = (f" (--source is the export's own folder; give the folder that contains "
-                    f"{export_name}/)")
-        raise AwsError(f"no {what}manifest {file_name} under {folder}{hint}")
+        raise AwsError(f"no {what}manifest {file_name} under {folder}")
     objects = sorted(found[cur_version], key=lambda o: o.key)
     if newest_only:
         objects = _newest_by_path(objects, export_name, cur_version)
@@ -193,7 +225,7 @@ def _read(source: Source, listing: dict[str, Obj], export_name: str, cur_version
         top_level=_is_top_level(relative, cur_version),
     )
     raw = source.read_bytes(obj.key)
-    manifest.version_id = "sha1:" + hashlib.sha1(raw).hexdigest()[:16]
+    manifest.version_id = _DIGEST + hashlib.sha1(raw).hexdigest()[:16]
     try:
         data = json.loads(raw)
     except ValueError as exc:

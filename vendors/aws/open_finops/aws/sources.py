@@ -31,6 +31,10 @@ class S3Source(sources.RemoteSource):
     error = AwsError
     scheme = "s3"
 
+    @property
+    def batch_bytes(self) -> int:  # read when used: a test makes it small
+        return S3_BATCH_BYTES
+
     def __init__(self, uri: str, client: Any = None) -> None:
         rest = uri[len("s3://"):]
         bucket, _, prefix = rest.partition("/")
@@ -49,11 +53,12 @@ class S3Source(sources.RemoteSource):
             self._client = boto3.session.Session().client("s3")
         return self._client
 
-    def _fail(self, exc: Exception, what: str) -> AwsError:
+    def failure(self, exc: Exception, what: str) -> AwsError:
         return AwsError(f"{what}: {_s3_reason(exc)}")
 
     def list(self, folder: str) -> dict[str, Obj]:
-        prefix = self.remote_key(folder).rstrip("/") + "/"
+        prefix = self.remote_key(folder).strip("/")
+        prefix = prefix + "/" if prefix else ""  # "": the whole bucket
         strip = len(self.root_prefix) + 1 if self.root_prefix else 0
         found: dict[str, Obj] = {}
         try:
@@ -66,25 +71,17 @@ class S3Source(sources.RemoteSource):
                         continue  # a "folder" placeholder object
                     found[key] = Obj(key, item["Size"], item["LastModified"].timestamp())
         except Exception as exc:  # botocore raises many unrelated classes
-            raise self._fail(exc, f"cannot list s3://{self.bucket}/{prefix}") from None
+            raise self.failure(exc, f"cannot list s3://{self.bucket}/{prefix}") from None
         return found
 
-    def read_bytes(self, key: str) -> bytes:
-        try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self.remote_key(key))
-            return response["Body"].read()
-        except Exception as exc:
-            raise self._fail(exc, f"cannot read {self.describe(key)}") from None
-
-    @property
-    def batch_bytes(self) -> int:
-        return S3_BATCH_BYTES
+    def fetch_bytes(self, name: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=name)["Body"].read()
 
     def download(self, obj: Obj, path: Path) -> None:
         try:
             self.client.download_file(self.bucket, self.remote_key(obj.key), str(path))
         except Exception as exc:
-            raise self._fail(exc, f"cannot download {self.describe(obj.key)}") from None
+            raise self.failure(exc, f"cannot download {self.describe(obj.key)}") from None
 
 
 def _s3_reason(exc: Exception) -> str:

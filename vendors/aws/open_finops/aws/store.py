@@ -35,7 +35,7 @@ __all__ = ["INTERRUPTED", "LEDGER", "SCHEMA", "Attempt", "Loaded", "connect", "e
 #: The bookkeeping (open_finops.core.ledger) in the names of release 0.3.0's tables.
 LEDGER = Ledger("aws", kind_column="cur_version", kind_header="CUR",
                 version_column="version_id", version_header="VERSION_ID", table_prefix="li_",
-                first_import="load a report first with 'finops aws import-cur'",
+                first_import="load a report first with 'finops aws import'",
                 period_source="the manifests", error=AwsError, usage_error=UsageError,
                 kind_names={"v1": "legacy", "v2": "2.0", "focus": "FOCUS"},
                 history_kind=False)

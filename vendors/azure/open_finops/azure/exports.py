@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from open_finops.azure.errors import AzureError, UsageError
 from open_finops.azure.sources import Obj, Source
+from open_finops.core.vocabulary import locate_export
 
 KINDS = ("auto", "actual", "amortized", "focus")
 _TYPES = {"actualcost": "actual", "amortizedcost": "amortized", "focuscost": "focus",
@@ -65,32 +67,32 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _export_folder(source: Source, export_name: str) -> tuple[str, dict[str, Obj]]:
-    found = source.list(export_name)
-    if found:
-        return export_name, found
-    everything = source.list("")
-    folders = set()
-    for key in everything:
+def exports_in(keys: Iterable[str]) -> set[tuple[str, str]]:
+    """(folder, name) of every export that ``keys`` show: a folder ``<name>`` holding period
+    folders ``YYYYMMDD-YYYYMMDD/``."""
+    found = set()
+    for key in keys:
         parts = key.split("/")
         for i in range(len(parts) - 2):
-            if parts[i] == export_name and _PERIOD.match(parts[i + 1]):
-                folders.add("/".join(parts[:i + 1]))
-    if not folders:
-        raise AzureError(f"no export named {export_name!r} at {source.describe()} (expected "
-                         f"folders {export_name}/YYYYMMDD-YYYYMMDD/)")
-    if len(folders) > 1:
-        raise AzureError(f"export {export_name!r} is in several folders at "
-                         f"{source.describe()}: {', '.join(sorted(folders))}; give --source "
-                         "the one to import")
-    folder = folders.pop()
-    prefix = folder + "/"
-    return folder, {k: v for k, v in everything.items() if k.startswith(prefix)}
+            if _PERIOD.match(parts[i + 1]):
+                found.add(("/".join(parts[:i + 1]), parts[i]))
+    return found
 
 
-def find(source: Source, export_name: str, kind: str = "auto") -> list[Run]:
-    """Every run of the export, oldest first within each period, periods in order."""
-    folder, objects = _export_folder(source, export_name)
+def locate(source: Source, export_name: str) -> tuple[Source, dict[str, Obj]]:
+    """The source of the export (``<export>/`` at the source, or at any depth below it: the
+    container given for its directory) and the listing of its folder."""
+    return locate_export(source, export_name, exports_in, max_depth=None)
+
+
+def find(source: Source, export_name: str, kind: str = "auto", *,
+         listing: dict[str, Obj] | None = None) -> list[Run]:
+    """Every run of the export, oldest first within each period, periods in order.
+    ``listing`` is that of the export's folder at ``source``, from :func:`locate` (which
+    moves the source where the export is)."""
+    if listing is None:
+        source, listing = locate(source, export_name)
+    folder, objects = export_name, listing
     by_period: dict[str, dict[str, Obj]] = {}
     for key, obj in objects.items():
         rest = key[len(folder) + 1:].split("/")

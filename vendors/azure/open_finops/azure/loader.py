@@ -22,16 +22,18 @@ from typing import Any
 from open_finops.core.sql import literal, quote
 from open_finops.azure import kinds, store
 from open_finops.azure.errors import AzureError, one_line
-from open_finops.azure.exports import Run, find, latest
+from open_finops.azure.exports import Run, find, latest, locate
 from open_finops.azure.focus import ALIASES, DETAIL_DATES, DETAIL_NUMBERS
 from open_finops.azure.sources import Source
 from open_finops.core.focus import COLUMNS
-from open_finops.core.imports import csv_header, log_to_stderr, plural, precise
+from open_finops.core.imports import csv_header, csv_probe, log_to_stderr, precise
 from open_finops.core.ledger import LoadFailed, Result
 
 Log = Callable[[str], None]
 DEFAULT_MEMORY_LIMIT = "512MB"
 _FOCUS_MARKERS = {"billedcost", "chargeperiodstart"}
+#: The types a probe reads as typed (dates and times are parsed by the load's own SQL).
+_PROBED = ("DOUBLE",)
 
 
 def select_periods(runs: list[Run], start: str | None, end: str | None) -> dict[str, Run]:
@@ -45,7 +47,8 @@ def staging_folder(database: Path) -> Path:
 def import_costs(source: Source, export_name: str, database: Path, *, kind: str = "auto",
                  start: str | None = None, end: str | None = None, force: bool = False,
                  memory_limit: str | None = None, log: Log = log_to_stderr) -> list[Result]:
-    chosen = select_periods(find(source, export_name, kind), start, end)
+    source, listing = locate(source, export_name)
+    chosen = select_periods(find(source, export_name, kind, listing=listing), start, end)
     return store.LEDGER.import_periods(
         database, export_name, chosen, force=force,
         memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT, log=log,
@@ -56,8 +59,7 @@ def import_costs(source: Source, export_name: str, database: Path, *, kind: str 
 def _import_period(con: Any, source: Source, run: Run, workdir: Path, log: Log) -> Result:
     attempt = store.Attempt(run.export_name, run.period, run.kind, run.fmt, run.version_id,
                             run.location, len(run.files), store.now())
-    log(f"{run.export_name} {run.period}: loading run {run.run_id} "
-        f"({plural(len(run.files), f'{run.fmt} file')})")
+    store.LEDGER.loading(attempt, "run", run.problem, log, version=run.run_id)
 
     def replace() -> tuple[int, str]:
         rows, kind = _replace_period(con, source, run, workdir, attempt)
@@ -223,6 +225,15 @@ def _select(path: Path, run: Run, layout: tuple[str, ...], kind: str):
             value = f"CAST({value} AS {sql_type})"
         select.append(f"{value} AS {quote(target)}")
     sql = f"SELECT {', '.join(select)} FROM {_reader(path, run.fmt, layout)}"
-    return sql, f"SELECT count(*) FROM ({sql})", seen | {
+    probe = None
+    if run.fmt == "csv":
+        compression = "gzip" if path.name.endswith(".gz") else "none"
+        options = (f"header = true, auto_detect = false, delim = ',', quote = '\"', "
+                   f"escape = '\"', compression = '{compression}'")
+        # DuckDB's typed reader names the file, line, column and value of a bad number.
+        typed = {raw: sql_type if sql_type in _PROBED else "VARCHAR"
+                 for raw, sql_type in zip(layout, types)}
+        probe = csv_probe(literal(str(path)), options, typed)
+    return sql, probe, seen | {
         "export_name": "VARCHAR", "billing_period": "VARCHAR", "dataset": "VARCHAR",
         "agreement": "VARCHAR"}

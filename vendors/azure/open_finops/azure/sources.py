@@ -70,6 +70,10 @@ class BlobSource(sources.RemoteSource):
     error = AzureError
     scheme = "az"
 
+    @property
+    def batch_bytes(self) -> int:  # read when used: a test makes it small
+        return BLOB_BATCH_BYTES
+
     def __init__(self, uri: str, account_url: str | None = None,
                  environ: dict[str, str] | None = None) -> None:
         rest = uri[len("az://"):]
@@ -119,7 +123,7 @@ class BlobSource(sources.RemoteSource):
                              f"OPEN_FINOPS_AZURE_ACCOUNT_URL) or {CONNECTION_STRING}")
         return service.get_container_client(self.container)
 
-    def _fail(self, exc: Exception, what: str) -> AzureError:
+    def failure(self, exc: Exception, what: str) -> AzureError:
         return AzureError(f"{what}: {self._reason(exc)}")
 
     def _reason(self, exc: Exception) -> str:
@@ -167,18 +171,11 @@ class BlobSource(sources.RemoteSource):
                 key = blob.name[strip:]
                 found[key] = Obj(key, blob.size, blob.last_modified.timestamp())
         except Exception as exc:  # the SDK raises many unrelated classes
-            raise self._fail(exc, f"cannot list {self.describe(folder)}") from None
+            raise self.failure(exc, f"cannot list {self.describe(folder)}") from None
         return found
 
-    def read_bytes(self, key: str) -> bytes:
-        try:
-            return self.client.download_blob(self.remote_key(key)).readall()
-        except Exception as exc:
-            raise self._fail(exc, f"cannot read {self.describe(key)}") from None
-
-    @property
-    def batch_bytes(self) -> int:
-        return BLOB_BATCH_BYTES
+    def fetch_bytes(self, name: str) -> bytes:
+        return self.client.download_blob(name).readall()
 
     def download(self, obj: Obj, path: Path) -> None:
         hook = _Progress(self.describe(obj.key), obj.size) if obj.size > PROGRESS_BYTES \
@@ -191,7 +188,7 @@ class BlobSource(sources.RemoteSource):
             raise AzureError(f"cannot download {self.describe(obj.key)} to {path.parent}: "
                              f"{exc.strerror}") from None
         except Exception as exc:
-            raise self._fail(exc, f"cannot download {self.describe(obj.key)}") from None
+            raise self.failure(exc, f"cannot download {self.describe(obj.key)}") from None
 
 
 class _Progress:

@@ -27,7 +27,7 @@ __all__ = ["INTERRUPTED", "LEDGER", "SCHEMA", "Attempt", "Loaded", "connect", "n
 #: The bookkeeping (open_finops.core.ledger): the dataset in ``kind``, the run in ``run_id``.
 LEDGER = Ledger("azure", kind_column="kind", kind_header="KIND", version_column="run_id",
                 version_header="RUN", table_prefix="c_",
-                first_import="import an export first with 'finops azure import-costs'",
+                first_import="import an export first with 'finops azure import'",
                 period_source="the export", error=AzureError, usage_error=UsageError)
 SCHEMA = LEDGER.schema
 
