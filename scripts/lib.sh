@@ -174,6 +174,15 @@ ticking() {
   return "$rc"
 }
 
+# private_tmp NAME PREFIX: a new folder, mode 700, in $TMPDIR, whose path is in the variable
+# NAME before the folder exists, so that an EXIT trap removing "$NAME" never misses it (a TERM
+# between mktemp and the assignment of its output left the folder behind).
+private_tmp() {
+  local -n _dir=$1
+  _dir="${TMPDIR:-/tmp}/$2.$$.$RANDOM$RANDOM"
+  mkdir -m 700 -- "$_dir"
+}
+
 # handle_interrupts: Ctrl-C ends the run with one line and exit 130. The outermost verb of a
 # run says it; the verbs it runs (they inherit RELEASEKIT_OUTER) stay quiet.
 handle_interrupts() {

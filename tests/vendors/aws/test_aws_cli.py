@@ -329,7 +329,7 @@ def test_month_everywhere_and_not_with_a_range(finops, bucket, workdir):
 
 def test_state_and_summary_read_the_published_copy_while_an_import_holds_the_database(
         finops, bucket, workdir):
-    from awskit import holding_lock
+    from finopskit import holding_lock
 
     bucket.legacy("acme", "2024-01", rows=20)
     db = workdir / "data" / "finops.duckdb"
