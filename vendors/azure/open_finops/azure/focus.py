@@ -231,8 +231,15 @@ def details_sql(have: dict[str, str], view: str) -> str:
         "ResourceType": rtype,
         "ServiceCategory": "_category", "ServiceName": "_name",
         "ServiceSubcategory": "_subcategory",
-        "SkuId": f"coalesce(NULLIF({c('productid')}, ''), NULLIF({c('partnumber')}, ''))",
-        "SkuMeter": f"NULLIF({c('metername')}, '')",
+        # Azure prices a product by meter: the SKU is the product where the file names it, else
+        # the meter (every usage row has one); the price is the product's meter, so that each
+        # price has one SKU ("SkuPriceId MUST have one and only one parent SkuId").
+        "SkuId": f"coalesce(NULLIF({c('productid')}, ''), NULLIF({c('partnumber')}, ''), "
+                 f"NULLIF({c('meterid')}, ''))",
+        "SkuPriceId": f"CASE WHEN NULLIF({c('meterid')}, '') IS NOT NULL THEN concat_ws('/', "
+                      f"coalesce(NULLIF({c('productid')}, ''), NULLIF({c('partnumber')}, '')), "
+                      f"{c('meterid')}) END",
+        "SkuMeter": f"coalesce(NULLIF({c('metername')}, ''), NULLIF({c('metercategory')}, ''))",
         "SubAccountId": f"'/subscriptions/' || NULLIF({c('subscriptionid')}, '')",
         "SubAccountName": c("subscriptionname"),
         "Tags": c("tags"),
