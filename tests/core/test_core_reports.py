@@ -351,7 +351,10 @@ for name, in con.execute("SELECT view_name FROM duckdb_views() WHERE schema_name
                    for row in rows]
 kind = con.execute("SELECT table_type FROM information_schema.tables "
                    "WHERE table_schema = 'main' AND table_name = 'focus'").fetchone()[0]
-print(json.dumps({"version": duckdb.__version__, "focus": kind, "views": found}))
+counts = {v: con.execute(f"SELECT count(*) FROM main.{v}").fetchone()[0]
+          for v in ("focus", "focus_1_2", "focus_contract_commitment")}
+print(json.dumps({"version": duckdb.__version__, "focus": kind, "views": found,
+                  "counts": counts}))
 """
 
 
@@ -400,6 +403,9 @@ def test_the_readers_duckdb_runs_every_report_of_the_published_copy(built):
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout)
     assert seen["version"] == readerkit.store.READER_DUCKDB and seen["focus"] == "BASE TABLE"
+    # FOCUS 1.3, 1.2 and the contract commitments (AWS's and Azure's) read there too.
+    assert seen["counts"]["focus"] == seen["counts"]["focus_1_2"] > 0
+    assert seen["counts"]["focus_contract_commitment"] > 0
     con = duckdb.connect(str(published), read_only=True)
     try:
         for name, sql, _ in reports.views():
