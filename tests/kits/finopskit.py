@@ -24,6 +24,7 @@ Also ``holding_lock(db)``: another process holds a database open for writing.
 """
 from __future__ import annotations
 
+import shutil
 import contextlib
 import io
 import os
@@ -126,3 +127,18 @@ def holding_lock(db: Path) -> Iterator[int]:
         yield holder.pid
     finally:
         holder.communicate("", timeout=30)
+
+
+@pytest.fixture
+def source(generated, tmp_path) -> Path:
+    """A copy of the test module's generated folder (its ``generated`` fixture:
+    {"root": the folder, ...}) of this test's own, to break."""
+    copy = tmp_path / "container"
+    shutil.copytree(generated["root"], copy)
+    return copy
+
+
+@pytest.fixture
+def db(workdir) -> Path:
+    """The database of the test's working folder."""
+    return workdir / "data" / "finops.duckdb"

@@ -42,19 +42,6 @@ def generated(tmp_path_factory) -> dict[str, azuregen.Export]:
     return {"root": root, **exports}
 
 
-@pytest.fixture
-def source(generated, tmp_path) -> Path:
-    """A copy of the container of this test's own, to break."""
-    copy = tmp_path / "container"
-    shutil.copytree(generated["root"], copy)
-    return copy
-
-
-@pytest.fixture
-def db(workdir) -> Path:
-    return workdir / "data" / "finops.duckdb"
-
-
 def options(source: Path, export: str = "daily") -> list[str]:
     return ["--source", str(source), "--export-name", export]
 

@@ -5,7 +5,6 @@ the rows are ambiguous or contradict it, and list saying so before any import.
 Totals to the cent against tests/azuregen.py's Period.billed and effective."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -38,18 +37,6 @@ def generated(tmp_path_factory) -> dict[str, azuregen.Export]:
     exports = {name: azuregen.write_export(root, name, layout="older", months=MONTHS, **kw)
                for name, (kw, _kind) in EXPORTS.items()}
     return {"root": root, **exports}
-
-
-@pytest.fixture
-def source(generated, tmp_path) -> Path:
-    copy = tmp_path / "container"
-    shutil.copytree(generated["root"], copy)
-    return copy
-
-
-@pytest.fixture
-def db(workdir) -> Path:
-    return workdir / "data" / "finops.duckdb"
 
 
 def options(source: Path, export: str) -> list[str]:
