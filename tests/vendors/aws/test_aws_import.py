@@ -371,15 +371,14 @@ def test_focus_view_totals(finops, bucket, db):
 STOPS_MID_IMPORT = """
 import sys
 from open_finops.aws import loader
-load_batch = loader._load_batch
+read = loader.Aws.read
 
-def load_then_wait(*args, **kwargs):
-    columns = load_batch(*args, **kwargs)
+def read_then_wait(self, *args, **kwargs):
+    read(self, *args, **kwargs)
     print("batch loaded", flush=True)
     sys.stdin.read()
-    return columns
 
-loader._load_batch = load_then_wait
+loader.Aws.read = read_then_wait
 from open_finops.core.cli import main
 sys.exit(main(sys.argv[1:]))
 """

@@ -29,9 +29,9 @@ from open_finops.aws.columns import MAP_COLUMNS, canonical_type, focus_type, uni
 from open_finops.aws.errors import AwsError
 from open_finops.aws.manifests import Manifest, find, latest, locate
 from open_finops.aws.sources import Obj, Source
-from open_finops.core.imports import (csv_header, explain, log_to_stderr, plural, precise,
-                                      verify_gzip)
-from open_finops.core.ledger import LoadFailed, Result, execute
+from open_finops.core.imports import csv_header, explain, log_to_stderr, plural, verify_gzip
+from open_finops.core import importer
+from open_finops.core.ledger import Result
 from open_finops.core.sql import literal, quote
 
 __all__ = ["Result", "import_cur", "log_to_stderr", "plural", "staging_folder", "verify_gzip"]
@@ -55,66 +55,69 @@ def select_periods(manifests: list[Manifest], start: str | None,
     return store.LEDGER.select_periods(latest(manifests), start, end)
 
 
+class Aws:
+    """AWS's part of core's importer (open_finops.core.importer): discovery by manifests,
+    reading CUR (legacy and 2.0) and AWS FOCUS exports, the mapping of store.refresh_views."""
+
+    ledger = store.LEDGER
+
+    def __init__(self, cur_version: str = "auto") -> None:
+        self.cur_version = cur_version
+
+    def locate(self, source: Source, export_name: str):
+        return locate(source, export_name)
+
+    def discover(self, source: Source, export_name: str, kind: str,
+                 listing) -> dict[str, importer.Delivery]:
+        manifests = find(source, export_name, self.cur_version, newest_only=True,
+                         listing=listing)
+        found = {}
+        for period, manifest in latest(manifests).items():
+            logger.info("%s: newest manifest %s (version %s, %d files)", period,
+                        manifest.location, manifest.version_id, len(manifest.files))
+            found[period] = importer.Delivery(
+                manifest.export_name, manifest.period or "?", manifest.cur_version,
+                manifest.fmt, manifest.version_id, manifest.location, manifest.files,
+                problem=manifest.problem() or "", what=manifest.kind,
+                shown_version=None if manifest.made_up_version
+                else f"version {manifest.version_id}",
+                label=f"version {manifest.version_id}", origin=manifest)
+        return found
+
+    def read(self, con: Any, delivery: importer.Delivery, table: importer.PeriodTable,
+             batch: list[tuple[Obj, Path]], names: dict[str, str]) -> None:
+        constants = {"export_name": delivery.export_name, "billing_period": delivery.period}
+        for select, columns, probe, paths in _selects(con, delivery.fmt, batch, names,
+                                                      constants, _Naming.of(delivery.kind)):
+            table.add(select, dict(columns), probe, paths)
+
+    def finish(self, con: Any, delivery: importer.Delivery,
+               table: importer.PeriodTable) -> tuple[str, str]:
+        return delivery.kind, ""
+
+    def refresh(self, con: Any) -> None:
+        store.refresh_views(con)
+
+    def prepare(self, con: Any) -> None:
+        store.ensure_views(con)
+
+
 def import_cur(source: Source, export_name: str, database: Path, *, cur_version: str = "auto",
                start: str | None = None, end: str | None = None, force: bool = False,
                memory_limit: str | None = None, log: Log = log_to_stderr) -> list[Result]:
     """Load each period's newest manifest unless that version is already loaded (or
     ``force``). Failures are recorded and reported in the results; other periods go on."""
-    source, listing = locate(source, export_name)
-    manifests = find(source, export_name, cur_version, newest_only=True, listing=listing)
-    chosen = select_periods(manifests, start, end)
-    for period, manifest in chosen.items():
-        logger.info("%s: newest manifest %s (version %s, %d files)", period,
-                    manifest.location, manifest.version_id, len(manifest.files))
-    return store.LEDGER.import_periods(
-        database, export_name, chosen, force=force,
-        memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT, log=log,
-        load=lambda con, manifest, workdir: _import_period(con, source, manifest, workdir, log),
-        skipped=lambda manifest: f"version {manifest.version_id}",
-        refresh=store.refresh_views, prepare=store.ensure_views,
-        # Looked up when it runs: benchmarks/publish.py times the import without it.
-        publish=lambda con, database: store.publish(con, database))
+    return importer.run(Aws(cur_version), source, export_name, database, start=start,
+                        end=end, force=force, memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT,
+                        log=log,
+                        # Looked up when it runs: benchmarks/publish.py times the import
+                        # without it.
+                        publish=lambda con, database: store.publish(con, database))
 
 
 def staging_folder(database: Path) -> Path:
     """Where an import into ``database`` stages its files."""
     return store.LEDGER.staging_folder(database)
-
-
-def _import_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
-                   log: Log) -> Result:
-    period = manifest.period or "?"
-    attempt = store.Attempt(manifest.export_name, period, manifest.cur_version, manifest.fmt,
-                            manifest.version_id, manifest.location, len(manifest.files),
-                            store.now())
-    store.LEDGER.loading(attempt, manifest.kind, manifest.problem(), log,
-                         version=None if manifest.made_up_version else
-                         f"version {manifest.version_id}")
-    return store.LEDGER.import_period(
-        con, attempt, manifest.problem(),
-        lambda: (_replace_period(con, source, manifest, workdir, attempt), ""), log)
-
-
-def _replace_period(con: Any, source: Source, manifest: Manifest, workdir: Path,
-                    attempt: store.Attempt) -> int:
-    name = store.LEDGER.table_name(manifest.export_name, manifest.period or "")
-    table = f"{store.SCHEMA}.{quote(name)}"
-    constants = {"export_name": manifest.export_name, "billing_period": manifest.period}
-    columns: dict[str, str] | None = None
-
-    def load(batch: list[tuple[Obj, Path]], names: dict[str, str]) -> None:
-        nonlocal columns
-        columns = _load_batch(con, table, columns, manifest.fmt, batch, names, constants,
-                              _Naming.of(manifest.cur_version))
-
-    def finish() -> int:
-        rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] if columns else 0
-        store.LEDGER.record_loaded(con, attempt, name if columns else None, rows)
-        store.refresh_views(con)
-        return rows
-
-    return store.LEDGER.replace_period(con, source, manifest.files, workdir, table,
-                                       manifest.location, load, finish)
 
 
 @dataclass(frozen=True)
@@ -131,31 +134,6 @@ class _Naming:
         if cur_version == "focus":
             return _Naming(True, focus_type, frozenset())
         return _Naming(False, canonical_type, frozenset(MAP_COLUMNS))
-
-
-def _load_batch(con: Any, table: str, columns: dict[str, str] | None, fmt: str,
-                batch: list[tuple[Obj, Path]], names: dict[str, str],
-                constants: dict[str, str | None],
-                naming: _Naming) -> dict[str, str] | None:
-    """Create the period's table from the first files, insert the others by name; returns
-    the table's columns (None while there is no table)."""
-    import duckdb
-
-    for select, select_columns, probe, paths in _selects(con, fmt, batch, names, constants,
-                                                         naming):
-        try:
-            if columns is None:
-                execute(con, f"CREATE TABLE {table} AS {select}")
-                columns = dict(select_columns)
-                continue
-            for column, sql_type in select_columns:
-                if column not in columns:
-                    execute(con, f"ALTER TABLE {table} ADD COLUMN {quote(column)} {sql_type}")
-                    columns[column] = sql_type
-            execute(con, f"INSERT INTO {table} BY NAME {select}")
-        except duckdb.Error as exc:
-            raise LoadFailed(precise(con, probe) or exc, paths) from None
-    return columns
 
 
 def _selects(con: Any, fmt: str, batch: list[tuple[Obj, Path]], names: dict[str, str],

@@ -26,8 +26,9 @@ from open_finops.azure.exports import Run, find, latest, locate
 from open_finops.azure.focus import ALIASES, DETAIL_DATES, DETAIL_NUMBERS
 from open_finops.azure.sources import Source
 from open_finops.core.focus import COLUMNS
-from open_finops.core.imports import csv_header, csv_probe, log_to_stderr, precise
-from open_finops.core.ledger import LoadFailed, Result
+from open_finops.core.imports import csv_header, csv_probe, log_to_stderr
+from open_finops.core import importer
+from open_finops.core.ledger import Result
 
 Log = Callable[[str], None]
 DEFAULT_MEMORY_LIMIT = "512MB"
@@ -44,75 +45,62 @@ def staging_folder(database: Path) -> Path:
     return store.LEDGER.staging_folder(database)
 
 
+class Azure:
+    """Azure's part of core's importer (open_finops.core.importer): discovery of runs,
+    reading cost details and FOCUS exports (the kind of an older run from its rows), the
+    mapping of store.refresh_views."""
+
+    ledger = store.LEDGER
+
+    def locate(self, source: Source, export_name: str):
+        return locate(source, export_name)
+
+    def discover(self, source: Source, export_name: str, kind: str,
+                 listing) -> dict[str, importer.Delivery]:
+        return {period: importer.Delivery(
+                    run.export_name, run.period, run.kind, run.fmt, run.version_id,
+                    run.location, run.files, problem=run.problem, what="run",
+                    shown_version=run.run_id, label=f"run {run.run_id}", origin=run)
+                for period, run in latest(find(source, export_name, kind,
+                                               listing=listing)).items()}
+
+    def read(self, con: Any, delivery: importer.Delivery, table: importer.PeriodTable,
+             batch: list, names: dict[str, str]) -> None:
+        run = delivery.origin
+        for _obj, path in batch:
+            layout = _layout(con, path, run.fmt, names)
+            delivery.kind = _kind(delivery.kind, layout, names[str(path)])
+            select, probe, columns = _select(path, run, layout, delivery.kind)
+            table.add(select, columns, probe, [path])
+
+    def finish(self, con: Any, delivery: importer.Delivery,
+               table: importer.PeriodTable) -> tuple[str, str]:
+        run, kind = delivery.origin, delivery.kind
+        if table.columns is None:
+            con.execute(f"CREATE TABLE {table.table} AS SELECT {_constants(run, kind)} "
+                        "WHERE false")
+            table.columns = {}
+        if kind != "focus" and not run.declared:
+            loaded_as = kind
+            kind = kinds.decide(kinds.count(con, table.table, table.columns), kind,
+                                run.location)
+            if kind != loaded_as:
+                con.execute(f"UPDATE {table.table} SET dataset = {literal(kind)}")
+        return kind, f" ({kind})"
+
+    def refresh(self, con: Any) -> None:
+        store.refresh_views(con)
+
+    def prepare(self, con: Any) -> None:
+        pass
+
+
 def import_costs(source: Source, export_name: str, database: Path, *, kind: str = "auto",
                  start: str | None = None, end: str | None = None, force: bool = False,
                  memory_limit: str | None = None, log: Log = log_to_stderr) -> list[Result]:
-    source, listing = locate(source, export_name)
-    chosen = select_periods(find(source, export_name, kind, listing=listing), start, end)
-    return store.LEDGER.import_periods(
-        database, export_name, chosen, force=force,
-        memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT, log=log,
-        load=lambda con, run, workdir: _import_period(con, source, run, workdir, log),
-        skipped=lambda run: f"run {run.run_id}", refresh=store.refresh_views)
-
-
-def _import_period(con: Any, source: Source, run: Run, workdir: Path, log: Log) -> Result:
-    attempt = store.Attempt(run.export_name, run.period, run.kind, run.fmt, run.version_id,
-                            run.location, len(run.files), store.now())
-    store.LEDGER.loading(attempt, "run", run.problem, log, version=run.run_id)
-
-    def replace() -> tuple[int, str]:
-        rows, kind = _replace_period(con, source, run, workdir, attempt)
-        return rows, f" ({kind})"
-
-    return store.LEDGER.import_period(con, attempt, run.problem, replace, log)
-
-
-def _replace_period(con: Any, source: Source, run: Run, workdir: Path,
-                    attempt: store.Attempt) -> tuple[int, str]:
-    import duckdb
-
-    name = store.LEDGER.table_name(run.export_name, run.period)
-    table = f"{store.SCHEMA}.{quote(name)}"
-    kind = run.kind
-    columns: set[str] | None = None
-
-    def load(batch: list, names: dict[str, str]) -> None:
-        nonlocal kind, columns
-        for _obj, path in batch:
-            layout = _layout(con, path, run.fmt, names)
-            kind = _kind(kind, layout, names[str(path)])
-            select, probe, select_columns = _select(path, run, layout, kind)
-            try:
-                if columns is None:
-                    con.execute(f"CREATE TABLE {table} AS {select}")
-                    columns = set(select_columns)
-                    continue
-                for column, sql_type in select_columns.items():
-                    if column not in columns:
-                        con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(column)} "
-                                    f"{sql_type}")
-                        columns.add(column)
-                con.execute(f"INSERT INTO {table} BY NAME {select}")
-            except duckdb.Error as exc:
-                raise LoadFailed(precise(con, probe) or exc, [path]) from None
-
-    def finish() -> tuple[int, str]:
-        nonlocal kind
-        if columns is None:
-            con.execute(f"CREATE TABLE {table} AS SELECT {_constants(run, kind)} WHERE false")
-        if kind != "focus" and not run.declared:
-            loaded_as = kind
-            kind = kinds.decide(kinds.count(con, table, columns or ()), kind, run.location)
-            if kind != loaded_as:
-                con.execute(f"UPDATE {table} SET dataset = {literal(kind)}")
-        rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        store.LEDGER.record_loaded(con, dataclasses.replace(attempt, kind=kind), name, rows)
-        store.refresh_views(con)
-        return rows, kind
-
-    return store.LEDGER.replace_period(con, source, run.files, workdir, table, run.location,
-                                       load, finish)
+    return importer.run(Azure(), source, export_name, database, kind=kind, start=start,
+                        end=end, force=force, memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT,
+                        log=log)
 
 
 def _layout(con: Any, path: Path, fmt: str, names: dict[str, str]) -> tuple[str, ...]:
