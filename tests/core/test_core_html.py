@@ -117,3 +117,27 @@ def test_axis_labels_keep_the_digits_small_amounts_need(largest, signed, wanted)
     """d3 formats: a chart of cents must not label every tick 0 (as ',.0f' did)."""
     from open_finops.core import html
     assert html._ticks([{"v": 0.0}, {"v": largest}], "v", signed=signed) == wanted
+
+
+def test_costs_in_two_currencies_are_never_added(tmp_path):
+    """AWS bills in USD, the Azure MCA profile here in EUR: the page shows each currency's
+    headline, each the generator's total, and no sum of the two."""
+    import azuregen
+
+    bucket = CurBucket(tmp_path / "bucket")
+    aws = bucket.cur2("acme", FEB, rows=300, seed=5)
+    finops_in(tmp_path, "aws", "import", "--source", str(bucket.source), "--export-name", "acme")
+    azure = azuregen.write_export(tmp_path / "container", "mca", kind="actual", agreement="MCA",
+                                  months=(FEB,))
+    finops_in(tmp_path, "azure", "import", "--source", str(tmp_path / "container"),
+              "--export-name", "mca")
+    page = tmp_path / "two.html"
+    finops_in(tmp_path, "report", "html", str(page), "--month", FEB)
+    headline = page.read_text(encoding="utf-8").split('<section class="headline">', 1)[1] \
+        .split("</section>")[0]
+    values = re.findall(r'<div class="label">BilledCost</div><div class="value">([^<]*)</div>',
+                        headline)
+    assert sorted(values) == sorted([f"{aws.totals.unblended:,.2f} USD",
+                                     f"{azure.periods[FEB].billed:,.2f} EUR"])
+    both = aws.totals.unblended + float(azure.periods[FEB].billed)
+    assert f"{both:,.2f}" not in headline
