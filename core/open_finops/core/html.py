@@ -53,6 +53,9 @@ CONFIG = {
     "axis": {"labelColor": "#333", "titleColor": "#333", "gridColor": "#e8e8e8",
              "domainColor": "#999", "tickColor": "#999", "titleFontWeight": "normal",
              "labelLimit": 220},
+    # vl-convert measures labels narrower than a browser draws them: the amounts along a
+    # chart's x axis are kept apart (every band of a y axis keeps its label).
+    "axisX": {"labelOverlap": "greedy", "labelSeparation": 12},
     "legend": {"orient": "top", "labelColor": "#333", "titleColor": "#333"},
     "header": {"labelFontSize": 12, "labelColor": "#333"},
     "range": {"category": PALETTE},
