@@ -261,8 +261,6 @@ def conform(rows: str, extra: list[str], columns: dict[str, str] | None = None) 
         expr = RULES.get(name, quote(name))
         expr = re.sub(r"_price\(([A-Za-z_]+), ([A-Za-z_]+), ([A-Za-z_]+)\)",
                       lambda m: _consistent_price(*m.groups()), expr)
-        expr = re.sub(r"_unit\(([A-Za-z_]+), ([A-Za-z_]+)\)",
-                      lambda m: _unit_price(m.group(1), m.group(2)), expr)
         select.append(f"CAST({expr} AS {sql_type}) AS {quote(name)}")
     select += [quote(name) for name in extra]
     return f"SELECT {', '.join(select)} FROM (SELECT *, {helpers} FROM ({rows}))"

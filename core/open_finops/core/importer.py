@@ -28,7 +28,10 @@ from open_finops.core.ledger import Attempt, Ledger, LoadFailed, Result, execute
 from open_finops.core.sql import literal, quote
 
 Log = Callable[[str], None]
-#: DuckDB's memory limit during an import unless configured (see the aws vendor's notes).
+#: DuckDB's memory limit during an import unless configured. DuckDB's own default (80% of
+#: RAM) lets it cache what it writes: 2.2 GB of peak RSS for a period of two million line
+#: items, where 512MB keeps it under 800 MB and is no slower (the load streams, with
+#: preserve_insertion_order off). Bigger machines may raise it with memory_limit.
 DEFAULT_MEMORY_LIMIT = "512MB"
 
 

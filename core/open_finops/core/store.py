@@ -86,7 +86,7 @@ PUBLISHED_SUFFIX = ".published.duckdb"
 
 _ALIAS = "open_finops_published"
 #: The comment of ``focus`` in the published copy.
-FOCUS_COMMENT = ("Every provider's cost and usage rows in FOCUS 1.2 columns (x_ columns: a "
+FOCUS_COMMENT = ("Every provider's cost and usage rows in FOCUS 1.3 columns (x_ columns: a "
                  "provider's own), as of the latest import; the views of the schema reports "
                  "answer the FOCUS use cases over it.")
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")

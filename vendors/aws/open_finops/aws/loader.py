@@ -27,7 +27,7 @@ from typing import Any
 from open_finops.aws import store
 from open_finops.aws.columns import MAP_COLUMNS, canonical_type, focus_type, unique_names
 from open_finops.aws.errors import AwsError
-from open_finops.aws.manifests import Manifest, find, latest, locate
+from open_finops.aws.manifests import find, latest, locate
 from open_finops.aws.sources import Obj, Source
 from open_finops.core.imports import csv_header, explain, log_to_stderr, plural, verify_gzip
 from open_finops.core import importer
@@ -37,22 +37,12 @@ from open_finops.core.sql import literal, quote
 __all__ = ["Result", "import_cur", "log_to_stderr", "plural", "staging_folder", "verify_gzip"]
 
 Log = Callable[[str], None]
-#: DuckDB's memory limit during an import unless configured. DuckDB's own default (80% of
-#: RAM) lets it cache what it writes: 2.2 GB of peak RSS for a period of two million line
-#: items, where 512MB keeps it under 800 MB and is no slower (the load streams, with
-#: preserve_insertion_order off). Bigger machines may raise it with memory_limit.
-DEFAULT_MEMORY_LIMIT = "512MB"
 #: What files that AWS did not write (re-exports, other tools' copies) put in an empty number
 #: or date; AWS itself leaves the cell empty. Text columns keep these words.
 _NULL_TEXTS = "['', 'None', 'null', 'NULL']"
 _NULL_TEXTS_IN = "('', 'None', 'null', 'NULL')"
 #: Details for ``finops -v`` (the manifests chosen) and ``-vv`` (the SQL run).
 logger = logging.getLogger(__name__)
-
-
-def select_periods(manifests: list[Manifest], start: str | None,
-                   end: str | None) -> dict[str, Manifest]:
-    return store.LEDGER.select_periods(latest(manifests), start, end)
 
 
 class Aws:
@@ -108,7 +98,7 @@ def import_cur(source: Source, export_name: str, database: Path, *, cur_version:
     """Load each period's newest manifest unless that version is already loaded (or
     ``force``). Failures are recorded and reported in the results; other periods go on."""
     return importer.run(Aws(cur_version), source, export_name, database, start=start,
-                        end=end, force=force, memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT,
+                        end=end, force=force, memory_limit=memory_limit,
                         log=log,
                         # Looked up when it runs: benchmarks/publish.py times the import
                         # without it.

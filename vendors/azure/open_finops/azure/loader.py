@@ -31,14 +31,9 @@ from open_finops.core import importer
 from open_finops.core.ledger import Result
 
 Log = Callable[[str], None]
-DEFAULT_MEMORY_LIMIT = "512MB"
 _FOCUS_MARKERS = {"billedcost", "chargeperiodstart"}
 #: The types a probe reads as typed (dates and times are parsed by the load's own SQL).
 _PROBED = ("DOUBLE",)
-
-
-def select_periods(runs: list[Run], start: str | None, end: str | None) -> dict[str, Run]:
-    return store.LEDGER.select_periods(latest(runs), start, end)
 
 
 def staging_folder(database: Path) -> Path:
@@ -99,7 +94,7 @@ def import_costs(source: Source, export_name: str, database: Path, *, kind: str 
                  start: str | None = None, end: str | None = None, force: bool = False,
                  memory_limit: str | None = None, log: Log = log_to_stderr) -> list[Result]:
     return importer.run(Azure(), source, export_name, database, kind=kind, start=start,
-                        end=end, force=force, memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT,
+                        end=end, force=force, memory_limit=memory_limit,
                         log=log)
 
 
@@ -151,7 +146,7 @@ def inspect(source: Source, run: Run, memory_limit: str | None = None) -> tuple[
 
     con = duckdb.connect()
     try:
-        con.execute(f"SET memory_limit = {literal(memory_limit or DEFAULT_MEMORY_LIMIT)}")
+        con.execute(f"SET memory_limit = {literal(memory_limit or importer.DEFAULT_MEMORY_LIMIT)}")
         with tempfile.TemporaryDirectory(prefix="finops-azure-") as workdir:
             kind, total = run.kind, kinds.Counts()
             for batch in source.stage(run.files, Path(workdir)):
