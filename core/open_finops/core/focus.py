@@ -266,6 +266,19 @@ def conform(rows: str, extra: list[str], columns: dict[str, str] | None = None) 
     return f"SELECT {', '.join(select)} FROM (SELECT *, {helpers} FROM ({rows}))"
 
 
+def padded(rows: str, has: dict[str, str]) -> str:
+    """The SELECT of ``rows`` (a vendor's, whose columns are ``has``) with every FOCUS 1.3
+    column, a missing one (a view written by an older release, before the contract gained
+    it) read as NULL rather than breaking every vendor's rows, then its own ``x_`` columns
+    and the common ones it lacks."""
+    select = [f"CAST({quote(name) if name in has else 'NULL'} AS {sql_type}) "
+              f"AS {quote(name)}" for name, sql_type in COLUMNS_1_3.items()]
+    select += [quote(name) for name in has if name not in COLUMNS_1_3]
+    select += [f"CAST(NULL AS {t}) AS {quote(n)}" for n, t in X_COLUMNS.items()
+               if n not in has]
+    return f"SELECT {', '.join(select)} FROM ({rows})"
+
+
 def conform_dataset(con: Any, table: str = "main.focus") -> int:
     """The rules over the whole dataset, in a table of its rows: "ServiceCategory and
     ServiceSubcategory MUST" be one pair per ServiceName (FOCUS 1.2, ServiceName): where the
@@ -303,15 +316,8 @@ def refresh(con: Any) -> list[str]:
         for vendor in names:
             view = f"{quote(vendor_schema(vendor))}.{quote(VENDOR_VIEW)}"
             has = {name: t for name, t, *_ in con.execute(f"DESCRIBE {view}").fetchall()}
-            # A column missing from a vendor's view (one written by an older release, before
-            # the contract gained it) reads as NULL rather than breaking every vendor's rows.
-            select = [f"CAST({quote(name) if name in has else 'NULL'} AS {sql_type}) "
-                      f"AS {quote(name)}" for name, sql_type in COLUMNS_1_3.items()]
-            select += [quote(name) for name in has if name not in COLUMNS_1_3]
-            select += [f"CAST(NULL AS {t}) AS {quote(n)}" for n, t in X_COLUMNS.items()
-                       if n not in has]
             x_columns.update({n: t for n, t in has.items() if n not in COLUMNS_1_3})
-            parts.append(f"SELECT {', '.join(select)} FROM {view}")
+            parts.append(padded(f"SELECT * FROM {view}", has))
         union = "\nUNION ALL BY NAME\n".join(parts)
     con.execute(f"CREATE OR REPLACE VIEW main.focus AS\n{conform(union, list(x_columns))}")
     projection = ", ".join(quote(n) for n in [*COLUMNS_1_2, *x_columns])

@@ -33,6 +33,18 @@ COMMANDS: Mapping[str, tuple[str, ...]] = {
     "summary": ("export_name", "months"),
 }
 HANDLERS = {name: f"{name}_command" for name in COMMANDS}
+#: The keys of ``[VENDOR]`` in config.toml (and OPEN_FINOPS_<VENDOR>_<KEY>) that these
+#: commands read, with their defaults; a vendor's ``config_defaults`` adds its own keys.
+CONFIG_DEFAULTS: Mapping[str, Any] = {
+    "source": None,  # where the exports are: a folder, or the vendor's URL scheme
+    "export_name": None,  # the export (report, table) to read
+    "month": None,  # one billing period, YYYY-MM (the same as start = end = month)
+    "start": None,  # first billing period, YYYY-MM
+    "end": None,  # last billing period, YYYY-MM
+    "force": False,  # reload periods whose version is already loaded
+    "by": "service",  # summary: the first of the vendor's groups
+    "memory_limit": None,  # DuckDB memory_limit during imports, e.g. "4GB" (default 512MB)
+}
 logger = logging.getLogger(__name__)
 
 

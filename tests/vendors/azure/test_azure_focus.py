@@ -373,3 +373,58 @@ def test_the_published_copy_reads_without_plugin_code(built, con):
                           env={"PATH": "/usr/bin:/bin", "HOME": str(built["db"].parent)})
     assert proc.returncode == 0, proc.stderr
     assert [tuple(row) for row in json.loads(proc.stdout)] == rows(con, sql)
+
+
+# -- one mapping for every engine (open_finops.core.mapping) ---------------------------------
+
+def test_every_loaded_period_mapped_batch_by_batch_equals_its_rows_of_focus(built):
+    """Each vendor's mapping is row-local or local to a partition it names, so DuckDB running
+    it over Arrow batches (as a Spark task would) gives the rows the store's view gives:
+    every period of every kind of both vendors, cut into batches of 7 rows (or one batch per
+    partition: an Azure account's period, its actual and amortized rows together), against
+    its rows of main.focus."""
+    import pyarrow as pa
+
+    from open_finops.aws.focus import MAPPINGS as AWS
+    from open_finops.azure.focus import MAPPINGS as AZURE
+    from open_finops.core.mapping import map_batches
+
+    con = duckdb.connect(str(built["db"]), read_only=True)
+
+    def same(mappings, kind: str, batches: list, where: str, *params) -> None:
+        mapped = pa.Table.from_batches(list(map_batches(mappings, kind, batches)),
+                                       schema=mappings.arrow_schema())
+        assert mapped.num_rows > 0, where
+        con.register("mapped", mapped)
+        names = ", ".join(f'"{n}"' for n in mapped.column_names)
+        expected = f"SELECT {names} FROM main.focus WHERE {where}"
+        differ = rows(con, f"SELECT count(*) FROM (({expected}) EXCEPT ALL SELECT * FROM "
+                           f"mapped) UNION ALL SELECT count(*) FROM (SELECT * FROM mapped "
+                           f"EXCEPT ALL ({expected}))", *params, *params)
+        assert differ == [(0,), (0,)], (kind, where, params, differ)
+
+    try:
+        kinds = set()
+        for mappings, kind_column in ((AWS, "cur_version"), (AZURE, "kind")):
+            schema = f"open_finops_{mappings.vendor}"
+            loaded = rows(con, f"SELECT export_name, billing_period, {kind_column}, table_name "
+                               f"FROM {schema}.loaded WHERE table_name IS NOT NULL")
+            for export, period, kind, table in loaded:
+                kinds.add((mappings.vendor, kind))
+                if kind in mappings.partition_by:
+                    continue
+                delivery = con.execute(f'SELECT * FROM {schema}."{table}"').to_arrow_table()
+                same(mappings, kind, delivery.to_batches(max_chunksize=7),
+                     "x_ExportName = ? AND x_BillingPeriod = ?", export, period)
+        assert kinds == {("aws", "v1"), ("aws", "v2"), ("aws", "focus"), ("azure", "actual"),
+                         ("azure", "amortized"), ("azure", "focus")}
+        details = "open_finops_azure.cost_details"
+        have = dict(rows(con, f"SELECT column_name, column_type FROM (DESCRIBE {details})"))
+        key = AZURE.partition_by["actual"](have)
+        partitions = [key for (key,) in rows(con, f"SELECT DISTINCT {key} FROM {details}")]
+        assert len(partitions) >= 4, partitions
+        batches = [con.execute(f"SELECT * FROM {details} WHERE {key} = ?", [part])
+                   .to_arrow_table().combine_chunks().to_batches()[0] for part in partitions]
+        same(AZURE, "actual", batches, "ProviderName = 'Microsoft' AND x_Dataset <> 'focus'")
+    finally:
+        con.close()

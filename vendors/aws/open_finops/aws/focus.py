@@ -83,6 +83,7 @@ from functools import lru_cache
 from importlib import resources
 
 from open_finops.core.focus import COLUMNS as FOCUS_COLUMNS
+from open_finops.core.mapping import Mappings
 from open_finops.core.sql import literal, quote
 
 _CONSUMPTION_TYPES = ("Usage", "DiscountedUsage", "SavingsPlanCoveredUsage")
@@ -512,3 +513,8 @@ def _tags(columns: Mapping[str, str]) -> str:
     if not parts:
         return "CAST(NULL AS VARCHAR)"
     return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+#: The mapping of each kind of report, in the form every engine runs (open_finops.core.mapping).
+MAPPINGS = Mappings("aws", {"v1": focus_sql, "v2": focus_sql, "focus": focus_export_sql},
+                    X_COLUMNS)

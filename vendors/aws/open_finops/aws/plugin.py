@@ -7,21 +7,15 @@ import argparse
 from typing import Any
 
 from open_finops.core.plugins import VendorPlugin
+from open_finops.core import vocabulary
 from open_finops.core.vocabulary import Texts, register_commands
 
 #: Every key of ``[aws]`` in config.toml (and OPEN_FINOPS_AWS_<KEY>), with its default. A
 #: command-line option wins over the environment, which wins over the file.
 CONFIG_DEFAULTS: dict[str, Any] = {
-    "source": None,  # a folder laid out like the bucket, or s3://BUCKET/PREFIX
-    "export_name": None,  # the report (legacy CUR) or export (CUR 2.0) name
+    **vocabulary.CONFIG_DEFAULTS,
     "cur_version": "auto",  # auto, v1 (legacy CUR), v2 (CUR 2.0) or focus (a FOCUS export)
-    "month": None,  # one billing period, YYYY-MM (the same as start = end = month)
-    "start": None,  # first billing period, YYYY-MM
-    "end": None,  # last billing period, YYYY-MM
-    "force": False,  # reload periods whose version is already loaded
     "billing_period": None,  # release 0.3's name of month for show-state (now state)
-    "by": "service",  # summary: service, account or region
-    "memory_limit": None,  # DuckDB memory_limit during imports, e.g. "4GB" (default 512MB)
 }
 
 TEXTS = Texts(

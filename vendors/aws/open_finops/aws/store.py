@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from open_finops.aws.errors import AwsError, UsageError
-from open_finops.aws.focus import focus_export_sql, focus_sql
+from open_finops.aws.focus import MAPPINGS
 from open_finops.core import focus as core_focus
 from open_finops.core import store as core_store
 from open_finops.core.ledger import INTERRUPTED, Attempt, Ledger, Loaded, now, where
@@ -72,11 +72,11 @@ def refresh_views(con: Any) -> None:
         f"WHERE table_name IS NOT NULL ORDER BY export_name, billing_period").fetchall()
     _union_view(con, "main.aws_cur", [name for name, focus in loaded_tables if not focus])
     exports = [name for name, focus in loaded_tables if focus]
-    sql = focus_sql(_columns(con, "main.aws_cur"), "main.aws_cur")
+    sql = MAPPINGS.sql("v2", _columns(con, "main.aws_cur"), "main.aws_cur")
     export_view = f"{SCHEMA}.focus_exports"
     if exports:
         _union_view(con, export_view, exports)
-        export_sql = focus_export_sql(_columns(con, export_view), export_view)
+        export_sql = MAPPINGS.sql("focus", _columns(con, export_view), export_view)
         sql = f"({sql})\nUNION ALL BY NAME\n({export_sql})"
     con.execute(f"CREATE OR REPLACE VIEW {SCHEMA}.{core_focus.VENDOR_VIEW} AS\n{sql}")
     if not exports:

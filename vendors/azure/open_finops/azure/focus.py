@@ -44,8 +44,11 @@ The lookup tables (regions, services) are literal VALUES inside the view, so rea
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from open_finops.core.sql import literal, quote
 from open_finops.core.focus import COLUMNS
+from open_finops.core.mapping import Mappings
 
 #: Azure's own columns of the view, after core's, with their types.
 X_COLUMNS = {
@@ -428,3 +431,23 @@ def focus_sql(details: tuple[dict[str, str], str] | None,
                           for n, t in {**COLUMNS, **X_COLUMNS}.items())
         return f"SELECT {empty} WHERE false"
     return _conform("\nUNION ALL BY NAME\n".join(f"({part})" for part in parts))
+
+
+def _details(have: Mapping[str, str], view: str) -> str:
+    return _conform(f"({details_sql(dict(have), view)})")
+
+
+def _exports(have: Mapping[str, str], view: str) -> str:
+    return _conform(f"({exports_sql(dict(have), view)})")
+
+
+def _partition(have: Mapping[str, str]) -> str:
+    """The rows the cost details' mapping looks across: a billing account's period (the
+    actual and amortized rows of a charge pair within it, :func:`_paired`)."""
+    return f"billing_period || '/' || coalesce({_account(dict(have))}, '')"
+
+
+#: The mapping of each kind of export, in the form every engine runs
+#: (open_finops.core.mapping); :func:`focus_sql` is their union over the store's tables.
+MAPPINGS = Mappings("azure", {"actual": _details, "amortized": _details, "focus": _exports},
+                    X_COLUMNS, partition_by={"actual": _partition, "amortized": _partition})

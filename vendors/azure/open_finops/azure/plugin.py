@@ -7,21 +7,15 @@ import argparse
 from typing import Any
 
 from open_finops.core.plugins import VendorPlugin
+from open_finops.core import vocabulary
 from open_finops.core.vocabulary import Texts, register_commands
 
 #: Every key of ``[azure]`` in config.toml (and OPEN_FINOPS_AZURE_<KEY>), with its default. A
 #: command-line option wins over the environment, which wins over the file.
 CONFIG_DEFAULTS: dict[str, Any] = {
-    "source": None,  # a folder laid out like the container, or az://CONTAINER/PATH
+    **vocabulary.CONFIG_DEFAULTS,
     "account_url": None,  # https://ACCOUNT.blob.core.windows.net for az:// sources
-    "export_name": None,  # the export's name (its folder)
     "kind": "auto",  # auto (the manifest, a FOCUS header or the rows), actual, amortized, focus
-    "month": None,  # one billing period, YYYY-MM (the same as start = end = month)
-    "start": None,  # first billing period, YYYY-MM
-    "end": None,  # last billing period, YYYY-MM
-    "force": False,  # reload periods whose run is already loaded
-    "by": "service",  # summary: service, subscription, region or resource-group
-    "memory_limit": None,  # DuckDB memory_limit during imports, e.g. "4GB" (default 512MB)
 }
 
 TEXTS = Texts(
