@@ -28,10 +28,14 @@ setup(
         "aws": ["open-finops-aws==0.3.0"],
         "docker": ["open-finops-docker==0.3.0"],
         "azure": ["open-finops-azure==0.3.0"],
+        "gcp": ["open-finops-gcp==0.3.0"],
+        "oci": ["open-finops-oci==0.3.0"],
         "all": [
             "open-finops-aws==0.3.0",
             "open-finops-docker==0.3.0",
             "open-finops-azure==0.3.0",
+            "open-finops-gcp==0.3.0",
+            "open-finops-oci==0.3.0",
         ],
     },
     classifiers=[

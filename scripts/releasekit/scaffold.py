@@ -165,9 +165,16 @@ def _insert_changelog(text: str, dist: str, name: str) -> str:
     m = versions.UNRELEASED.search(text)
     if not m:
         raise Failure("CHANGELOG.md has no '## [Unreleased]' section; add one")
-    note = (f"\n\n- `{dist}`: a new vendor distribution, `finops {name}` "
-            f"(`pip install 'open-finops[{name}]'`).")
-    return text[:m.end()] + note + text[m.end():]
+    note = (f"- `{dist}`: a new vendor distribution, `finops {name}` "
+            f"(`pip install 'open-finops[{name}]'`).\n")
+    # Under the section's "### Added" (Keep a Changelog), made when it has none.
+    following = re.compile(r"^## ", re.MULTILINE).search(text, m.end())
+    end = following.start() if following else len(text)
+    added = re.compile(r"^### Added[ \t]*\n\n?", re.MULTILINE).search(text, m.end(), end)
+    if added:
+        return text[:added.end()] + note + text[added.end():]
+    return (text[:m.end()].rstrip("\n") + "\n\n### Added\n\n" + note + "\n"
+            + text[m.end():].lstrip("\n"))
 
 
 def plan(name: str, root: Path = repo.ROOT) -> dict[Path, str]:

@@ -119,8 +119,8 @@ def test_unknown_core_key_and_unknown_table():
     write(Path("config.toml"), '[core]\ndatabse = "x"\n')
     with pytest.raises(ConfigError, match=r"unknown key 'databse' in \[core\].*'database'"):
         Config.load(environ={})
-    write(Path("config.toml"), '[gcp]\nx = 1\n')
-    with pytest.raises(ConfigError, match=r"unknown table \[gcp\]"):
+    write(Path("config.toml"), '[acme]\nx = 1\n')
+    with pytest.raises(ConfigError, match=r"unknown table \[acme\]"):
         Config.load(environ={})
 
 
@@ -213,7 +213,7 @@ def test_undeclared_key_is_a_programming_error():
     with pytest.raises(KeyError):
         config.get("aws", "nope")
     with pytest.raises(KeyError):
-        config.get("gcp", "bucket")
+        config.get("acme", "bucket")
 
 
 def test_env_names():

@@ -178,7 +178,7 @@ def test_cli_write_explicit_files_and_version(tree):
     (["write", "no-equals-sign"], 2),
     (["frobnicate"], 2),
     ([], 2),
-    (["files", "--distribution", "open-finops-gcp"], 1),
+    (["files", "--distribution", "open-finops-acme"], 1),
     (["--version", "9.9.9", "verify"], 1),
 ])
 def test_cli_errors(tree, args, code):

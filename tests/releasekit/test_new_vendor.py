@@ -1,6 +1,6 @@
 """`make new-vendor NAME=x`: one command scaffolds a vendor distribution and registers it
-everywhere; the release path then builds, checks, stages and verifies five distributions
-(ten files) with no other edit, `pip install 'open-finops[x]'` gives `finops x --help`, and
+everywhere; the release path then builds, checks, stages and verifies every distribution
+and the new one (two files each) with no other edit, `pip install 'open-finops[x]'` gives `finops x --help`, and
 the publish workflow's three upload layers still hold. Bad or taken names change nothing;
 check-versions names each place a hand-made vendor forgot."""
 from __future__ import annotations
@@ -23,35 +23,35 @@ def repo(tmp_path):
 
 def test_new_vendor_is_released_with_the_others(repo, home):
     env = toolkit_env(home)
-    made = run([*MAKE, "-s", "new-vendor", "NAME=gcp"], cwd=repo, env=env, check=True)
+    made = run([*MAKE, "-s", "new-vendor", "NAME=acme"], cwd=repo, env=env, check=True)
     written = set(made.stdout.split())
-    assert {"vendors/gcp/setup.py", "vendors/gcp/pyproject.toml", "vendors/gcp/README.md",
-            "vendors/gcp/open_finops/gcp/__init__.py", "vendors/gcp/open_finops/gcp/plugin.py",
-            "tests/vendors/gcp/test_gcp_plugin.py", "Makefile", ".bumpversion.cfg", "setup.py",
+    assert {"vendors/acme/setup.py", "vendors/acme/pyproject.toml", "vendors/acme/README.md",
+            "vendors/acme/open_finops/acme/__init__.py", "vendors/acme/open_finops/acme/plugin.py",
+            "tests/vendors/acme/test_acme_plugin.py", "Makefile", ".bumpversion.cfg", "setup.py",
             "core/open_finops/core/plugins.py", "CHANGELOG.md"} <= written, made.explain
-    setup = (repo / "vendors/gcp/setup.py").read_text()
+    setup = (repo / "vendors/acme/setup.py").read_text()
     assert f'version="{VERSION}"' in setup and f'"open-finops-core=={VERSION}"' in setup
-    pyproject = (repo / "vendors/gcp/pyproject.toml").read_text().splitlines()
+    pyproject = (repo / "vendors/acme/pyproject.toml").read_text().splitlines()
     assert [line for line in pyproject if line.startswith("[")] == ["[build-system]"]
     packages = run(["make", "-s", "print-packages"], cwd=repo, env=env, check=True).stdout.split()
-    assert packages[-2:] == ["open-finops-gcp=vendors/gcp", "open-finops=."]
+    assert packages[-2:] == ["open-finops-acme=vendors/acme", "open-finops=."]
     run([*MAKE, "-s", "check-versions"], cwd=repo, env=env, check=True)
     status = run(["git", "status", "--porcelain"], cwd=repo, env=env, check=True).stdout
-    assert "vendors/gcp/" in status and ".github" not in status, status
+    assert "vendors/acme/" in status and ".github" not in status, status
     run(["git", "add", "-A"], cwd=repo, env=env, check=True)
-    run(["git", "commit", "-qm", "gcp"], cwd=repo, env=env, check=True)
+    run(["git", "commit", "-qm", "acme"], cwd=repo, env=env, check=True)
 
     # The specs that prove the new vendor: alone, in [all], and (plain) its hint; the other
     # vendors' specs are those of every stage (test_stage.py).
-    specs = ["open-finops", "open-finops[gcp]", "open-finops[all]"]
+    specs = ["open-finops", "open-finops[acme]", "open-finops[all]"]
     stage = run([*MAKE, "stage"], cwd=repo, env={**env, "VERIFY_SPECS": " ".join(specs)},
                 timeout=900)
     assert stage.returncode == 0, stage.explain
     summary = json.loads((repo / "dist" / "stage-summary.json").read_text())
-    assert len(summary["files"]) == 12 and {f["where"] for f in summary["files"]} == {"uploaded"}
-    assert {f["distribution"] for f in summary["files"]} >= {"open-finops-gcp"}
+    assert len(summary["files"]) == 2 * len(packages) and {f["where"] for f in summary["files"]} == {"uploaded"}
+    assert {f["distribution"] for f in summary["files"]} >= {"open-finops-acme"}
     results = {r["spec"]: r["result"] for r in summary["install"]}
-    # (verify refuses a VERIFY_SPECS name that is not a spec of the release: [gcp] is one.)
+    # (verify refuses a VERIFY_SPECS name that is not a spec of the release: [acme] is one.)
     assert results == dict.fromkeys(specs, "ok"), stage.explain
 
     # The publish workflow takes its upload layers from the built wheels and has one job per
@@ -64,7 +64,8 @@ def test_new_vendor_is_released_with_the_others(repo, home):
     layers = json.loads(outputs["layers"])
     assert [[d["distribution"] for d in layer] for layer in layers] == [
         ["open-finops-core"],
-        ["open-finops-aws", "open-finops-docker", "open-finops-azure", "open-finops-gcp"],
+        ["open-finops-aws", "open-finops-docker", "open-finops-azure", "open-finops-gcp",
+         "open-finops-oci", "open-finops-acme"],
         ["open-finops"]], proc.explain
     text = (repo / ".github/workflows/publish.yml").read_text()
     assert len(re.findall(r"^  publish-layer-\d+:", text, re.M)) == len(layers)
@@ -97,7 +98,7 @@ def test_a_failure_after_writing_puts_every_file_back(repo, home):
                                                    '    "aws": "aws",\n    "ghost": "ghost",\n'))
     run(["git", "commit", "-qam", "ghost"], cwd=repo, env=toolkit_env(home), check=True)
     before = snapshot(repo)
-    proc = run([*MAKE, "new-vendor", "NAME=gcp"], cwd=repo, env=toolkit_env(home))
+    proc = run([*MAKE, "new-vendor", "NAME=acme"], cwd=repo, env=toolkit_env(home))
     assert proc.returncode != 0, proc.explain
     line = next(number for number, text in enumerate(plugins.read_text().splitlines(), 1)
                 if text.startswith("KNOWN_VENDORS"))
@@ -105,25 +106,25 @@ def test_a_failure_after_writing_puts_every_file_back(repo, home):
         f'error: core/open_finops/core/plugins.py:{line}: KNOWN_VENDORS names "ghost", which is '
         'not in PACKAGES; remove it'], proc.explain
     assert snapshot(repo) == before
-    assert not (repo / "vendors" / "gcp").exists()
+    assert not (repo / "vendors" / "acme").exists()
 
 
 def test_check_versions_names_each_registration_a_hand_made_vendor_lacks(repo, home):
     """A vendor directory added by hand, with PACKAGES and nothing else: every place that
     must know it is named with the file, the line and what to add."""
     env = toolkit_env(home)
-    run([*MAKE, "-s", "new-vendor", "NAME=gcp"], cwd=repo, env=env, check=True)
+    run([*MAKE, "-s", "new-vendor", "NAME=acme"], cwd=repo, env=env, check=True)
     for rel in ("core/open_finops/core/plugins.py", "setup.py"):
         run(["git", "checkout", "--", rel], cwd=repo, env=env, check=True)
     proc = run([*MAKE, "check-versions"], cwd=repo, env=env)
     assert proc.returncode != 0, proc.explain
     errors = "\n".join(error_lines(proc.stderr))
-    assert re.search(r'core/open_finops/core/plugins\.py:\d+: KNOWN_VENDORS lacks "gcp": "gcp"',
+    assert re.search(r'core/open_finops/core/plugins\.py:\d+: KNOWN_VENDORS lacks "acme": "acme"',
                      errors), proc.explain
-    assert re.search(r'setup\.py:\d+: extras_require lacks "gcp": \["open-finops-gcp==', errors)
-    assert re.search(r'setup\.py:\d+: extras_require\'s "all" lacks open-finops-gcp', errors)
+    assert re.search(r'setup\.py:\d+: extras_require lacks "acme": \["open-finops-acme==', errors)
+    assert re.search(r'setup\.py:\d+: extras_require\'s "all" lacks open-finops-acme', errors)
 
     run(["git", "checkout", "--", "Makefile"], cwd=repo, env=env, check=True)
     proc = run([*MAKE, "check-versions"], cwd=repo, env=env)
-    assert re.search(r"Makefile:\d+: PACKAGES lacks vendors/gcp; add "
-                     r"open-finops-gcp=vendors/gcp", proc.stderr), proc.explain
+    assert re.search(r"Makefile:\d+: PACKAGES lacks vendors/acme; add "
+                     r"open-finops-acme=vendors/acme", proc.stderr), proc.explain

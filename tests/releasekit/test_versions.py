@@ -145,18 +145,18 @@ def test_bumpversion_section_without_site_is_refused(work_copy):
 
 def test_new_package_sites_are_found_from_packages(work_copy):
     """A vendor added to PACKAGES brings its sites without any other list to update."""
-    pkg = work_copy / "vendors/gcp"
-    (pkg / "open_finops/gcp").mkdir(parents=True)
-    (pkg / "open_finops/gcp/__init__.py").write_text(f'__version__ = "{VERSION}"\n')
-    (pkg / "setup.py").write_text('setup(name="open-finops-gcp", version="0.2.0",\n'
+    pkg = work_copy / "vendors/acme"
+    (pkg / "open_finops/acme").mkdir(parents=True)
+    (pkg / "open_finops/acme/__init__.py").write_text(f'__version__ = "{VERSION}"\n')
+    (pkg / "setup.py").write_text('setup(name="open-finops-acme", version="0.2.0",\n'
                                   f'      install_requires=["open-finops-core=={VERSION}"])\n')
-    packages = ("open-finops-core=core open-finops-aws=vendors/aws open-finops-gcp=vendors/gcp "
+    packages = ("open-finops-core=core open-finops-aws=vendors/aws open-finops-acme=vendors/acme "
                 "open-finops-docker=docker open-finops=.")
     proc = run([str(work_copy / "scripts/check-versions")], cwd=work_copy,
                env=base_env(PACKAGES=packages), check=False)
-    assert "vendors/gcp/setup.py:1: version is 0.2.0" in proc.stderr, proc.explain
-    assert "vendors/gcp/setup.py:1: holds version sites but bump2version" in proc.stderr
-    assert "vendors/gcp/open_finops/gcp/__init__.py" in proc.stdout
+    assert "vendors/acme/setup.py:1: version is 0.2.0" in proc.stderr, proc.explain
+    assert "vendors/acme/setup.py:1: holds version sites but bump2version" in proc.stderr
+    assert "vendors/acme/open_finops/acme/__init__.py" in proc.stdout
 
 
 @pytest.mark.parametrize("current, version, part, expected", [

@@ -30,6 +30,8 @@ KNOWN_VENDORS: Mapping[str, str] = {
     "aws": "aws",
     "docker": "docker",
     "azure": "azure",
+    "gcp": "gcp",
+    "oci": "oci",
 }
 
 #: A command handler: the parsed arguments and the resolved configuration in, an exit code out.

@@ -1,0 +1,3 @@
+"""Open FinOps Stack: oci."""
+
+__version__ = "0.3.0"
