@@ -8,6 +8,7 @@ runners, the vendors' data generators, the FOCUS rules; kits/test_*.py check the
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -24,6 +25,14 @@ pytest_plugins = ["indexkit", "finopskit", "azuritekit"]
 
 REPO = Path(__file__).resolve().parent.parent
 VENV = REPO / ".venv"
+#: The Makefile's PACKAGES (the one list), as (distribution, directory) in dependency order.
+PACKAGES = [tuple(item.split("=", 1)) for item in re.search(
+    r"^PACKAGES := (.*)$", (REPO / "Makefile").read_text(), re.M).group(1).split()]
+#: The meta-package's specs in verify's order: itself, each extra of a part, then [all].
+SPECS = ["open-finops", *(f"open-finops[{directory.rsplit('/', 1)[-1]}]"
+                          for name, directory in PACKAGES
+                          if directory != "." and name != "open-finops-core"),
+         "open-finops[all]"]
 VERSION = next(
     line.split("=", 1)[1].strip()
     for line in (REPO / ".bumpversion.cfg").read_text().splitlines()

@@ -141,11 +141,11 @@ def test_unknown_environment_variable_is_an_error_with_suggestion():
 
 
 def test_unknown_environment_variable_without_a_close_match_says_to_unset_it():
-    """The shared OPEN_FINOPS_ prefix makes no suggestion: GCP_X is close to nothing."""
+    """The shared OPEN_FINOPS_ prefix makes no suggestion: ACME_X is close to nothing."""
     with pytest.raises(ConfigError) as caught:
-        Config.load(plugins=[VENDOR], environ={"OPEN_FINOPS_GCP_X": "1"})
+        Config.load(plugins=[VENDOR], environ={"OPEN_FINOPS_ACME_X": "1"})
     assert str(caught.value) == (
-        "unknown environment variable OPEN_FINOPS_GCP_X: it matches no configuration key;"
+        "unknown environment variable OPEN_FINOPS_ACME_X: it matches no configuration key;"
         " unset it, or install the plugin that declares it")
 
 

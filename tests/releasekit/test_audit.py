@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, VENV, VERSION, JSONHandler, base_env, free_port, releasekit, run
+from conftest import (
+    PACKAGES, REPO, VENV, VERSION, JSONHandler, base_env, free_port, releasekit, run)
 from indexkit import MAKE, toolkit_env
 
 PINS = "six==1.17.0\nurllib3==2.8.0\n"
@@ -160,9 +161,7 @@ def test_make_audit_fails_closed_and_warns_with_audit_warn(built_copy, home):
     path = built_copy / "dist" / f"audit-{VERSION}.json"
     assert path.exists(), strict.explain
     decision = json.loads(path.read_text())
-    assert {o.split("==")[0] for o in decision["ours"]} == {
-        "open-finops", "open-finops-core", "open-finops-aws", "open-finops-docker",
-        "open-finops-azure"}
+    assert {o.split("==")[0] for o in decision["ours"]} == {name for name, _ in PACKAGES}
     third_party = {d["name"] for k in ("clean", "vulnerable", "unaudited", "allowed")
                    for d in decision[k]}
     assert {"duckdb", "boto3", "botocore"} <= third_party

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import VERSION, base_env, run
+from conftest import PACKAGES, VERSION, base_env, run
 from release_tools import (
     MAKE,
     NEXT_MAJOR,
@@ -45,7 +45,9 @@ def test_bump_version_changes_every_site_commits_and_tags(work_copy):
     rows = table.splitlines()[1:]
     assert len(rows) >= 16 and all(row.endswith(f" {NEXT}") for row in rows), table
     setup = (work_copy / "setup.py").read_text()
-    assert setup.count(f"=={NEXT}") == 8 and VERSION not in setup
+    # core twice (install_requires, [core]), each other part twice (its extra, [all]).
+    parts = len(PACKAGES) - 2
+    assert setup.count(f"=={NEXT}") == 2 + 2 * parts and VERSION not in setup
 
     changelog = (work_copy / "CHANGELOG.md").read_text()
     today = datetime.date.today().isoformat()
@@ -62,11 +64,10 @@ def test_bump_version_changes_every_site_commits_and_tags(work_copy):
     assert git(work_copy, "rev-parse", f"v{NEXT}^{{commit}}") == head
     assert git(work_copy, "status", "--porcelain") == ""
     changed = git(work_copy, "show", "--name-only", "--format=", "HEAD").splitlines()
-    assert sorted(changed) == sorted([
-        ".bumpversion.cfg", "CHANGELOG.md", "setup.py", "core/setup.py", "vendors/aws/setup.py",
-        "docker/setup.py", "core/open_finops/core/__init__.py",
-        "vendors/aws/open_finops/aws/__init__.py", "docker/open_finops/docker/__init__.py",
-        "vendors/azure/setup.py", "vendors/azure/open_finops/azure/__init__.py"])
+    # Each distribution's setup.py and (but the meta-package) its __version__.
+    assert sorted(changed) == sorted([".bumpversion.cfg", "CHANGELOG.md", "setup.py", *(
+        f"{d}/{f}" for _, d in PACKAGES if d != "."
+        for f in ("setup.py", f"open_finops/{d.rsplit('/', 1)[-1]}/__init__.py"))])
 
 
 @pytest.mark.parametrize("part, expected", [("minor", NEXT_MINOR), ("major", NEXT_MAJOR),

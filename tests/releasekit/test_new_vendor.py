@@ -1,8 +1,8 @@
 """`make new-vendor NAME=x`: one command scaffolds a vendor distribution and registers it
 everywhere; the release path then builds, checks, stages and verifies every distribution
-and the new one (two files each) with no other edit, `pip install 'open-finops[x]'` gives `finops x --help`, and
-the publish workflow's three upload layers still hold. Bad or taken names change nothing;
-check-versions names each place a hand-made vendor forgot."""
+and the new one (two files each) with no other edit, `pip install 'open-finops[x]'` gives
+`finops x --help`, and the publish workflow's three upload layers still hold. Bad or taken
+names change nothing; check-versions names each place a hand-made vendor forgot."""
 from __future__ import annotations
 
 import json
@@ -48,7 +48,8 @@ def test_new_vendor_is_released_with_the_others(repo, home):
                 timeout=900)
     assert stage.returncode == 0, stage.explain
     summary = json.loads((repo / "dist" / "stage-summary.json").read_text())
-    assert len(summary["files"]) == 2 * len(packages) and {f["where"] for f in summary["files"]} == {"uploaded"}
+    assert len(summary["files"]) == 2 * len(packages)
+    assert {f["where"] for f in summary["files"]} == {"uploaded"}
     assert {f["distribution"] for f in summary["files"]} >= {"open-finops-acme"}
     results = {r["spec"]: r["result"] for r in summary["install"]}
     # (verify refuses a VERIFY_SPECS name that is not a spec of the release: [acme] is one.)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run
+from conftest import SPECS, run
 from indexkit import (
     MAKE,
     STEPS,
@@ -50,9 +50,7 @@ def test_stage_end_to_end_then_verify_alone(built_copy, home):
     assert all(s["result"] == "ok" and s["seconds"] >= 0 for s in summary["steps"])
     assert {f["filename"]: f["sha256"] for f in summary["files"]} == ledger_files(built_copy)
     assert {f["where"] for f in summary["files"]} == {"uploaded"}
-    assert [r["spec"] for r in summary["install"]] == [
-        "open-finops", "open-finops[aws]", "open-finops[docker]", "open-finops[azure]",
-        "open-finops[all]"]
+    assert [r["spec"] for r in summary["install"]] == SPECS
     assert {r["result"] for r in summary["install"]} == {"ok"}, proc.explain
     for spec in ("open-finops[aws]", "open-finops[all]"):
         assert f"{spec} -> ok" in proc.stderr
