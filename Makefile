@@ -10,7 +10,7 @@ MAKEFLAGS += --no-print-directory
 # last. This is the only list: every script reads it from here (exported), the upload chain
 # below is derived from it, check-versions fails naming any place that disagrees with it, and
 # `make new-vendor NAME=x` adds to it.
-PACKAGES := open-finops-core=core open-finops-aws=vendors/aws open-finops-docker=docker open-finops-azure=vendors/azure open-finops-gcp=vendors/gcp open-finops-oci=vendors/oci open-finops=.
+PACKAGES := open-finops-core=core open-finops-aws=vendors/aws open-finops-docker=docker open-finops-azure=vendors/azure open-finops-gcp=vendors/gcp open-finops-oci=vendors/oci open-finops-spark=vendors/spark open-finops=.
 export PACKAGES
 
 # Settings (`make publish CONFIRM=yes`, or the environment). Each is declared once, here, with

@@ -30,12 +30,14 @@ setup(
         "azure": ["open-finops-azure==0.3.0"],
         "gcp": ["open-finops-gcp==0.3.0"],
         "oci": ["open-finops-oci==0.3.0"],
+        "spark": ["open-finops-spark==0.3.0"],
         "all": [
             "open-finops-aws==0.3.0",
             "open-finops-docker==0.3.0",
             "open-finops-azure==0.3.0",
             "open-finops-gcp==0.3.0",
             "open-finops-oci==0.3.0",
+            "open-finops-spark==0.3.0",
         ],
     },
     classifiers=[

@@ -32,6 +32,7 @@ KNOWN_VENDORS: Mapping[str, str] = {
     "azure": "azure",
     "gcp": "gcp",
     "oci": "oci",
+    "spark": "spark",
 }
 
 #: A command handler: the parsed arguments and the resolved configuration in, an exit code out.

@@ -1,0 +1,3 @@
+"""Open FinOps Stack: spark."""
+
+__version__ = "0.3.0"
