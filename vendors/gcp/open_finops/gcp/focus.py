@@ -289,6 +289,10 @@ def focus_export_sql(have: Mapping[str, str], relation: str) -> str:
     select = {name: c.col(name, sql_type) for name, sql_type in {**COLUMNS, **ADDED_1_3}.items()}
     for name in ("ProviderName", "InvoiceIssuerName", "PublisherName"):
         select[name] = f"coalesce({c.col(name)}, {literal(PROVIDER)})"
+    select["PricingCurrency"] = f"coalesce({c.col('PricingCurrency')}, {c.col('BillingCurrency')})"
+    select["PricingCurrencyEffectiveCost"] = (
+        f"coalesce({c.col('PricingCurrencyEffectiveCost', 'DOUBLE')}, "
+        f"{c.col('EffectiveCost', 'DOUBLE')})")
     select["ServiceProviderName"] = (f"coalesce({c.col('ServiceProviderName')}, "
                                      f"{c.col('PublisherName')}, {literal(PROVIDER)})")
     if c.has_list("Tags", "key", "value"):
