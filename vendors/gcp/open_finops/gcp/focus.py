@@ -106,14 +106,14 @@ class _Columns:
     def has_list(self, column: str, *fields: str) -> bool:
         text = self.have.get(column, "")
         return text.endswith("[]") and all(re.search(rf'[(,]\s*"?{f}"?\s', text)
-                                              for f in fields)
+                                           for f in fields)
 
 
-def _pairs(c: _Columns, column: str, sql: str | None = None) -> str:
+def _pairs(c: _Columns, column: str) -> str:
     """A JSON object of a key/value list column (NULL where it lacks one)."""
-    if not c.has_list(column if sql is None else column.split(".")[0], "key", "value"):
+    if not c.has_list(column, "key", "value"):
         return "NULL"
-    expr = sql or quote(column)
+    expr = quote(column)
     return (f"to_json(map_from_entries([{{'key': CAST(e.key AS VARCHAR), 'value': CAST(e.value "
             f"AS VARCHAR)}} for e in coalesce({expr}, []) if e.key IS NOT NULL]))")
 
@@ -124,9 +124,9 @@ def _tags(c: _Columns) -> str:
     parts = []
     project = c.have.get("project", "")
     if re.search(r'[(,]\s*"?labels"?\s+STRUCT\("?key"?', project):
-        parts.append(f"to_json(map_from_entries([{{'key': CAST(e.key AS VARCHAR), 'value': "
-                     f"CAST(e.value AS VARCHAR)}} for e in coalesce(\"project\".labels, []) "
-                     f"if e.key IS NOT NULL]))")
+        parts.append("to_json(map_from_entries([{'key': CAST(e.key AS VARCHAR), 'value': "
+                     "CAST(e.value AS VARCHAR)} for e in coalesce(\"project\".labels, []) "
+                     "if e.key IS NOT NULL]))")
     for column in ("labels", "system_labels", "tags"):
         if c.has_list(column, "key", "value"):
             parts.append(_pairs(c, column))

@@ -35,7 +35,8 @@ GROUPS = {
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    parser.description = "Google Cloud (GCP) billing exports into the Open FinOps Stack's DuckDB store."
+    parser.description = ("Google Cloud (GCP) billing exports into the Open FinOps Stack's "
+                          "DuckDB store.")
     register_commands(parser, "gcp", "open_finops.gcp.commands", TEXTS, GROUPS)
 
 
