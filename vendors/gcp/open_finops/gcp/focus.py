@@ -237,11 +237,13 @@ def billing_sql(have: Mapping[str, str], relation: str) -> str:
                            f"ELSE 'Standard' END END",
         "PricingCurrency": c.col("currency"),
         "PricingCurrencyEffectiveCost": f"{cost} + {discounts}",
-        "SkuId": f"NULLIF({c.field('sku', 'id')}, '')",
+        # "SkuId MUST be null when ChargeCategory is "Tax"", and its meter with it.
+        "SkuId": f"CASE WHEN _category_of <> 'Tax' THEN NULLIF({c.field('sku', 'id')}, '') END",
         "SkuPriceId": f"CASE WHEN NULLIF({c.field('sku', 'id')}, '') IS NOT NULL AND "
                       f"{c.field('price', 'tier_start_amount', 'DOUBLE')} IS NOT NULL THEN "
                       f"{c.field('sku', 'id')} || '/' || CAST({c.field('price', 'tier_start_amount', 'DOUBLE')} AS VARCHAR) END",  # noqa: E501
-        "SkuMeter": f"NULLIF({c.field('sku', 'description')}, '')",
+        "SkuMeter": f"CASE WHEN _category_of <> 'Tax' THEN "
+                    f"NULLIF({c.field('sku', 'description')}, '') END",
         "x_CreditType": "CAST(NULL AS VARCHAR)",
         "x_CreditId": "CAST(NULL AS VARCHAR)",
         "x_Discounts": discounts,
@@ -289,6 +291,9 @@ def focus_export_sql(have: Mapping[str, str], relation: str) -> str:
     select = {name: c.col(name, sql_type) for name, sql_type in {**COLUMNS, **ADDED_1_3}.items()}
     for name in ("ProviderName", "InvoiceIssuerName", "PublisherName"):
         select[name] = f"coalesce({c.col(name)}, {literal(PROVIDER)})"
+    select["BillingAccountType"] = (f"CASE WHEN {c.col('BillingAccountId')} IS NOT NULL THEN "
+                                    f"coalesce({c.col('BillingAccountType')}, "
+                                    "'Billing Account') END")
     select["PricingCurrency"] = f"coalesce({c.col('PricingCurrency')}, {c.col('BillingCurrency')})"
     select["PricingCurrencyEffectiveCost"] = (
         f"coalesce({c.col('PricingCurrencyEffectiveCost', 'DOUBLE')}, "
