@@ -25,6 +25,8 @@ setup(
     python_requires=">=3.10",
     install_requires=[
         "open-finops-core==0.3.0",
+        "duckdb>=1.5,<2.1",
+        "google-cloud-storage>=2.10,<4",
     ],
     entry_points={
         "open_finops.vendors": ["gcp = open_finops.gcp.plugin:PLUGIN"],
