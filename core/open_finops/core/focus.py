@@ -201,7 +201,9 @@ RULES = {
                       "THEN coalesce(SubAccountName, SubAccountId) END",
     "SubAccountType": "CASE WHEN SubAccountId IS NOT NULL THEN SubAccountType END",
     "RegionName": "CASE WHEN RegionId IS NOT NULL THEN coalesce(RegionName, RegionId) END",
-    "SkuMeter": "CASE WHEN SkuId IS NOT NULL THEN coalesce(SkuMeter, SkuId) END",
+    # SkuId as its rule above leaves it (a tax has none, whatever the vendor gave).
+    "SkuMeter": "CASE WHEN SkuId IS NOT NULL AND ChargeCategory IS DISTINCT FROM 'Tax' "
+                "THEN coalesce(SkuMeter, SkuId) END",
     "SkuPriceDetails": "CASE WHEN _sku_price IS NOT NULL AND json_valid(SkuPriceDetails) AND "
                        "json_type(SkuPriceDetails) = 'OBJECT' AND SkuPriceDetails <> '{}' "
                        "THEN SkuPriceDetails END",

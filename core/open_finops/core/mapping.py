@@ -65,12 +65,16 @@ class Mappings:
                 f"{', '.join(self.by_kind)}") from None
         return mapping(columns, relation)
 
-    def focus_sql(self, kind: str, columns: Mapping[str, str], relation: str) -> str:
+    def focus_sql(self, kind: str, columns: Mapping[str, str], relation: str,
+                  con: Any = None) -> str:
         """:meth:`sql` held to core's rules, with the FOCUS 1.3 columns (the rows of
-        ``main.focus`` that ``relation`` gives)."""
-        return focus.conform(focus.padded(self.sql(kind, columns, relation),
-                                          {**focus.COLUMNS, **self.x_columns}),
-                             list(self.all_x_columns))
+        ``main.focus`` that ``relation`` gives): a FOCUS 1.3 column the mapping gives is
+        kept (``con`` tells which it gives; without one, those of FOCUS 1.2)."""
+        rows = self.sql(kind, columns, relation)
+        has = {**focus.COLUMNS, **self.x_columns}
+        if con is not None:
+            has = {name: t for name, t, *_ in con.execute(f"DESCRIBE {rows}").fetchall()}
+        return focus.conform(focus.padded(rows, has), list(self.all_x_columns))
 
     @property
     def all_x_columns(self) -> dict[str, str]:
@@ -104,7 +108,7 @@ def map_batches(mappings: Mappings, kind: str, batches: Iterable[Any],
             if batch.schema not in sql_by_schema:
                 columns = {name: sql_type for name, sql_type, *_ in
                            con.execute(f"DESCRIBE SELECT * FROM {BATCH}").fetchall()}
-                sql_by_schema[batch.schema] = mappings.focus_sql(kind, columns, BATCH)
+                sql_by_schema[batch.schema] = mappings.focus_sql(kind, columns, BATCH, con)
             yield from _arrow(con.execute(sql_by_schema[batch.schema]), rows_per_batch)
             con.unregister(BATCH)
     finally:

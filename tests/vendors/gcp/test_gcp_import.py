@@ -209,11 +209,7 @@ def test_every_loaded_period_mapped_batch_by_batch_equals_its_rows_of_focus(buil
                 list(map_batches(MAPPINGS, kind, delivery.to_batches(max_chunksize=7))),
                 schema=MAPPINGS.arrow_schema())
             con.register("mapped", mapped)
-            # Core's map_batches pads the mapping to FOCUS 1.2's columns, so a 1.3 column a
-            # vendor maps (HostProviderName of Marketplace rows) reads NULL there: compared
-            # apart below (reported to core).
-            names = ", ".join(f'"{n}"' for n in mapped.column_names
-                              if n != "HostProviderName")
+            names = ", ".join(f'"{n}"' for n in mapped.column_names)
             expected = (f"SELECT {names} FROM main.focus WHERE x_ExportName = ? AND "
                         "x_BillingPeriod = ?")
             differ = rows(con, f"SELECT count(*) FROM (({expected}) EXCEPT ALL SELECT {names} "
