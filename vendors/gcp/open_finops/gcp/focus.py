@@ -274,8 +274,10 @@ def billing_sql(have: Mapping[str, str], relation: str) -> str:
             f"{c.field('service', 'description')} LEFT JOIN {regions} ON g._region = "
             f"{c.field('location', 'region')}")
     return (f"SELECT {_select(charge)} FROM ({rows}) "
+            # Only rows with such a credit (DuckDB pushes the filter below the Tags and lists
+            # of the rest: 1.7 s of 500,000 rows' 9 s was that projection, made twice).
             f"UNION ALL BY NAME SELECT {_select(credit)} FROM (SELECT *, unnest(_credits) AS "
-            f"_credit FROM ({rows})) WHERE _credit.amount IS NOT NULL")
+            f"_credit FROM ({rows}) WHERE len(_credits) > 0) WHERE _credit.amount IS NOT NULL")
 
 
 def _select(columns: dict[str, str]) -> str:
