@@ -158,6 +158,15 @@ def test_prices_belong_to_a_sku_price(con):
                        "PricingCategory FROM main.focus").fetchone() == (None,) * 5
 
 
+def test_a_service_name_is_kept_as_the_bill_writes_it(con):
+    """StringHandling: "FOCUS dataset column MUST preserve the original casing of string
+    values", "the original spacing" and "other relevant consistency factors as specified by
+    the data generator": no ASCII folding (the validator's ServiceName-C-002-M checks ASCII)."""
+    row(con, ServiceName="'Red Hat® OpenShift®  Container Platform'")
+    assert con.execute("SELECT ServiceName FROM main.focus").fetchone() == (
+        "Red Hat® OpenShift®  Container Platform",)
+
+
 def test_a_charge_is_described_by_what_describes_it(con):
     row(con, SkuId="'S'", SkuMeter="'BoxUsage:m5.large'")
     assert con.execute("SELECT ChargeDescription FROM main.focus").fetchone() == (
