@@ -128,20 +128,20 @@ def unit_sql(expr: str) -> str:
     return f"regexp_replace({expr}, ' ({_TIME_UNITS})$', '-\\1')"
 
 
-def _service(name: str, category: str = "NULL") -> tuple[str, str]:
+def _service(name: str, category: str = "NULL") -> tuple[str, str, str]:
     """SQL of ServiceCategory and ServiceSubcategory for the service ``name`` (SQL), the
-    report's ``category`` (SQL) where the service is not known."""
+    report's ``category`` (SQL) where the service is not known, and the join of the constant
+    table they read (:data:`SERVICES`: row-local still)."""
     key = f"upper(regexp_replace(trim({name}), '[^A-Za-z0-9]+', '_', 'g'))"
-    cases = " ".join(f"WHEN {literal(code)} THEN {literal(c)}" for code, (c, _s) in
-                     SERVICES.items())
-    subs = " ".join(f"WHEN {literal(code)} THEN {literal(s)}" for code, (_c, s) in
-                    SERVICES.items())
+    values = ", ".join(f"({literal(code)}, {literal(c)}, {literal(s)})"
+                       for code, (c, s) in SERVICES.items())
+    join = (f"LEFT JOIN (VALUES {values}) AS __svc(code, category, subcategory) "
+            f"ON __svc.code = {key}")
     valid = ", ".join(literal(c) for c in CATEGORIES)
     given = f"CASE WHEN {category} IN ({valid}) THEN {category} END"
-    known = f"CASE {key} {cases} END"
-    service_category = f"coalesce({known}, {given}, 'Other')"
-    return service_category, (f"coalesce(CASE {key} {subs} END, "
-                              f"'Other (' || {service_category} || ')')")
+    service_category = f"coalesce(__svc.category, {given}, 'Other')"
+    return (service_category,
+            f"coalesce(__svc.subcategory, 'Other (' || {service_category} || ')')", join)
 
 
 def _json_object(values: Mapping[str, str]) -> str:
@@ -181,7 +181,7 @@ def cost_sql(columns: Mapping[str, str], relation: str) -> str:
     unit = unit_sql(col("cost/skuUnitDescription"))
     currency = col("cost/currencyCode")
     service = col("product/service")
-    category, subcategory = _service(service)
+    category, subcategory, join = _service(service)
     subscription = col("cost/subscriptionId")
     tenancy = col("lineItem/tenantId")
     account = f"coalesce({subscription}, {tenancy})"
@@ -249,7 +249,7 @@ def cost_sql(columns: Mapping[str, str], relation: str) -> str:
         "x_AttributedUsage": "CAST(NULL AS DOUBLE)",
         "x_AttributedCost": "CAST(NULL AS DOUBLE)",
     })
-    return f"SELECT\n    {_select_list(selects)}\nFROM {relation} AS s"
+    return f"SELECT\n    {_select_list(selects)}\nFROM {relation} AS s\n{join}"
 
 
 def report_sql(columns: Mapping[str, str], relation: str) -> str:
@@ -264,7 +264,7 @@ def report_sql(columns: Mapping[str, str], relation: str) -> str:
     selects = {name: col(name) for name in FOCUS_COLUMNS}
     currency = col("BillingCurrency")
     pricing_currency = f"coalesce({col('PricingCurrency')}, {currency})"
-    category, subcategory = _service(col("ServiceName"), col("ServiceCategory"))
+    category, subcategory, join = _service(col("ServiceName"), col("ServiceCategory"))
     frequency = col("ChargeFrequency")
     start, end = _billing_period()
     selects.update({
@@ -310,7 +310,7 @@ def report_sql(columns: Mapping[str, str], relation: str) -> str:
         "x_AttributedUsage": col("oci_AttributedUsage", "DOUBLE"),
         "x_AttributedCost": col("oci_AttributedCost", "DOUBLE"),
     })
-    return f"SELECT\n    {_select_list(selects)}\nFROM {relation} AS s"
+    return f"SELECT\n    {_select_list(selects)}\nFROM {relation} AS s\n{join}"
 
 
 #: The mapping of each kind of report, in the form every engine runs (open_finops.core.mapping).

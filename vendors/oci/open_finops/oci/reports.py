@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from open_finops.core.imports import csv_header
+from open_finops.core.imports import csv_header, verify_gzip
 from open_finops.core.sources import Obj, Source
 from open_finops.core.sql import literal, quote
 from open_finops.oci.errors import OciError, UsageError, one_line
@@ -111,15 +111,21 @@ def find(source: Source, kind: str, listing: dict[str, Obj],
 
 def _cost_reports(source: Source, objects: list[Obj],
                   memory_limit: str | None) -> dict[str, Report]:
-    """Cost reports by the months of their rows; a file that cannot be read is the problem of
-    the month it was written in (the others load)."""
+    """Cost reports by the months of their rows. A file that cannot be read may hold rows of
+    any month: it is the problem of the months of the files written just before and after it
+    (OCI numbers them in order; else of the month it was written in), which fail, keeping what
+    they loaded before, while the others load."""
     from datetime import datetime, timezone
 
     location = source.describe(FOLDERS["cost"])
+    scanned = list(cost_months(source, objects, memory_limit))
     found: dict[str, Report] = {}
-    for obj, months, problem in cost_months(source, objects, memory_limit):
+    for index, (obj, months, problem) in enumerate(scanned):
         if problem:
-            months = {datetime.fromtimestamp(obj.mtime, timezone.utc).strftime("%Y-%m")}
+            before = next((m for _o, m, p in reversed(scanned[:index]) if not p), set())
+            after = next((m for _o, m, p in scanned[index + 1:] if not p), set())
+            months = before | after or {
+                datetime.fromtimestamp(obj.mtime, timezone.utc).strftime("%Y-%m")}
         for period in months:
             report = found.setdefault(period, Report("cost", period, location=location))
             report.files.append(obj)
@@ -150,15 +156,34 @@ def cost_months(source: Source, objects: list[Obj], memory_limit: str | None = N
                     except OciError as exc:
                         yield obj, set(), str(exc)
                     except duckdb.Error as exc:
-                        yield obj, set(), f"{where}: {one_line(exc)}"
+                        yield obj, set(), _unreadable(path, where, exc)
     finally:
         con.close()
+
+
+def _unreadable(path: Path, where: str, exc: Exception) -> str:
+    """Why DuckDB could not read a file: a broken gzip file where it is one (DuckDB's error
+    is what it made of it), else DuckDB's first line."""
+    if path.name.lower().endswith(".gz"):
+        try:
+            verify_gzip(path, where, OciError)
+        except OciError as broken:
+            return str(broken)
+    return f"{where}: {one_line(exc)}"
+
+
+def present(path: Path, where: str) -> None:
+    """A staged local file that is gone (removed after it was listed: OCI deletes reports
+    after a year) is one line naming it."""
+    if not path.exists():
+        raise OciError(f"{where}: no such file (removed after it was listed?); import again")
 
 
 def layout_of(con: Any, path: Path, where: str) -> tuple[str, ...]:
     """A file's column names: a CSV's header, a Parquet file's schema."""
     import duckdb
 
+    present(path, where)
     if not path.name.lower().endswith(".parquet"):
         return csv_header(path, where, OciError)
     try:
