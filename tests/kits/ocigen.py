@@ -211,7 +211,9 @@ class OciBucket:
         for _ in range(rows):
             earlier = self._lines[kind]
             if earlier and self.rnd.random() < correction_share:
-                original = earlier.pop(self.rnd.randrange(len(earlier)))
+                index = self.rnd.randrange(len(earlier))
+                earlier[index], earlier[-1] = earlier[-1], earlier[index]  # pop in O(1)
+                original = earlier.pop()
                 yield original, True
                 continue
             line = self._usage(self._hours(written, late_days))

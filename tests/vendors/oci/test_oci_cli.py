@@ -183,7 +183,9 @@ def test_a_bad_number_names_file_line_and_column(finops, generated, source, db):
         handle.write(f"{header}\r\n{line.getvalue()}{rest}")
     run_ = finops("oci", "import", "--source", str(source), code=1)
     errors = error_lines(run_.err)
-    assert len(errors) == 1 and str(path) in errors[0] and "BilledCost" in errors[0], run_.err
+    assert errors == [f"finops: error: focus 2024-02: {path}: Conversion Error: CSV Error on "
+                      'Line: 2 (Error when converting column "BilledCost". Could not convert '
+                      "string \"12,5 USD\" to 'DOUBLE')"], run_.err
     assert totals(db) == before
 
 

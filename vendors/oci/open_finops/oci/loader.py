@@ -19,7 +19,7 @@ from typing import Any
 
 from open_finops.core import importer
 from open_finops.core.focus import COLUMNS
-from open_finops.core.imports import csv_probe, log_to_stderr
+from open_finops.core.imports import log_to_stderr
 from open_finops.core.ledger import Result
 from open_finops.core.sql import literal, quote
 from open_finops.oci import reports, store
@@ -116,6 +116,7 @@ def file_select(path: Path, layout: tuple[str, ...], kind: str, export_name: str
     select = [f"{literal(export_name)} AS export_name", f"{literal(period)} AS billing_period"]
     columns = {name: "VARCHAR" for name in _CONSTANTS}
     seen: set[str] = set(_CONSTANTS)
+    parquet = path.name.lower().endswith(".parquet")
     typed: dict[str, str] = {}
     for raw in layout:
         if raw.lower() in seen:
@@ -123,20 +124,20 @@ def file_select(path: Path, layout: tuple[str, ...], kind: str, export_name: str
         seen.add(raw.lower())
         sql_type = _type(raw, kind)
         columns[raw] = sql_type
-        typed[raw] = "DOUBLE" if sql_type == "DOUBLE" else "VARCHAR"
-        value = f"NULLIF(trim(CAST({quote(raw)} AS VARCHAR)), '')"
+        value = quote(raw)
+        if parquet:
+            value = f"NULLIF(trim(CAST({value} AS VARCHAR)), '')"
+        elif sql_type == "DOUBLE":
+            typed[raw] = sql_type  # parsed by the CSV reader
         if sql_type.startswith("TIMESTAMP"):
             # OCI writes 2023-11-13T10:00Z, without seconds.
             value = (f"CAST(regexp_replace({value}, 'T(\\d\\d:\\d\\d)(Z|[+-]|$)', "
                      f"'T\\1:00\\2') AS {sql_type})")
-        elif sql_type != "VARCHAR":
+        elif sql_type != "VARCHAR" and parquet:
             value = f"CAST({value} AS {sql_type})"
         select.append(f"{value} AS {quote(raw)}")
-    sql = f"SELECT {', '.join(select)} FROM {reports.reader(path, layout)}"
+    sql = f"SELECT {', '.join(select)} FROM {reports.reader(path, layout, typed)}"
     if kind == "cost":
         sql += (f" WHERE left(trim({quote(reports.USAGE_START)}), 7) = {literal(period)}")
-    probe = None
-    if not path.name.lower().endswith(".parquet"):
-        # DuckDB's typed reader names the file, line, column and value of a bad number.
-        probe = csv_probe(literal(str(path)), reports.csv_options(path), typed)
+    probe = None  # DuckDB's CSV reader names the file, line and column of a bad number
     return sql, probe, columns

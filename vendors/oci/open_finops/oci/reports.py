@@ -201,9 +201,12 @@ def csv_options(path: Path) -> str:
             f"compression = '{compression}', hive_partitioning = false")
 
 
-def reader(path: Path, layout: tuple[str, ...]) -> str:
-    """DuckDB's reader of one file, a CSV's columns all VARCHAR by its header's names."""
+def reader(path: Path, layout: tuple[str, ...], types: dict[str, str] | None = None) -> str:
+    """DuckDB's reader of one file, a CSV's columns by its header's names, VARCHAR unless
+    ``types`` says (DuckDB's CSV reader parses a number itself, and names the file, line and
+    column of one it cannot; an empty cell is NULL)."""
     if path.name.lower().endswith(".parquet"):
         return f"read_parquet({literal(str(path))}, binary_as_string = true)"
-    spec = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in layout)
+    types = types or {}
+    spec = ", ".join(f"{literal(c)}: {literal(types.get(c, 'VARCHAR'))}" for c in layout)
     return f"read_csv({literal(str(path))}, {csv_options(path)}, columns = {{{spec}}})"
