@@ -61,12 +61,19 @@ class Oci:
 
     def read(self, con: Any, delivery: importer.Delivery, table: importer.PeriodTable,
              batch: list, names: dict[str, str]) -> None:
+        # The files of one layout and format in one statement: DuckDB reads them in
+        # parallel, and writes a big insert to the database file as it goes.
+        groups: dict[tuple, list[Path]] = {}
         for _obj, path in batch:
-            where = names[str(path)]
-            layout = reports.layout_of(con, path, where)
-            select, probe, columns = file_select(path, layout, delivery.kind,
-                                                 delivery.export_name, delivery.period, where)
-            table.add(select, columns, probe, [path])
+            layout = reports.layout_of(con, path, names[str(path)])
+            fmt = "parquet" if path.name.lower().endswith(".parquet") else \
+                "gz" if path.name.lower().endswith(".gz") else "csv"
+            groups.setdefault((fmt, layout), []).append(path)
+        for (_fmt, layout), paths in groups.items():
+            select, probe, columns = file_select(paths, layout, delivery.kind,
+                                                 delivery.export_name, delivery.period,
+                                                 names[str(paths[0])])
+            table.add(select, columns, probe, paths)
 
     def finish(self, con: Any, delivery: importer.Delivery,
                table: importer.PeriodTable) -> tuple[str, str]:
@@ -105,9 +112,10 @@ def _type(column: str, kind: str) -> str:
     return "DOUBLE" if column in REPORT_NUMBERS else COLUMNS.get(column, "VARCHAR")
 
 
-def file_select(path: Path, layout: tuple[str, ...], kind: str, export_name: str,
+def file_select(paths: list[Path], layout: tuple[str, ...], kind: str, export_name: str,
                 period: str, where: str) -> tuple[str, str | None, dict[str, str]]:
-    """(SELECT, probe, {column: type}) loading one file's rows of the month."""
+    """(SELECT, probe, {column: type}) loading the rows of the month of files with one
+    layout (``where``: the first one's name, for an error about the layout)."""
     lowered = {c.lower() for c in layout}
     if kind == "focus" and not _FOCUS_MARKERS <= lowered:
         raise OciError(f"{where}: not a FOCUS report (no BilledCost, ChargePeriodStart)")
@@ -116,7 +124,7 @@ def file_select(path: Path, layout: tuple[str, ...], kind: str, export_name: str
     select = [f"{literal(export_name)} AS export_name", f"{literal(period)} AS billing_period"]
     columns = {name: "VARCHAR" for name in _CONSTANTS}
     seen: set[str] = set(_CONSTANTS)
-    parquet = path.name.lower().endswith(".parquet")
+    parquet = paths[0].name.lower().endswith(".parquet")
     typed: dict[str, str] = {}
     for raw in layout:
         if raw.lower() in seen:
@@ -136,7 +144,7 @@ def file_select(path: Path, layout: tuple[str, ...], kind: str, export_name: str
         elif sql_type != "VARCHAR" and parquet:
             value = f"CAST({value} AS {sql_type})"
         select.append(f"{value} AS {quote(raw)}")
-    sql = f"SELECT {', '.join(select)} FROM {reports.reader(path, layout, typed)}"
+    sql = f"SELECT {', '.join(select)} FROM {reports.reader(paths, layout, typed)}"
     if kind == "cost":
         sql += (f" WHERE left(trim({quote(reports.USAGE_START)}), 7) = {literal(period)}")
     probe = None  # DuckDB's CSV reader names the file, line and column of a bad number

@@ -201,12 +201,16 @@ def csv_options(path: Path) -> str:
             f"compression = '{compression}', hive_partitioning = false")
 
 
-def reader(path: Path, layout: tuple[str, ...], types: dict[str, str] | None = None) -> str:
-    """DuckDB's reader of one file, a CSV's columns by its header's names, VARCHAR unless
-    ``types`` says (DuckDB's CSV reader parses a number itself, and names the file, line and
-    column of one it cannot; an empty cell is NULL)."""
-    if path.name.lower().endswith(".parquet"):
-        return f"read_parquet({literal(str(path))}, binary_as_string = true)"
+def reader(path: Path | list[Path], layout: tuple[str, ...],
+           types: dict[str, str] | None = None) -> str:
+    """DuckDB's reader of files with one layout (the same kind: CSV, gzip or not, or
+    Parquet), a CSV's columns by its header's names, VARCHAR unless ``types`` says (DuckDB's
+    CSV reader parses a number itself, and names the file, line and column of one it cannot;
+    an empty cell is NULL)."""
+    paths = path if isinstance(path, list) else [path]
+    files = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
+    if paths[0].name.lower().endswith(".parquet"):
+        return f"read_parquet({files}, binary_as_string = true)"
     types = types or {}
     spec = ", ".join(f"{literal(c)}: {literal(types.get(c, 'VARCHAR'))}" for c in layout)
-    return f"read_csv({literal(str(path))}, {csv_options(path)}, columns = {{{spec}}})"
+    return f"read_csv({files}, {csv_options(paths[0])}, columns = {{{spec}}})"
