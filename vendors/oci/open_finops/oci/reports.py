@@ -134,31 +134,60 @@ def _cost_reports(source: Source, objects: list[Obj],
 
 
 def cost_months(source: Source, objects: list[Obj], memory_limit: str | None = None):
-    """(object, the months of its rows, problem) of each cost report: DuckDB reads the one
-    column (a bucket's files are downloaded to a temporary folder, a batch at a time)."""
+    """(object, the months of its rows, problem) of each cost report, in order: DuckDB reads
+    the one column, of the files of one layout at once (a bucket's files are downloaded to a
+    temporary folder, a batch at a time); a failure is found file by file."""
     import duckdb
 
+    month = f"left(trim(CAST({quote(USAGE_START)} AS VARCHAR)), 7)"
     con = duckdb.connect(config={"memory_limit": memory_limit or "512MB"})
     try:
         with tempfile.TemporaryDirectory(prefix="finops-oci-") as workdir:
             for batch in source.stage(objects, Path(workdir)):
+                found: dict[str, tuple[set[str], str]] = {}
+                groups: dict[tuple[str, ...], list[Path]] = {}
+                names = {str(path): source.describe(obj.key) for obj, path in batch}
                 for obj, path in batch:
-                    where = source.describe(obj.key)
+                    where = names[str(path)]
                     try:
                         layout = layout_of(con, path, where)
                         if USAGE_START not in layout:
                             raise OciError(f"{where}: not a cost report (no {USAGE_START})")
-                        rows = con.execute(
-                            f"SELECT DISTINCT left(trim(CAST({quote(USAGE_START)} AS VARCHAR)),"
-                            f" 7) FROM {reader(path, layout)} WHERE "
-                            f"{quote(USAGE_START)} IS NOT NULL").fetchall()
-                        yield obj, {row[0] for row in rows if row[0]}, ""
+                        suffix = path.name.lower().rsplit(".", 1)[-1]
+                        groups.setdefault((suffix, *layout), []).append(path)
                     except OciError as exc:
-                        yield obj, set(), str(exc)
-                    except duckdb.Error as exc:
-                        yield obj, set(), _unreadable(path, where, exc)
+                        found[str(path)] = set(), str(exc)
+                for (_suffix, *layout), paths in groups.items():
+                    try:
+                        rows = con.execute(
+                            f"SELECT DISTINCT filename, {month} FROM "
+                            f"{reader(paths, tuple(layout), options='filename = true')} "
+                            f"WHERE {quote(USAGE_START)} IS NOT NULL").fetchall()
+                        for path in paths:
+                            found[str(path)] = set(), ""
+                        for filename, period in rows:
+                            found[filename][0].add(period)
+                    except duckdb.Error:
+                        for path in paths:  # which one: each alone
+                            found[str(path)] = _months_of(con, path, tuple(layout), month,
+                                                          names[str(path)])
+                for obj, path in batch:
+                    months, problem = found[str(path)]
+                    yield obj, months, problem
     finally:
         con.close()
+
+
+def _months_of(con: Any, path: Path, layout: tuple[str, ...], month: str,
+               where: str) -> tuple[set[str], str]:
+    import duckdb
+
+    try:
+        rows = con.execute(f"SELECT DISTINCT {month} FROM {reader(path, layout)} WHERE "
+                           f"{quote(USAGE_START)} IS NOT NULL").fetchall()
+        return {row[0] for row in rows}, ""
+    except duckdb.Error as exc:
+        return set(), _unreadable(path, where, exc)
 
 
 def _unreadable(path: Path, where: str, exc: Exception) -> str:
@@ -202,15 +231,16 @@ def csv_options(path: Path) -> str:
 
 
 def reader(path: Path | list[Path], layout: tuple[str, ...],
-           types: dict[str, str] | None = None) -> str:
+           types: dict[str, str] | None = None, options: str = "") -> str:
     """DuckDB's reader of files with one layout (the same kind: CSV, gzip or not, or
     Parquet), a CSV's columns by its header's names, VARCHAR unless ``types`` says (DuckDB's
     CSV reader parses a number itself, and names the file, line and column of one it cannot;
     an empty cell is NULL)."""
     paths = path if isinstance(path, list) else [path]
     files = "[" + ", ".join(literal(str(p)) for p in paths) + "]"
+    options = f", {options}" if options else ""
     if paths[0].name.lower().endswith(".parquet"):
-        return f"read_parquet({files}, binary_as_string = true)"
+        return f"read_parquet({files}, binary_as_string = true{options})"
     types = types or {}
     spec = ", ".join(f"{literal(c)}: {literal(types.get(c, 'VARCHAR'))}" for c in layout)
-    return f"read_csv({files}, {csv_options(paths[0])}, columns = {{{spec}}})"
+    return f"read_csv({files}, {csv_options(paths[0])}, columns = {{{spec}}}{options})"
