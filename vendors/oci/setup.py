@@ -25,6 +25,11 @@ setup(
     python_requires=">=3.10",
     install_requires=[
         "open-finops-core==0.3.0",
+        # The DuckDB contract: WRITER_DUCKDB of open_finops/core/store.py.
+        "duckdb>=1.5,<2.1",
+        # Object Storage through its S3-compatible API (open_finops.core.s3); the OCI SDK
+        # (about 500 MB) is not needed.
+        "boto3>=1.34",
     ],
     entry_points={
         "open_finops.vendors": ["oci = open_finops.oci.plugin:PLUGIN"],

@@ -3,9 +3,6 @@ standard AWS_ENDPOINT_URL and fake credentials in the environment (the default c
 chain, no credentials option)."""
 from __future__ import annotations
 
-import subprocess
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -13,7 +10,8 @@ import boto3
 import duckdb
 import pytest
 
-from conftest import VENV, base_env, free_port, run, stop
+import motokit
+from conftest import base_env, run
 from curgen import CurBucket, Delivery
 from finopskit import FINOPS
 from open_finops.aws import sources
@@ -23,26 +21,8 @@ APPROX = {"rel": 1e-9, "abs": 1e-6}
 
 @pytest.fixture(scope="module")
 def moto_endpoint(tmp_path_factory):
-    """`moto_server` on a free port, for the tests of this module."""
-    port = free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
-    server = subprocess.Popen([str(VENV / "bin" / "moto_server"), "-H", "127.0.0.1", "-p",
-                               str(port)], stdout=log, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError(f"moto_server did not start; see {log.name}") from None
-            time.sleep(0.1)
-    yield endpoint
-    stop(server)
-    log.close()
+    """`moto_server` on a free port, for the tests of this module (tests/kits/motokit.py)."""
+    yield from motokit.serve(tmp_path_factory)
 
 
 @pytest.fixture
