@@ -14,7 +14,7 @@ import pytest
 
 import gcpgen
 from finopskit import finops_in, holding_lock
-from focusrules import ALLOWED, NOT_NULL, PAIRS
+from focusrules import ALLOWED, NOT_NULL, PAIRS, UNIT
 
 A, B = gcpgen.ACCOUNTS
 #: (table, format) of the generated source.
@@ -171,6 +171,15 @@ def test_focus_rules_hold(con):
     tags = rows(con, "SELECT Tags FROM main.focus WHERE x_Kind = 'detailed' AND Tags LIKE "
                      "'%cost-center%' LIMIT 1")[0][0]
     assert '"team"' in tags and '"compute.googleapis.com/machine_spec"' in tags
+
+
+def test_units_follow_the_focus_unit_format(con):
+    """Google's "byte-seconds" and "gibibyte month" as FOCUS UnitFormat writes units."""
+    units = {u for (u,) in rows(con, "SELECT PricingUnit FROM main.focus WHERE ProviderName = "
+                                     "'Google Cloud' UNION SELECT ConsumedUnit FROM main.focus "
+                                     "WHERE ProviderName = 'Google Cloud'")} - {None}
+    assert units and [u for u in sorted(units) if not UNIT.match(u)] == []
+    assert {"B-Seconds", "GiB-Months"} <= units
 
 
 def test_summary_list_and_state_speak_the_vocabulary(built):

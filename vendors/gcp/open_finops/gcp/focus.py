@@ -154,6 +154,22 @@ def _credits(c: _Columns, discount: bool) -> str:
             f"coalesce(\"credits\", []) if {'' if discount else 'NOT '}{test}]")
 
 
+#: Google's usage units -> FOCUS UnitFormat ("<data size>-<plural time unit>", IEC sizes as
+#: GiB, counts in the plural); a unit not listed stays as Google writes it.
+UNITS = {
+    "byte-seconds": "B-Seconds", "bytes": "B", "seconds": "Seconds", "requests": "Requests",
+    "request": "Requests", "count": "Count", "hour": "Hours", "hours": "Hours",
+    "month": "Months", "gibibyte": "GiB", "tebibyte": "TiB", "mebibyte": "MiB",
+    "gibibyte hour": "GiB-Hours", "gibibyte month": "GiB-Months", "gibibyte second": "GiB-Seconds",
+    "mebibyte second": "MiB-Seconds", "tebibyte month": "TiB-Months",
+}
+
+
+def _unit(expr: str) -> str:
+    cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in UNITS.items())
+    return f"CASE lower(trim({expr})) {cases} ELSE NULLIF({expr}, '') END"
+
+
 def billing_sql(have: Mapping[str, str], relation: str) -> str:
     """FOCUS-shaped rows of a standard or detailed usage cost table (``relation``, columns
     ``have``): its charges, then a Credit row per credit that is not a discount."""
@@ -225,10 +241,10 @@ def billing_sql(have: Mapping[str, str], relation: str) -> str:
         "ChargeDescription": f"NULLIF({c.field('sku', 'description')}, '')",
         "ChargeFrequency": f"CASE WHEN {usage} THEN 'Usage-Based' ELSE 'One-Time' END",
         "ConsumedQuantity": f"CASE WHEN {usage} THEN {c.field('usage', 'amount', 'DOUBLE')} END",
-        "ConsumedUnit": f"CASE WHEN {usage} THEN NULLIF({c.field('usage', 'unit')}, '') END",
+        "ConsumedUnit": f"CASE WHEN {usage} THEN {_unit(c.field('usage', 'unit'))} END",
         "PricingQuantity": f"CASE WHEN {usage} THEN "
                            f"{c.field('usage', 'amount_in_pricing_units', 'DOUBLE')} END",
-        "PricingUnit": f"CASE WHEN {usage} THEN NULLIF({c.field('usage', 'pricing_unit')}, '') "
+        "PricingUnit": f"CASE WHEN {usage} THEN {_unit(c.field('usage', 'pricing_unit'))} "
                        f"END",
         "PricingCategory": f"CASE WHEN {usage} THEN CASE WHEN list_contains([upper(d.type) for d "
                            f"in _discounts], 'COMMITTED_USAGE_DISCOUNT') OR list_contains("
@@ -291,6 +307,8 @@ def focus_export_sql(have: Mapping[str, str], relation: str) -> str:
     """FOCUS-shaped rows of a FOCUS export table (``relation``, columns ``have``)."""
     c = _Columns(have)
     select = {name: c.col(name, sql_type) for name, sql_type in {**COLUMNS, **ADDED_1_3}.items()}
+    for name in ("ConsumedUnit", "PricingUnit"):
+        select[name] = _unit(select[name])
     for name in ("ProviderName", "InvoiceIssuerName", "PublisherName"):
         select[name] = f"coalesce({c.col(name)}, {literal(PROVIDER)})"
     select["BillingAccountType"] = (f"CASE WHEN {c.col('BillingAccountId')} IS NOT NULL THEN "
