@@ -8,7 +8,7 @@ HERE = Path(__file__).parent
 setup(
     name="open-finops-spark",
     version="0.3.0",
-    description="Open FinOps Stack Spark plugin",
+    description="Open FinOps Stack: the FOCUS dataset built on Apache Spark",
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     author="Open FinOps Stack maintainers",
@@ -25,6 +25,11 @@ setup(
     python_requires=">=3.10",
     install_requires=[
         "open-finops-core==0.3.0",
+        "duckdb>=1.5,<2.1",
+        "pyarrow>=16",
+        # Spark 4 runs on Java 17 or 21; mapInArrow and applyInArrow import pandas.
+        "pyspark>=4.0,<5",
+        "pandas>=2.2,<3",
     ],
     entry_points={
         "open_finops.vendors": ["spark = open_finops.spark.plugin:PLUGIN"],

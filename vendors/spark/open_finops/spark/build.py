@@ -26,6 +26,7 @@ import pickle
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,16 +58,21 @@ class Vendor:
 
 
 def vendor(name: str, kind: str = "auto") -> Vendor:
-    """The vendors whose deliveries a build reads."""
-    if name == "aws":
-        from open_finops.aws import focus, loader, sources
-        from open_finops.aws.manifests import check_cur_version
+    """The vendors whose deliveries a build reads (their distributions installed)."""
+    try:
+        if name == "aws":
+            from open_finops.aws import focus, loader, sources
+            from open_finops.aws.manifests import check_cur_version
 
-        return Vendor(loader.Aws(check_cur_version(kind)), sources.open_source, focus.MAPPINGS)
-    if name == "azure":
-        from open_finops.azure import focus, loader, sources
+            return Vendor(loader.Aws(check_cur_version(kind)), sources.open_source,
+                          focus.MAPPINGS)
+        if name == "azure":
+            from open_finops.azure import focus, loader, sources
 
-        return Vendor(loader.Azure(), sources.open_source, focus.MAPPINGS)
+            return Vendor(loader.Azure(), sources.open_source, focus.MAPPINGS)
+    except ImportError:
+        raise FinopsError(f"finops spark import {name} needs the {name} plugin: pip install "
+                          f"'open-finops[{name},spark]'") from None
     raise FinopsError(f"finops spark import: no vendor {name!r}; it builds aws or azure",
                       exit_code=2)
 
@@ -176,8 +182,9 @@ def _unit_numbers(batches: Any) -> Iterator[int]:
         yield from batch.column(0).to_pylist()
 
 
-def build(spark_session: Callable[[], Any], name: str, source_value: str, export_names: list[str], location: str,
-          *, kind: str = "auto", start: str | None = None, end: str | None = None,
+def build(spark_session: Callable[[], Any], name: str, source_value: str,
+          export_names: list[str], location: str, *, kind: str = "auto",
+          start: str | None = None, end: str | None = None,
           log: Callable[[str], None] = log_to_stderr) -> Built:
     """Build the FOCUS rows of ``export_names`` under ``source_value`` into the lake at
     ``location``, replacing each chosen period of the vendor as a whole, in the session
@@ -194,6 +201,7 @@ def build(spark_session: Callable[[], Any], name: str, source_value: str, export
     log(f"building {name} {', '.join(export_names)}: {len(periods)} period(s), "
         f"{len(units)} task(s) into {root}")
     spark = spark_session()
+    started = time.perf_counter()
     schema = from_arrow_schema(mappings.arrow_schema())
     arrow_schema = to_arrow_schema(schema, timezone="UTC")
     by_number = {unit.number: unit for unit in units}
@@ -268,13 +276,13 @@ def build(spark_session: Callable[[], Any], name: str, source_value: str, export
             rows = frames[0]
             for frame in frames[1:]:
                 rows = rows.unionByName(frame)
-            rows = _one_category_per_service(spark, rows.persist(), root, periods, name)
+            rows = rows.persist()
             try:
+                rows, count = _one_category_per_service(spark, rows, root, periods, name)
                 (rows.withColumn(lake.PERIOD, F.col("x_BillingPeriod"))
                  .withColumn(lake.PROVIDER, F.lit(name))
                  .repartition(lake.PERIOD)
                  .write.partitionBy(lake.PERIOD, lake.PROVIDER).parquet(str(run)))
-                count = rows.count()
             finally:
                 rows.unpersist()
         else:
@@ -284,7 +292,8 @@ def build(spark_session: Callable[[], Any], name: str, source_value: str, export
         raise _error(exc) from None
     filled = lake.switch(root, run, periods, name)
     lake.sweep(root)
-    log(f"built {count} rows of {len(filled)} period(s) of {name} into {root}")
+    log(f"built {count} rows of {len(filled)} period(s) of {name} into {root} in "
+        f"{time.perf_counter() - started:.1f}s")
     return Built(count, periods, run)
 
 
@@ -325,29 +334,47 @@ def _ipc(reader: Any, kind: str) -> Iterator[Any]:
 
 
 def _one_category_per_service(spark: Any, rows: Any, root: Path, periods: list[str],
-                              provider: str) -> Any:
-    """``rows`` with one ServiceCategory and ServiceSubcategory per ServiceName: the pair of
-    the most rows among them and the lake's partitions this build keeps (core.focus
-    .conform_dataset's choice)."""
+                              provider: str) -> tuple[Any, int]:
+    """(``rows`` with one ServiceCategory and ServiceSubcategory per ServiceName, how many):
+    the pair of the most rows among them and the lake's partitions this build keeps
+    (core.focus.conform_dataset's choice)."""
+    import duckdb
     from pyspark.sql import functions as F
 
     pairs = ["ServiceName", "ServiceCategory", "ServiceSubcategory"]
-    counts = rows.groupBy(*pairs).count()
-    kept = [str(p) for p in sorted((root / lake.FOCUS).glob("*/*"))
-            if p.is_dir() and not _replaced(p, periods, provider) and any(p.glob("*.parquet"))]
-    if kept:
-        counts = counts.unionByName(spark.read.parquet(*kept).groupBy(*pairs).count())
-        counts = counts.groupBy(*pairs).agg(F.sum("count").alias("count"))
-    picks = (counts.groupBy("ServiceName")
-             .agg(F.max_by(F.struct("ServiceCategory", "ServiceSubcategory"),
-                           F.struct("count", "ServiceCategory", "ServiceSubcategory"))
-                  .alias("pick"), F.count("*").alias("pairs"))
-             .where("pairs > 1").select("ServiceName", "pick"))
-    names = rows.columns
-    joined = rows.join(F.broadcast(picks), "ServiceName", "left")
-    return joined.select(*[
-        F.when(F.col("pick").isNotNull(), F.col(f"pick.{n}")).otherwise(F.col(n)).alias(n)
-        if n in pairs[1:] else F.col(n) for n in names])
+    counts = rows.groupBy(*pairs).count().collect()  # a few hundred services at most
+    con = duckdb.connect()
+    try:
+        con.execute("CREATE TABLE counts (ServiceName VARCHAR, ServiceCategory VARCHAR, "
+                    "ServiceSubcategory VARCHAR, n BIGINT)")
+        if counts:
+            con.executemany("INSERT INTO counts VALUES (?, ?, ?, ?)",
+                            [tuple(row) for row in counts])
+        kept = [str(p / "*.parquet") for p in sorted((root / lake.FOCUS).glob("*/*"))
+                if p.is_dir() and not _replaced(p, periods, provider)
+                and any(p.glob("*.parquet"))]
+        if kept:
+            con.execute(f"INSERT INTO counts SELECT {', '.join(pairs)}, count(*) FROM "
+                        f"read_parquet({kept!r}, union_by_name = true) GROUP BY ALL")
+        picks = con.execute(
+            "SELECT ServiceName, arg_max(ServiceCategory, (n, ServiceCategory, "
+            "ServiceSubcategory)), arg_max(ServiceSubcategory, (n, ServiceCategory, "
+            "ServiceSubcategory)) FROM (SELECT ServiceName, ServiceCategory, "
+            "ServiceSubcategory, sum(n) AS n FROM counts GROUP BY ALL) GROUP BY ServiceName "
+            "HAVING count(*) > 1").fetchall()
+    finally:
+        con.close()
+    total = sum(row["count"] for row in counts)
+    if not picks:
+        return rows, total
+    category = F.create_map(*[F.lit(x) for name, c, _s in picks for x in (name, c)])
+    subcategory = F.create_map(*[F.lit(x) for name, _c, s in picks for x in (name, s)])
+    picked = F.col("ServiceName").isin([name for name, *_ in picks])
+    return rows.withColumns({
+        "ServiceCategory": F.when(picked, category[F.col("ServiceName")]).otherwise(
+            F.col("ServiceCategory")),
+        "ServiceSubcategory": F.when(picked, subcategory[F.col("ServiceName")]).otherwise(
+            F.col("ServiceSubcategory"))}), total
 
 
 def _replaced(folder: Path, periods: list[str], provider: str) -> bool:

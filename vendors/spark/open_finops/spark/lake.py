@@ -4,7 +4,7 @@ open_finops.core.reports.lake_sql), and that a rerun replaces a period of as a w
 
 Layout under LOCATION::
 
-    focus/billing_period=2024-01/provider=aws -> ../../_runs/<run>/billing_period=2024-01/provider=aws
+    focus/billing_period=2024-01/provider=aws   (a link to the folder below)
     _runs/<run>/billing_period=2024-01/provider=aws/part-*.parquet
 
 A build writes its rows into a folder of its own (``_runs/<run>``), where no reader looks;
