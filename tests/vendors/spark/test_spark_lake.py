@@ -218,6 +218,30 @@ def test_a_rerun_replaces_a_period_whole_while_a_reader_reads(built, tmp_path):
         {k: v for k, v in kept.items() if "2024-01" not in k}
 
 
+def test_one_category_per_service_over_the_whole_lake(built, tmp_path):
+    """Where another provider's partition of the lake gives a service of this build another
+    ServiceCategory with more rows, the build's rows take that pair (core.focus
+    .conform_dataset's rule), and its other services keep theirs."""
+    lake = tmp_path / "lake"
+    shutil.copytree(built["lake"], lake, symlinks=True)
+    period = lake / "focus" / "billing_period=2024-01" / "provider=aws"
+    name, category = duckdb.sql(f"SELECT ServiceName, ServiceCategory FROM read_parquet("
+                                f"'{period}/*.parquet') WHERE ServiceName IS NOT NULL "
+                                f"GROUP BY ALL ORDER BY count(*) DESC LIMIT 1").fetchone()
+    other = lake / "focus" / "billing_period=2024-01" / "provider=other"
+    other.mkdir()
+    duckdb.sql(f"COPY (SELECT {json.dumps(name)} AS ServiceName, 'Other' AS ServiceCategory, "
+               f"'Other (Other)' AS ServiceSubcategory FROM range(5000)) TO "
+               f"'{other}/rows.parquet' (FORMAT parquet)".replace('"', "'"))
+    before = dict(duckdb.sql(f"SELECT ServiceName, any_value(ServiceCategory) FROM "
+                             f"read_parquet('{period}/*.parquet') GROUP BY ALL").fetchall())
+    spark_import(tmp_path, "aws", built["bucket"].source, AWS_EXPORTS, lake, "--month",
+                 "2024-01")
+    after = dict(duckdb.sql(f"SELECT ServiceName, any_value(ServiceCategory) FROM "
+                            f"read_parquet('{period}/*.parquet') GROUP BY ALL").fetchall())
+    assert category != "Other" and after == {**before, name: "Other"}
+
+
 def test_without_java_a_local_spark_is_one_line(tmp_path, monkeypatch):
     from open_finops.core.errors import FinopsError
     from open_finops.spark import session

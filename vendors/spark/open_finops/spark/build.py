@@ -41,8 +41,9 @@ from open_finops.spark import lake
 _MARK = "@@finops@@"
 #: Rows per Arrow batch a task hands Spark (and reads from DuckDB).
 ROWS_PER_BATCH = 65_536
-#: Bytes of files a task reads (compressed, as listed): a CUR file is up to ~1 GB of CSV.
-TASK_BYTES = 128 << 20
+#: Bytes of files a task reads (compressed, as listed; ~250,000 CUR line items in gzip CSV):
+#: small files share a task, a bigger one has a task of its own.
+TASK_BYTES = 16 << 20
 #: A task's DuckDB: one thread (Spark runs a task per core), memory it spills beyond.
 TASK_MEMORY = "512MB"
 
@@ -190,7 +191,6 @@ def build(spark_session: Callable[[], Any], name: str, source_value: str,
     ``location``, replacing each chosen period of the vendor as a whole, in the session
     ``spark_session()`` gives (asked for once the deliveries are found)."""
     import pyarrow as pa
-    from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
     chosen = vendor(name, kind)
@@ -220,8 +220,7 @@ def build(spark_session: Callable[[], Any], name: str, source_value: str,
                 try:
                     if table.columns is None:
                         continue
-                    rows = con.execute(f"SELECT * FROM {table.table}").fetch_record_batch(
-                        ROWS_PER_BATCH)
+                    rows = _reader(con.execute(f"SELECT * FROM {table.table}"))
                     for batch in fitted(map_batches(mappings, unit_kind, rows,
                                                     ROWS_PER_BATCH)):
                         if batch is not None:
@@ -240,7 +239,7 @@ def build(spark_session: Callable[[], Any], name: str, source_value: str,
                     key = by(table.columns) if by else f"'unit {number}'"
                     result = con.execute(f"SELECT {key} AS _key, * FROM {table.table} "
                                          f"ORDER BY _key")
-                    yield from _ipc(result.fetch_record_batch(ROWS_PER_BATCH), unit_kind)
+                    yield from _ipc(_reader(result), unit_kind)
                 finally:
                     con.close()
 
@@ -272,21 +271,20 @@ def build(spark_session: Callable[[], Any], name: str, source_value: str,
         frames.append(blobs.groupBy("key").applyInArrow(_task_one(grouped), schema))
     run = lake.new_run(root, name)
     try:
+        count = 0
         if frames:
             rows = frames[0]
             for frame in frames[1:]:
                 rows = rows.unionByName(frame)
-            rows = rows.persist()
-            try:
-                rows, count = _one_category_per_service(spark, rows, root, periods, name)
-                (rows.withColumn(lake.PERIOD, F.col("x_BillingPeriod"))
-                 .withColumn(lake.PROVIDER, F.lit(name))
-                 .repartition(lake.PERIOD)
-                 .write.partitionBy(lake.PERIOD, lake.PROVIDER).parquet(str(run)))
-            finally:
-                rows.unpersist()
-        else:
-            count = 0
+            # Each task writes its own files of each period: no shuffle of the rows.
+            _write(rows, run, name)
+            count, picks = _one_category_per_service(root, run, periods, name)
+            if picks:  # the vendors disagree on a service: the run's rows again, held to it
+                conformed = run.with_name(run.name + "-conformed")
+                _write(_picked(spark.read.parquet(str(run)).drop(lake.PERIOD, lake.PROVIDER),
+                               picks), conformed, name)
+                shutil.rmtree(run)
+                run = conformed
     except Exception as exc:
         shutil.rmtree(run, ignore_errors=True)
         raise _error(exc) from None
@@ -295,6 +293,12 @@ def build(spark_session: Callable[[], Any], name: str, source_value: str,
     log(f"built {count} rows of {len(filled)} period(s) of {name} into {root} in "
         f"{time.perf_counter() - started:.1f}s")
     return Built(count, periods, run)
+
+
+def _reader(result: Any) -> Any:
+    """A DuckDB result as Arrow record batches (DuckDB 1.5 named it fetch_record_batch)."""
+    reader = getattr(result, "to_arrow_reader", None)
+    return reader(ROWS_PER_BATCH) if reader else result.fetch_record_batch(ROWS_PER_BATCH)
 
 
 def _numbers(spark: Any, numbers: list[int]) -> Any:
@@ -333,40 +337,56 @@ def _ipc(reader: Any, kind: str) -> Iterator[Any]:
                 "key": [key], "kind": [kind], "rows": [blob(rows.filter(mask))]})
 
 
-def _one_category_per_service(spark: Any, rows: Any, root: Path, periods: list[str],
-                              provider: str) -> tuple[Any, int]:
-    """(``rows`` with one ServiceCategory and ServiceSubcategory per ServiceName, how many):
-    the pair of the most rows among them and the lake's partitions this build keeps
-    (core.focus.conform_dataset's choice)."""
-    import duckdb
+def _write(rows: Any, run: Path, provider: str) -> None:
     from pyspark.sql import functions as F
 
-    pairs = ["ServiceName", "ServiceCategory", "ServiceSubcategory"]
-    counts = rows.groupBy(*pairs).count().collect()  # a few hundred services at most
+    (rows.withColumn(lake.PERIOD, F.col("x_BillingPeriod"))
+     .withColumn(lake.PROVIDER, F.lit(provider))
+     .write.partitionBy(lake.PERIOD, lake.PROVIDER).parquet(str(run)))
+
+
+def _one_category_per_service(root: Path, run: Path, periods: list[str],
+                              provider: str) -> tuple[int, list[tuple]]:
+    """(the rows ``run`` wrote, the (ServiceName, ServiceCategory, ServiceSubcategory) that
+    its rows must take): the pair of the most rows among them and the lake's partitions this
+    build keeps (core.focus.conform_dataset's choice), read by DuckDB from the files."""
+    import duckdb
+
+    pairs = "ServiceName, ServiceCategory, ServiceSubcategory"
+    ours = [str(p / "*.parquet") for p in sorted(run.glob("*/*")) if p.is_dir()]
+    kept = [str(p / "*.parquet") for p in sorted((root / lake.FOCUS).glob("*/*"))
+            if p.is_dir() and not _replaced(p, periods, provider) and any(p.glob("*.parquet"))]
+    if not ours:
+        return 0, []
     con = duckdb.connect()
     try:
-        con.execute("CREATE TABLE counts (ServiceName VARCHAR, ServiceCategory VARCHAR, "
-                    "ServiceSubcategory VARCHAR, n BIGINT)")
-        if counts:
-            con.executemany("INSERT INTO counts VALUES (?, ?, ?, ?)",
-                            [tuple(row) for row in counts])
-        kept = [str(p / "*.parquet") for p in sorted((root / lake.FOCUS).glob("*/*"))
-                if p.is_dir() and not _replaced(p, periods, provider)
-                and any(p.glob("*.parquet"))]
+        con.execute(f"CREATE TABLE ours AS SELECT {pairs}, count(*) AS n FROM read_parquet("
+                    f"{ours!r}, union_by_name = true) GROUP BY ALL")
+        every = "SELECT * FROM ours"
         if kept:
-            con.execute(f"INSERT INTO counts SELECT {', '.join(pairs)}, count(*) FROM "
-                        f"read_parquet({kept!r}, union_by_name = true) GROUP BY ALL")
+            every += (f" UNION ALL SELECT {pairs}, count(*) FROM read_parquet({kept!r}, "
+                      "union_by_name = true) GROUP BY ALL")
         picks = con.execute(
-            "SELECT ServiceName, arg_max(ServiceCategory, (n, ServiceCategory, "
-            "ServiceSubcategory)), arg_max(ServiceSubcategory, (n, ServiceCategory, "
-            "ServiceSubcategory)) FROM (SELECT ServiceName, ServiceCategory, "
-            "ServiceSubcategory, sum(n) AS n FROM counts GROUP BY ALL) GROUP BY ServiceName "
-            "HAVING count(*) > 1").fetchall()
+            f"SELECT ServiceName, arg_max(ServiceCategory, (n, ServiceCategory, "
+            f"ServiceSubcategory)), arg_max(ServiceSubcategory, (n, ServiceCategory, "
+            f"ServiceSubcategory)) FROM (SELECT {pairs}, sum(n) AS n FROM ({every}) GROUP BY "
+            f"ALL) GROUP BY ServiceName HAVING count(*) > 1").fetchall()
+        count = con.execute("SELECT sum(n) FROM ours").fetchone()[0] or 0
+        differing = {name for (name,) in con.execute(
+            "SELECT DISTINCT o.ServiceName FROM ours o JOIN (SELECT unnest(?) AS p) ON "
+            "o.ServiceName = p.name AND (o.ServiceCategory, o.ServiceSubcategory) IS DISTINCT "
+            "FROM (p.category, p.subcategory)",
+            [[{"name": n, "category": c, "subcategory": s} for n, c, s in picks]]
+            ).fetchall()} if picks else set()
     finally:
         con.close()
-    total = sum(row["count"] for row in counts)
-    if not picks:
-        return rows, total
+    return int(count), [pick for pick in picks if pick[0] in differing]
+
+
+def _picked(rows: Any, picks: list[tuple]) -> Any:
+    """``rows`` with the category and subcategory of ``picks`` for their services."""
+    from pyspark.sql import functions as F
+
     category = F.create_map(*[F.lit(x) for name, c, _s in picks for x in (name, c)])
     subcategory = F.create_map(*[F.lit(x) for name, _c, s in picks for x in (name, s)])
     picked = F.col("ServiceName").isin([name for name, *_ in picks])
@@ -374,7 +394,7 @@ def _one_category_per_service(spark: Any, rows: Any, root: Path, periods: list[s
         "ServiceCategory": F.when(picked, category[F.col("ServiceName")]).otherwise(
             F.col("ServiceCategory")),
         "ServiceSubcategory": F.when(picked, subcategory[F.col("ServiceName")]).otherwise(
-            F.col("ServiceSubcategory"))}), total
+            F.col("ServiceSubcategory"))})
 
 
 def _replaced(folder: Path, periods: list[str], provider: str) -> bool:
