@@ -250,3 +250,9 @@ def test_without_java_a_local_spark_is_one_line(tmp_path, monkeypatch):
     monkeypatch.delenv("JAVA_HOME", raising=False)
     with pytest.raises(FinopsError, match="needs Java 17 or 21"):
         session.local()
+
+
+def test_a_report_over_no_lake_is_one_line(tmp_path):
+    result = finops_in(tmp_path, "report", "spend", "--lake", str(tmp_path / "none"), code=2)
+    assert result.err.strip() == (f"finops: error: no lake at {tmp_path / 'none'}: build one "
+                                  "with finops spark import")

@@ -102,10 +102,15 @@ def plan(part: Any, mappings: Any, source: Any, export_names: list[str], kind: s
     """The units of work of every chosen period of each export, and the periods."""
     units: list[Unit] = []
     periods: set[str] = set()
+    start, end = part.ledger.period_range(start, end)
+    found: set[str] = set()
     for export_name in export_names:
         located, listing = part.locate(source, export_name)
-        chosen = part.ledger.select_periods(
-            part.discover(located, export_name, kind, listing), start, end)
+        newest = part.discover(located, export_name, kind, listing)
+        found.update(newest)
+        # An export without the chosen periods adds nothing (another one may have them).
+        chosen = {period: delivery for period, delivery in sorted(newest.items())
+                  if (not start or period >= start) and (not end or period <= end)}
         portable = _portable(located)
         for period, delivery in chosen.items():
             if delivery.problem:
@@ -116,6 +121,9 @@ def plan(part: Any, mappings: Any, source: Any, export_names: list[str], kind: s
             groups = [delivery.files] if keyed else _by_size(delivery.files)
             for files in groups:
                 units.append(Unit(len(units), delivery, files, portable, keyed))
+    if found and not periods:
+        raise FinopsError(f"no billing period between {start or 'the first'} and "
+                          f"{end or 'the last'}: the exports cover {min(found)}..{max(found)}")
     return units, sorted(periods)
 
 
