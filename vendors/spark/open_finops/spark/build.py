@@ -327,6 +327,7 @@ def _task_one(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def _ipc(reader: Any, kind: str) -> Iterator[Any]:
     """Each key's rows of ``reader`` (ordered by ``_key``) as rows (key, kind, Arrow IPC)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     def blob(table: Any) -> bytes:
         sink = pa.BufferOutputStream()
@@ -338,9 +339,8 @@ def _ipc(reader: Any, kind: str) -> Iterator[Any]:
         table = pa.Table.from_batches([batch])
         keys = table.column("_key")
         rows = table.drop_columns(["_key"])
-        for key in pa.compute.unique(keys).to_pylist():
-            mask = pa.compute.equal(keys, key) if key is not None else \
-                pa.compute.is_null(keys)
+        for key in pc.unique(keys).to_pylist():
+            mask = pc.equal(keys, key) if key is not None else pc.is_null(keys)
             yield pa.RecordBatch.from_pydict({
                 "key": [key], "kind": [kind], "rows": [blob(rows.filter(mask))]})
 
