@@ -22,6 +22,8 @@ setup(
     },
     packages=find_namespace_packages(
         include=["open_finops.spark", "open_finops.spark.*"]),
+    # The local session's logging settings (open_finops.spark.session).
+    package_data={"open_finops.spark": ["log4j2.properties"]},
     python_requires=">=3.10",
     install_requires=[
         "open-finops-core==0.3.0",

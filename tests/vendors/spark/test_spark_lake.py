@@ -8,7 +8,10 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
 import threading
+import time
+import urllib.request
 from pathlib import Path
 
 import duckdb
@@ -16,10 +19,12 @@ import pyarrow.parquet as pq
 import pytest
 
 import azuregen
+from conftest import VENV, free_port, stop
 from curgen import CurBucket
 from finopskit import finops_in
 from open_finops.core import store
 from open_finops.core.reports import lake_sql
+from open_finops.spark import build
 from sparkkit import spark  # noqa: F401 (the session fixture)
 
 SAMPLE = (Path(__file__).resolve().parents[1] / "aws" / "data"
@@ -240,6 +245,64 @@ def test_one_category_per_service_over_the_whole_lake(built, tmp_path):
     after = dict(duckdb.sql(f"SELECT ServiceName, any_value(ServiceCategory) FROM "
                             f"read_parquet('{period}/*.parquet') GROUP BY ALL").fetchall())
     assert category != "Other" and after == {**before, name: "Other"}
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint(tmp_path_factory):
+    """`moto_server` over HTTP on 127.0.0.1 (as tests/vendors/aws/test_aws_s3.py)."""
+    port = free_port()
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
+    server = subprocess.Popen([str(VENV / "bin" / "moto_server"), "-H", "127.0.0.1", "-p",
+                               str(port)], stdout=log, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError(f"moto_server did not start; see {log.name}") from None
+            time.sleep(0.1)
+    yield endpoint
+    stop(server)
+    log.close()
+
+
+def test_an_s3_source_read_by_the_tasks(built, spark, moto_endpoint, monkeypatch,  # noqa: F811
+                                        tmp_path):
+    """s3:// through the AWS vendor's own source in each task (boto3's default chain: the
+    environment), the same rows as the folder."""
+    for name, value in {"AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+                        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+                        "AWS_EC2_METADATA_DISABLED": "true"}.items():
+        monkeypatch.setenv(name, value)
+    import boto3
+
+    client = boto3.client("s3")
+    client.create_bucket(Bucket="spark-cur")
+    local = built["bucket"].source
+    for path in sorted(p for p in local.rglob("*") if p.is_file()):
+        client.upload_file(str(path), "spark-cur", "cur/" + path.relative_to(local).as_posix())
+    lake = tmp_path / "lake"
+    # The library, not finops_in: that one clears AWS_* for its command.
+    build.build(lambda: spark, "aws", "s3://spark-cur/cur", ["v2csv"], str(lake),
+                log=lambda message: None)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"CREATE VIEW ours AS {lake_sql(str(lake))}")
+    names = ", ".join(f'"{n}"' for (n, *_) in con.execute("DESCRIBE ours").fetchall())
+    ours = f"SELECT {names} FROM ours"
+    theirs = (f"SELECT {names} FROM ({lake_sql(str(built['lake']))}) "
+              "WHERE x_ExportName = 'v2csv'")
+    assert con.execute(f"SELECT count(*) FROM ({ours})").fetchone()[0] > 0
+    assert con.execute(f"SELECT count(*) FROM (({ours}) EXCEPT ALL ({theirs})) UNION ALL "
+                       f"SELECT count(*) FROM (({theirs}) EXCEPT ALL ({ours}))"
+                       ).fetchall() == [(0,), (0,)]
 
 
 def test_without_java_a_local_spark_is_one_line(tmp_path, monkeypatch):

@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import pickle
 import re
 import shutil
@@ -37,6 +38,8 @@ from open_finops.core.importer import Delivery, PeriodTable
 from open_finops.core.imports import log_to_stderr
 from open_finops.spark import lake
 
+#: The environment of the clouds' clients (boto3's, Azure's).
+_CLOUD_VARIABLES = ("AWS_", "AZURE_", "OPEN_FINOPS_")
 #: Marks a vendor's one-line error inside the exception Spark raises on the driver.
 _MARK = "@@finops@@"
 #: Rows per Arrow batch a task hands Spark (and reads from DuckDB).
@@ -210,6 +213,12 @@ def build(spark_session: Callable[[], Any], name: str, source_value: str,
         f"{len(units)} task(s) into {root}")
     spark = spark_session()
     started = time.perf_counter()
+    if spark.sparkContext.master.startswith("local"):
+        # A local session's Python workers see the command's credentials and endpoints, also
+        # where the session outlived a change of them (a notebook's, a test's); on a cluster
+        # the executors use their own (an instance role, their environment).
+        spark.sparkContext.environment.update(
+            {k: v for k, v in os.environ.items() if k.startswith(_CLOUD_VARIABLES)})
     schema = from_arrow_schema(mappings.arrow_schema())
     arrow_schema = to_arrow_schema(schema, timezone="UTC")
     by_number = {unit.number: unit for unit in units}
