@@ -319,3 +319,19 @@ def test_a_report_over_no_lake_is_one_line(tmp_path):
     result = finops_in(tmp_path, "report", "spend", "--lake", str(tmp_path / "none"), code=2)
     assert result.err.strip() == (f"finops: error: no lake at {tmp_path / 'none'}: build one "
                                   "with finops spark import")
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--source", "{tmp}/none", "--export-name", "x", "--lake", "{tmp}/lake"], 1,
+     "finops: error: source {tmp}/none does not exist"),
+    (["--source", "{tmp}", "--export-name", "x"], 2,
+     "finops: error: --lake is required (or set lake in [spark] of config.toml, or "
+     "OPEN_FINOPS_SPARK_LAKE)"),
+    (["--source", "{tmp}", "--export-name", "x", "--lake", "s3://bucket/lake"], 1,
+     "finops: error: --lake s3://bucket/lake: the lake is a folder (a local or mounted file "
+     "system: the switch of a period is a rename), not an object store"),
+])
+def test_bad_options_are_one_line_before_any_spark(tmp_path, args, code, message):
+    result = finops_in(tmp_path, "spark", "import", "aws",
+                       *[a.format(tmp=tmp_path) for a in args], code=code)
+    assert result.err.strip() == message.format(tmp=tmp_path)
