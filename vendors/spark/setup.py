@@ -8,7 +8,7 @@ HERE = Path(__file__).parent
 setup(
     name="open-finops-spark",
     version="0.3.0",
-    description="Open FinOps Stack Spark plugin",
+    description="Open FinOps Stack: the FOCUS dataset built on Apache Spark",
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     author="Open FinOps Stack maintainers",
@@ -22,9 +22,16 @@ setup(
     },
     packages=find_namespace_packages(
         include=["open_finops.spark", "open_finops.spark.*"]),
+    # The local session's logging settings (open_finops.spark.session).
+    package_data={"open_finops.spark": ["log4j2.properties"]},
     python_requires=">=3.10",
     install_requires=[
         "open-finops-core==0.3.0",
+        "duckdb>=1.5,<2.1",
+        "pyarrow>=16",
+        # Spark 4 runs on Java 17 or 21; mapInArrow and applyInArrow import pandas.
+        "pyspark>=4.0,<5",
+        "pandas>=2.2,<3",
     ],
     entry_points={
         "open_finops.vendors": ["spark = open_finops.spark.plugin:PLUGIN"],

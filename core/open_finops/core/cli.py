@@ -204,6 +204,9 @@ def add_report_parser(commands: argparse._SubParsersAction) -> None:
                              "setting tag_keys, else every key found)")
     parser.add_argument("--format", choices=("table", "csv", "json"),
                         help="table for people (default); csv or json, exact, for scripts")
+    parser.add_argument("--lake", metavar="LOCATION",
+                        help="report over the lake a Spark build wrote (finops spark import "
+                             "--lake) instead of the database")
     parser.set_defaults(handler=run_report)
 
 
@@ -259,12 +262,16 @@ def run_report(args: argparse.Namespace, config: Config) -> int:
         raise reports.ReportError(f"--sigmas: expected a number, 0 or more, got {sigmas}")
     tags = tuple(args.tags or config.get("core", "tag_keys") or ())
     span = reports.months(args.start, args.end, args.month)
-    database = store.published_path(config.database)
-    if not database.exists():
-        raise reports.ReportError(
-            f"no cost data: {database} does not exist; import a bill first (finops aws "
-            "--help, finops azure --help), or name the database with --database")
-    con = store.connect(database, read_only=True)
+    if args.lake:
+        database = args.lake
+        con = reports.lake_connection(args.lake)
+    else:
+        database = store.published_path(config.database)
+        if not database.exists():
+            raise reports.ReportError(
+                f"no cost data: {database} does not exist; import a bill first (finops aws "
+                "--help, finops azure --help), or name the database with --database")
+        con = store.connect(database, read_only=True)
     try:
         available = reports.billing_months(con)
         if not available:

@@ -57,6 +57,44 @@ SCHEMA = "reports"
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
+#: The FOCUS 1.3 rows of a lake (open-finops-spark) under its LOCATION: one folder of Parquet
+#: files per billing period and provider, each folder replaced whole by a rerun.
+LAKE_FILES = "focus/billing_period=*/provider=*/*.parquet"
+
+
+def lake_sql(location: str) -> str:
+    """The SELECT of a lake's rows as DuckDB reads them (``focus`` of :func:`lake_connection`,
+    a Metabase view): every file by name (providers' ``x_`` columns differ), with the rule over
+    the whole dataset that no one build can hold alone (one ServiceCategory and
+    ServiceSubcategory per ServiceName, the pair of the most rows: core.focus.conform_dataset)."""
+    files = literal(f"{str(location).rstrip('/')}/{LAKE_FILES}")
+    rows = f"read_parquet({files}, union_by_name = true, hive_partitioning = false)"
+    picks = ("SELECT ServiceName, arg_max({'c': ServiceCategory, 's': ServiceSubcategory}, "
+             "(n, ServiceCategory, ServiceSubcategory)) AS pick FROM (SELECT ServiceName, "
+             "ServiceCategory, ServiceSubcategory, count(*) AS n FROM lake_rows GROUP BY ALL) "
+             "GROUP BY ServiceName HAVING count(*) > 1")
+    return (f"WITH lake_rows AS MATERIALIZED (SELECT * FROM {rows}), picks AS ({picks}) "
+            "SELECT r.* REPLACE (CASE WHEN p.ServiceName IS NULL THEN r.ServiceCategory ELSE "
+            "p.pick.c END AS ServiceCategory, CASE WHEN p.ServiceName IS NULL THEN "
+            "r.ServiceSubcategory ELSE p.pick.s END AS ServiceSubcategory) "
+            "FROM lake_rows r LEFT JOIN picks p ON r.ServiceName = p.ServiceName")
+
+
+def lake_connection(location: str):
+    """An in-memory DuckDB whose ``focus`` is the lake at ``location`` (a folder), in UTC."""
+    import duckdb
+
+    from pathlib import Path
+
+    if not Path(location, "focus").is_dir():
+        raise ReportError(f"no lake at {location}: build one with finops spark import")
+    con = duckdb.connect(config={"autoinstall_known_extensions": False,
+                                 "autoload_known_extensions": False})
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"CREATE VIEW focus AS {lake_sql(location)}")
+    return con
+
+
 class ReportError(FinopsError):
     """A usage error of ``finops report`` (exit 2)."""
 
