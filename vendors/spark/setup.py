@@ -29,10 +29,11 @@ setup(
         "open-finops-core==0.3.0",
         "duckdb>=1.5,<2.1",
         "pyarrow>=16",
-        # Spark 4 runs on Java 17 or 21; mapInArrow and applyInArrow import pandas.
-        "pyspark>=4.0,<5",
-        "pandas>=2.2,<3",
     ],
+    # A cluster (Databricks, EMR, Dataproc, Synapse, Fabric) brings its own pyspark; `local`
+    # installs one for `finops spark import` on this machine. Spark 4 runs on Java 17 or 21;
+    # mapInArrow and applyInArrow import pandas.
+    extras_require={"local": ["pyspark>=4.0,<5", "pandas>=2.2,<3"]},
     entry_points={
         "open_finops.vendors": ["spark = open_finops.spark.plugin:PLUGIN"],
     },

@@ -25,6 +25,7 @@ def import_command(args: argparse.Namespace, config: Any) -> int:
     def spark() -> Any:
         """The running session (a test's, a notebook's), else a local one this command
         stops."""
+        session.require_pyspark()
         from pyspark.sql import SparkSession
 
         active = SparkSession.getActiveSession()

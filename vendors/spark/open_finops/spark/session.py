@@ -48,12 +48,23 @@ def java_problem() -> str:
             "JAVA_HOME): install one, e.g. apt-get install openjdk-17-jre-headless")
 
 
+def require_pyspark() -> None:
+    """pyspark is an extra (a cluster has its own): without it, one line saying how to get
+    it."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyspark") is None:
+        raise FinopsError("pyspark is not installed: pip install 'open-finops-spark[local]' "
+                          "for a local Spark (a cluster brings its own)")
+
+
 def local(master: str = "local[*]", conf: dict[str, str] | None = None) -> Any:
     """A local Spark session (``master`` local[N]) with :data:`LAKE_CONF`; its workers run
     this Python."""
     problem = java_problem()
     if problem:
         raise FinopsError(problem)
+    require_pyspark()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
