@@ -315,6 +315,24 @@ def test_without_java_a_local_spark_is_one_line(tmp_path, monkeypatch):
         session.local()
 
 
+def test_without_pyspark_a_local_spark_says_how_to_get_it(monkeypatch):
+    """pyspark is open-finops-spark's extra `local` (a cluster brings its own)."""
+    import importlib.util
+
+    from open_finops.core.errors import FinopsError
+    from open_finops.spark import session
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pyspark" else find_spec(name, *a))
+    monkeypatch.setattr(session, "java_problem", lambda: None)
+    with pytest.raises(FinopsError) as caught:
+        session.local()
+    assert str(caught.value) == ("pyspark is not installed: pip install "
+                                 "'open-finops-spark[local]' for a local Spark (a cluster "
+                                 "brings its own)")
+
+
 def test_a_report_over_no_lake_is_one_line(tmp_path):
     result = finops_in(tmp_path, "report", "spend", "--lake", str(tmp_path / "none"), code=2)
     assert result.err.strip() == (f"finops: error: no lake at {tmp_path / 'none'}: build one "
