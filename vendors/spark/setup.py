@@ -30,10 +30,10 @@ setup(
         "duckdb>=1.5,<2.1",
         "pyarrow>=16",
     ],
-    # A cluster (Databricks, EMR, Dataproc, Synapse, Fabric) brings its own pyspark; `local`
-    # installs one for `finops spark import` on this machine. Spark 4 runs on Java 17 or 21;
-    # mapInArrow and applyInArrow import pandas.
-    extras_require={"local": ["pyspark>=4.0,<5", "pandas>=2.2,<3"]},
+    # pyspark is not required here: a cluster (Databricks, EMR, Dataproc, Synapse, Fabric)
+    # brings its own, and one from PyPI would shadow it. For a local Spark the README says
+    # `pip install 'pyspark>=4.0,<5' 'pandas>=2.2,<3'` (Java 17 or 21; mapInArrow and
+    # applyInArrow import pandas), and finops spark import says so when it is missing.
     entry_points={
         "open_finops.vendors": ["spark = open_finops.spark.plugin:PLUGIN"],
     },

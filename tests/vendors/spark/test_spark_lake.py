@@ -316,7 +316,7 @@ def test_without_java_a_local_spark_is_one_line(tmp_path, monkeypatch):
 
 
 def test_without_pyspark_a_local_spark_says_how_to_get_it(monkeypatch):
-    """pyspark is open-finops-spark's extra `local` (a cluster brings its own)."""
+    """pyspark is the user's to install (a cluster brings its own)."""
     import importlib.util
 
     from open_finops.core.errors import FinopsError
@@ -328,9 +328,9 @@ def test_without_pyspark_a_local_spark_says_how_to_get_it(monkeypatch):
     monkeypatch.setattr(session, "java_problem", lambda: None)
     with pytest.raises(FinopsError) as caught:
         session.local()
-    assert str(caught.value) == ("pyspark is not installed: pip install "
-                                 "'open-finops-spark[local]' for a local Spark (a cluster "
-                                 "brings its own)")
+    assert str(caught.value) == ("pyspark is not installed: pip install 'pyspark>=4.0,<5' "
+                                 "'pandas>=2.2,<3' for a local Spark (a cluster brings its "
+                                 "own)")
 
 
 def test_a_report_over_no_lake_is_one_line(tmp_path):

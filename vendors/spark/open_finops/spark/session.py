@@ -49,13 +49,13 @@ def java_problem() -> str:
 
 
 def require_pyspark() -> None:
-    """pyspark is an extra (a cluster has its own): without it, one line saying how to get
-    it."""
+    """pyspark is the user's to install (a cluster has its own): without it, one line
+    saying how to get it."""
     import importlib.util
 
     if importlib.util.find_spec("pyspark") is None:
-        raise FinopsError("pyspark is not installed: pip install 'open-finops-spark[local]' "
-                          "for a local Spark (a cluster brings its own)")
+        raise FinopsError("pyspark is not installed: pip install 'pyspark>=4.0,<5' "
+                          "'pandas>=2.2,<3' for a local Spark (a cluster brings its own)")
 
 
 def local(master: str = "local[*]", conf: dict[str, str] | None = None) -> Any:
