@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from conftest import VENV, VERSION, run
+from conftest import PACKAGES, VENV, VERSION, run
 from indexkit import MAKE, copy_repo, toolkit_env
 from release_tools import error_lines, snapshot
 from test_workflow import run_step, step_with, workflow
@@ -65,8 +65,8 @@ def test_new_vendor_is_released_with_the_others(repo, home):
     layers = json.loads(outputs["layers"])
     assert [[d["distribution"] for d in layer] for layer in layers] == [
         ["open-finops-core"],
-        ["open-finops-aws", "open-finops-docker", "open-finops-azure", "open-finops-gcp",
-         "open-finops-oci", "open-finops-acme"],
+        [name for name, directory in PACKAGES if directory not in (".", "core")]
+        + ["open-finops-acme"],
         ["open-finops"]], proc.explain
     text = (repo / ".github/workflows/publish.yml").read_text()
     assert len(re.findall(r"^  publish-layer-\d+:", text, re.M)) == len(layers)

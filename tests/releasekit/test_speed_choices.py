@@ -65,8 +65,8 @@ def installed(python: Path) -> set[tuple[str, str]]:
     site = next(python.parent.parent.glob("lib/python*/site-packages"))
     found = set()
     for meta in site.glob("*.dist-info/METADATA"):
-        fields = dict(line.split(": ", 1) for line in meta.read_text().splitlines()[:3]
-                      if ": " in line)
+        header = meta.read_text().split("\n\n", 1)[0].splitlines()  # Version may come late
+        fields = dict(line.split(": ", 1) for line in header if ": " in line)
         found.add((canonical(fields["Name"]), fields["Version"]))
     return found
 
