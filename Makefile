@@ -75,6 +75,10 @@ endif
 .PHONY: dev  ## Create .venv from the pinned requirements-dev.txt (done on first need)
 dev: $(STAMP)
 
+.PHONY: spark  ## Install pyspark into .venv for the Spark tests (requirements-spark.txt)
+spark: $(STAMP)
+	@scripts/spark
+
 .PHONY: lock  ## Recompile the pinned, hashed requirements-dev.txt from requirements-dev.in
 lock: $(STAMP)
 	@scripts/lock

@@ -3,10 +3,12 @@ the machine's Java (17 or 21), no UI, bound to 127.0.0.1, few shuffle partitions
 session takes 12-14 s to start, so every Spark test shares it (keep them in few files:
 ``--dist loadfile`` gives each file to one worker, and each worker starts its own JVM).
 
-Without Java the tests skip saying why, or fail where Java must be there
-(FINOPS_REQUIRE_JAVA=1: .ci/run sets it once it has one)."""
+Without Java or pyspark (not in the bootstrap lock: `make spark` installs it) the tests skip
+saying why, or fail where both must be there (FINOPS_REQUIRE_SPARK=1: .ci/run sets it once it
+has them)."""
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import pytest
@@ -17,8 +19,10 @@ def spark():
     from open_finops.spark import session
 
     problem = session.java_problem()
+    if not problem and importlib.util.find_spec("pyspark") is None:
+        problem = "pyspark is not installed: run 'make spark' (and have Java 17 or 21)"
     if problem:
-        if os.environ.get("FINOPS_REQUIRE_JAVA") == "1":
+        if os.environ.get("FINOPS_REQUIRE_SPARK") == "1":
             pytest.fail(problem)
         pytest.skip(problem)
     spark = session.local("local[2]", {"spark.sql.shuffle.partitions": "2",

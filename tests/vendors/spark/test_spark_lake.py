@@ -19,6 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import azuregen
+import gcpgen
+import ocigen
 from conftest import VENV, free_port, stop
 from curgen import CurBucket
 from finopskit import finops_in
@@ -80,6 +82,17 @@ def built(spark, tmp_path_factory) -> dict:  # noqa: F811 (the fixture)
     # account's actual and amortized rows), so these need none.
     assert all(exp.layout == "current" or exp.kind for exp in tree.exports.values())
     result = spark_import(root, "azure", root / "container", list(tree.exports), lake)
+    # Google Cloud (a standard table, nested types and credits) and Oracle Cloud (its FOCUS
+    # reports): the same vendor protocol and mappings, so the same build.
+    table = gcpgen.table_name("standard", gcpgen.ACCOUNTS[0])
+    gcpgen.write_table(root / "billing", table, rows=30)
+    oci = ocigen.OciBucket(root / "oci" / ocigen.TENANCIES[0].ocid)
+    oci.month("2024-01", rows=10)
+    for vendor, source, export in (("gcp", root / "billing", table),
+                                   ("oci", oci.root, "focus")):
+        finops_in(root, vendor, "import", "--source", str(source), "--export-name", export,
+                  "--database", str(db))
+        spark_import(root, vendor, source, [export], lake)
     return {"root": root, "db": db, "lake": lake, "bucket": bucket, "sample": sample,
             "tree": tree, "azure_log": result.err}
 
@@ -114,6 +127,8 @@ def differ(con, where: str) -> tuple[int, int, int]:
     "ProviderName = 'Microsoft' AND x_Dataset = 'actual'",
     "ProviderName = 'Microsoft' AND x_Dataset = 'amortized'",
     "ProviderName = 'Microsoft' AND x_Dataset = 'focus'",
+    "ProviderName = 'Google Cloud'",
+    "ProviderName = 'Oracle'",
     "true",
 ])
 def test_the_lake_equals_duckdbs_focus_row_for_row(con, where):
@@ -151,12 +166,13 @@ def test_timestamps_are_utc_instants_in_int64_micros(built, con):
 def test_one_folder_per_billing_period_and_provider(built):
     folders = sorted(p.relative_to(built["lake"] / "focus").as_posix()
                      for p in built["lake"].glob("focus/*/*"))
-    assert folders == ["billing_period=2023-11/provider=aws",
-                       "billing_period=2024-01/provider=aws",
-                       "billing_period=2024-02/provider=aws",
-                       *[f"billing_period={p}/provider=azure"
-                         for p in sorted({p for e in built["tree"].exports.values()
-                                          for p in e.periods})]]
+    azure = {p for e in built["tree"].exports.values() for p in e.periods}
+    assert folders == sorted(["billing_period=2023-11/provider=aws",
+                              "billing_period=2024-01/provider=aws",
+                              "billing_period=2024-02/provider=aws",
+                              "billing_period=2024-01/provider=oci",
+                              *[f"billing_period={p}/provider=gcp" for p in gcpgen.MONTHS],
+                              *[f"billing_period={p}/provider=azure" for p in azure]])
 
 
 @pytest.mark.parametrize("report", ["spend", "charges"])

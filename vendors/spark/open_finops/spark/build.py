@@ -74,10 +74,19 @@ def vendor(name: str, kind: str = "auto") -> Vendor:
             from open_finops.azure import focus, loader, sources
 
             return Vendor(loader.Azure(), sources.open_source, focus.MAPPINGS)
+        if name == "gcp":
+            from open_finops.gcp import focus, loader, sources
+
+            return Vendor(loader.Gcp(), sources.open_source, focus.MAPPINGS)
+        if name == "oci":
+            from open_finops.oci import focus, loader, sources
+
+            return Vendor(loader.Oci(kind), sources.open_source, focus.MAPPINGS)
     except ImportError:
         raise FinopsError(f"finops spark import {name} needs the {name} plugin: pip install "
                           f"'open-finops[{name},spark]'") from None
-    raise FinopsError(f"finops spark import: no vendor {name!r}; it builds aws or azure",
+    raise FinopsError(f"finops spark import: no vendor {name!r}; it builds aws, azure, gcp or "
+                      "oci",
                       exit_code=2)
 
 

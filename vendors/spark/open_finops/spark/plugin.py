@@ -19,7 +19,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "start": None,
     "end": None,
 }
-VENDORS = ("aws", "azure")
+VENDORS = ("aws", "azure", "gcp", "oci")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
