@@ -836,3 +836,21 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+#: The FinOps Foundation's real, anonymised legacy CUR (finopsfoundation/focus_converters).
+CONVERTERS_SAMPLE = (Path(__file__).resolve().parents[1] / "vendors" / "aws" / "data"
+                     / "focus-converters-aws-sample-2023-11.csv.gz")
+
+
+def converters_sample(root: Path) -> Path:
+    """The converters' sample as AWS would deliver it under ``root`` (export ``sample``): one
+    gzip CSV and its manifest. Returns ``root``."""
+    folder = root / "sample" / "20231101-20231201"
+    folder.mkdir(parents=True)
+    shutil.copyfile(CONVERTERS_SAMPLE, folder / "sample-00001.csv.gz")
+    (folder / "sample-Manifest.json").write_text(json.dumps({
+        "assemblyId": "anonymous-2023-11",
+        "billingPeriod": {"start": "20231101T000000.000Z", "end": "20231201T000000.000Z"},
+        "reportKeys": ["sample/20231101-20231201/sample-00001.csv.gz"]}))
+    return root

@@ -14,21 +14,20 @@ import csv
 import gzip
 import io
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from curgen import (
-    MARKETPLACE_CODE, MARKETPLACE_SELLER, SERVICES, CurBucket, Delivery)
+    CONVERTERS_SAMPLE as SAMPLE, MARKETPLACE_CODE, MARKETPLACE_SELLER, SERVICES, CurBucket,
+    Delivery, converters_sample)
 from open_finops.aws.loader import import_cur
 from open_finops.aws.sources import LocalSource
 from focusrules import (
     ADDED_1_3, ALLOWED, COLUMNS, CONSUMING, DESCRIBING, NOT_NULL, PAIRS, RULES_1_3, TAX_NULL,
     UNIT)
 
-SAMPLE = Path(__file__).resolve().parent / "data" / "focus-converters-aws-sample-2023-11.csv.gz"
 APPROX = {"rel": 1e-9, "abs": 1e-6}
 
 
@@ -61,23 +60,11 @@ def generated(generated_deliveries) -> Path:
     return generated_deliveries[0]
 
 
-def sample_layout(root: Path) -> Path:
-    """The converters' sample as AWS would deliver it: one gzip CSV and its manifest."""
-    folder = root / "sample" / "20231101-20231201"
-    folder.mkdir(parents=True)
-    shutil.copyfile(SAMPLE, folder / "sample-00001.csv.gz")
-    (folder / "sample-Manifest.json").write_text(json.dumps({
-        "assemblyId": "anonymous-2023-11",
-        "billingPeriod": {"start": "20231101T000000.000Z", "end": "20231201T000000.000Z"},
-        "reportKeys": ["sample/20231101-20231201/sample-00001.csv.gz"]}))
-    return root
-
-
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("sample")
     db = root / "finops.duckdb"
-    _import(sample_layout(root / "bucket"), "sample", db)
+    _import(converters_sample(root / "bucket"), "sample", db)
     return db
 
 

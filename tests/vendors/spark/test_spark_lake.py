@@ -8,10 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import duckdb
@@ -19,31 +16,17 @@ import pyarrow.parquet as pq
 import pytest
 
 import azuregen
+import motokit
 import gcpgen
 import ocigen
-from conftest import VENV, free_port, stop
-from curgen import CurBucket
+from curgen import CurBucket, converters_sample
 from finopskit import finops_in
 from open_finops.core import store
 from open_finops.core.reports import lake_sql
 from open_finops.spark import build
 from sparkkit import spark  # noqa: F401 (the session fixture)
 
-SAMPLE = (Path(__file__).resolve().parents[1] / "aws" / "data"
-          / "focus-converters-aws-sample-2023-11.csv.gz")
 AWS_EXPORTS = ("v1csv", "v1pq", "v2pq", "v2csv", "awsfocus")
-
-
-def sample_layout(root: Path) -> Path:
-    """The real AWS sample (legacy CUR CSV) in a bucket of its own, with its manifest."""
-    folder = root / "sample" / "20231101-20231201"
-    folder.mkdir(parents=True)
-    shutil.copyfile(SAMPLE, folder / "sample-00001.csv.gz")
-    (folder / "sample-Manifest.json").write_text(json.dumps({
-        "assemblyId": "anonymous-2023-11",
-        "billingPeriod": {"start": "20231101T000000.000Z", "end": "20231201T000000.000Z"},
-        "reportKeys": ["sample/20231101-20231201/sample-00001.csv.gz"]}))
-    return root
 
 
 def spark_import(cwd: Path, vendor: str, source: Path, exports, lake: Path, *more: str,
@@ -65,7 +48,7 @@ def built(spark, tmp_path_factory) -> dict:  # noqa: F811 (the fixture)
     bucket.cur2("v2pq", "2024-02", rows=80, seed=3)
     bucket.cur2("v2csv", "2024-02", rows=80, fmt="csv", seed=4)
     bucket.focus_export("awsfocus", "2024-02", rows=80, seed=6)
-    sample = sample_layout(root / "samplebucket")
+    sample = converters_sample(root / "samplebucket")
     tree = azuregen.write_standard(root / "container")
     for export in AWS_EXPORTS:
         finops_in(root, "aws", "import", "--source", str(bucket.source), "--export-name",
@@ -265,26 +248,8 @@ def test_one_category_per_service_over_the_whole_lake(built, tmp_path):
 
 @pytest.fixture(scope="module")
 def moto_endpoint(tmp_path_factory):
-    """`moto_server` over HTTP on 127.0.0.1 (as tests/vendors/aws/test_aws_s3.py)."""
-    port = free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
-    server = subprocess.Popen([str(VENV / "bin" / "moto_server"), "-H", "127.0.0.1", "-p",
-                               str(port)], stdout=log, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError(f"moto_server did not start; see {log.name}") from None
-            time.sleep(0.1)
-    yield endpoint
-    stop(server)
-    log.close()
+    """`moto_server` over HTTP on 127.0.0.1 (tests/kits/motokit.py)."""
+    yield from motokit.serve(tmp_path_factory)
 
 
 def test_an_s3_source_read_by_the_tasks(built, spark, moto_endpoint, monkeypatch,  # noqa: F811
