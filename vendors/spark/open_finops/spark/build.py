@@ -211,7 +211,6 @@ def build(spark_session: Callable[[], Any], name: str, source_value: str,
     ``location``, replacing each chosen period of the vendor as a whole, in the session
     ``spark_session()`` gives (asked for once the deliveries are found)."""
     import pyarrow as pa
-    from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
     chosen = vendor(name, kind)
     root = lake.check(location)
@@ -220,7 +219,9 @@ def build(spark_session: Callable[[], Any], name: str, source_value: str,
                           kind, start, end)
     log(f"building {name} {', '.join(export_names)}: {len(periods)} period(s), "
         f"{len(units)} task(s) into {root}")
-    spark = spark_session()
+    spark = spark_session()  # pyspark is there from here on (or the session said so)
+    from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
+
     started = time.perf_counter()
     if spark.sparkContext.master.startswith("local"):
         # A local session's Python workers see the command's credentials and endpoints, also
