@@ -154,7 +154,10 @@ def publish(con: Any, database: Path) -> Path:
             "SELECT tags['storage_version'] FROM duckdb_databases() "
             "WHERE database_name = current_database()").fetchone()[0]
         # The copy is made within the import's memory limit (a million rows mapped and
-        # sorted at DuckDB's default, 80% of RAM, took 1.9 GB of peak RSS).
+        # sorted at DuckDB's default, 80% of RAM, took 1.9 GB of peak RSS; sorted within
+        # 512MB, a million OCI cost rows ran out of memory: so the rows are not sorted, and
+        # stay in the order of the vendors' period tables, one provider and period after
+        # another).
         memory_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
         if _version(version) <= _version(STORAGE_VERSION):
             copy_file(con, database, staging)
@@ -173,9 +176,9 @@ def publish(con: Any, database: Path) -> Path:
 
 
 def for_readers(staging: Path, memory_limit: str | None = None) -> None:
-    """The copy as readers want it: ``focus`` a table of its rows (sorted by billing month
-    and provider) in place of the view, so that a reader's query neither plans nor computes
-    the vendors' mappings; and a view per report in the schema ``reports`` (one definition
+    """The copy as readers want it: ``focus`` a table of its rows (in the order of the
+    vendors' period tables) in place of the view, so that a reader's query neither plans nor
+    computes the vendors' mappings; and a view per report in the schema ``reports`` (one definition
     each, :func:`open_finops.core.reports.views`), each with a comment saying what it
     answers (a schema ``reports`` of the working database is replaced in the copy). The
     file keeps its storage version."""
@@ -187,8 +190,7 @@ def for_readers(staging: Path, memory_limit: str | None = None) -> None:
         if memory_limit:
             pub.execute(f"SET memory_limit = {literal(memory_limit)}")
         pub.execute("BEGIN")
-        pub.execute("CREATE TABLE main.open_finops_focus_rows AS SELECT * FROM main.focus "
-                    "ORDER BY BillingPeriodStart, ProviderName, ChargePeriodStart")
+        pub.execute("CREATE TABLE main.open_finops_focus_rows AS SELECT * FROM main.focus")
         pub.execute("DROP VIEW main.focus")
         pub.execute("ALTER TABLE main.open_finops_focus_rows RENAME TO focus")
         conform_dataset(pub, "main.focus")
