@@ -12,7 +12,8 @@ only when Spark's job has succeeded is each period's link replaced by one to the
 with a rename (atomic on a POSIX file system): a reader lists either the old files or the new
 ones, never half of a period and never both. A build that fails or is killed leaves the links
 as they were. The folders no link names are removed by later builds, once they are older
-than the run before the last (a reader that listed them may still be reading them).
+than the run before the last and were superseded more than :data:`GRACE` ago (a reader that
+listed them may still be reading them).
 
 Why not Delta or Iceberg: both need jars from Maven at run time (delta-spark's
 configure_spark_with_delta_pip and Iceberg's runtime are ``spark.jars.packages``), which a
@@ -67,6 +68,7 @@ def switch(root: Path, run: Path, periods: list[str], provider: str) -> list[str
         name = partition(period, provider)
         link = root / FOCUS / name
         link.parent.mkdir(parents=True, exist_ok=True)
+        superseded = Path(os.path.realpath(link)) if link.is_symlink() else None
         if (run / name).is_dir():
             staged = run / f".link-{period}-{provider}"
             staged.symlink_to(os.path.relpath(run / name, link.parent))
@@ -74,16 +76,26 @@ def switch(root: Path, run: Path, periods: list[str], provider: str) -> list[str
             filled.append(period)
         elif link.is_symlink():
             link.unlink()
+        if superseded is not None and superseded.is_relative_to(root / RUNS):
+            # Its clock starts now: sweep leaves it for GRACE to the readers that listed it.
+            os.utime(root / RUNS / superseded.relative_to(root / RUNS).parts[0])
     return filled
 
 
-def sweep(root: Path, keep: int = 2) -> None:
-    """Remove the runs no link points at, but the ``keep`` newest (readers may be in them)."""
+#: How long a run no link names stays for the readers that listed its files before the
+#: switch (a query that globbed the old files still opens them).
+GRACE = 600
+
+
+def sweep(root: Path, keep: int = 2, grace: float = GRACE) -> None:
+    """Remove the runs no link points at, but the ``keep`` newest and those written or
+    superseded less than ``grace`` seconds ago (readers may be in them)."""
     used = {Path(os.path.realpath(link)).relative_to(root / RUNS).parts[0]
             for link in (root / FOCUS).glob("*/*") if link.is_symlink()
             and Path(os.path.realpath(link)).is_relative_to(root / RUNS)}
     runs = sorted((p for p in (root / RUNS).iterdir() if p.is_dir()),
                   key=lambda p: p.stat().st_mtime)
+    now = time.time()
     for old in runs[:-keep] if keep else runs:
-        if old.name not in used:
+        if old.name not in used and now - old.stat().st_mtime >= grace:
             shutil.rmtree(old, ignore_errors=True)
