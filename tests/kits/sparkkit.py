@@ -8,10 +8,11 @@ saying why, or fail where both must be there (FINOPS_REQUIRE_SPARK=1: .ci/run se
 has them)."""
 from __future__ import annotations
 
-import importlib.util
 import os
 
 import pytest
+
+from open_finops.core.errors import FinopsError
 
 
 @pytest.fixture(scope="session")
@@ -19,8 +20,11 @@ def spark():
     from open_finops.spark import session
 
     problem = session.java_problem()
-    if not problem and importlib.util.find_spec("pyspark") is None:
-        problem = "pyspark is not installed: run 'make spark' (and have Java 17 or 21)"
+    if not problem:
+        try:
+            session.require_pyspark()  # its one line says what to install
+        except FinopsError as exc:
+            problem = f"{exc} (in this checkout: make spark)"
     if problem:
         if os.environ.get("FINOPS_REQUIRE_SPARK") == "1":
             pytest.fail(problem)
