@@ -20,7 +20,9 @@ In a real process, only where a test needs one (the console script's entry point
 installed metadata, a pipe closed early, a kill, an environment of its own): ``FINOPS``, the
 console script of the toolkit's .venv, run with conftest's ``run``.
 
-Also ``holding_lock(db)``: another process holds a database open for writing.
+Also ``holding_lock(db)``: another process holds a database open for writing; and
+``quarters(table)``: an Arrow table cut into four record batches (the mapping-by-batches
+tests: more than one batch per period, while each batch plans the mapping anew, ~0.1 s).
 """
 from __future__ import annotations
 
@@ -142,3 +144,8 @@ def source(generated, tmp_path) -> Path:
 def db(workdir) -> Path:
     """The database of the test's working folder."""
     return workdir / "data" / "finops.duckdb"
+
+
+def quarters(table) -> list:
+    """``table`` (Arrow) as four record batches of about a quarter of its rows each."""
+    return table.to_batches(max_chunksize=max(1, -(-table.num_rows // 4)))

@@ -114,9 +114,10 @@ def package_dirs(root: Path) -> set[str]:
     """Every directory holding a setup.py, outside tooling and build output."""
     skip = {".venv", ".cache", ".git", "build", "dist", "node_modules", "tests", ".github"}
     found = set()
-    for setup in root.rglob("setup.py"):
-        rel = setup.parent.relative_to(root)
-        if not skip & set(rel.parts):
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name not in skip]  # not walked at all
+        if "setup.py" in files:
+            rel = Path(folder).relative_to(root)
             found.add(rel.as_posix() if rel.parts else ".")
     return found
 
@@ -358,3 +359,10 @@ def _cmdline(proc: Path) -> bytes:
         return (proc / "cmdline").read_bytes()
     except OSError:
         return b""
+
+
+def test_the_slow_test_files_scheduled_first_exist():
+    from conftest import SLOW_FIRST
+
+    missing = [path for path in SLOW_FIRST if not (REPO / "tests" / path).is_file()]
+    assert missing == [], "rename them in SLOW_FIRST of tests/conftest.py"

@@ -19,7 +19,7 @@ a billing account's period). Then the same SQL runs
   ServiceCategory per ServiceName, the Contract Commitment dataset.
 
 tests/vendors/azure/test_azure_focus.py holds every vendor's mapping to this: each loaded
-period of each kind, mapped in batches of 7 rows (or one batch per partition), equals its
+period of each kind, mapped in four batches (or one batch per partition), equals its
 rows of ``main.focus``.
 """
 from __future__ import annotations

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 import gcpgen
-from finopskit import finops_in, holding_lock
+from finopskit import finops_in, holding_lock, quarters
 from focusrules import ALLOWED, NOT_NULL, PAIRS, UNIT
 
 A, B = gcpgen.ACCOUNTS
@@ -208,14 +208,14 @@ def test_every_loaded_period_mapped_batch_by_batch_equals_its_rows_of_focus(buil
         for export, period, kind, table in rows(
                 con, "SELECT export_name, billing_period, kind, table_name FROM "
                      "open_finops_gcp.loaded WHERE table_name IS NOT NULL"):
-            # One period of each kind, in batches of 7 rows (each batch plans the mapping anew,
+            # One period of each kind, in four batches (each batch plans the mapping anew,
             # ~0.1 s: every period would be most of this folder's time budget).
             if kind in kinds:
                 continue
             kinds.add(kind)
             delivery = con.execute(f'SELECT * FROM open_finops_gcp."{table}"').to_arrow_table()
             mapped = pa.Table.from_batches(
-                list(map_batches(MAPPINGS, kind, delivery.to_batches(max_chunksize=7))),
+                list(map_batches(MAPPINGS, kind, quarters(delivery))),
                 schema=MAPPINGS.arrow_schema())
             con.register("mapped", mapped)
             names = ", ".join(f'"{n}"' for n in mapped.column_names)

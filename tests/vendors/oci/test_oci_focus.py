@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 import ocigen
+from finopskit import quarters
 from focusrules import (
     ADDED_1_3, ALLOWED, COLUMNS, CONSUMING, DESCRIBING, NOT_NULL, PAIRS, RULES_1_3, UNIT)
 from open_finops.oci.loader import import_reports
@@ -227,7 +228,7 @@ def test_every_loaded_period_mapped_batch_by_batch_equals_its_rows_of_focus(buil
                 delivery = con.execute(f'SELECT * FROM open_finops_oci."{table}"'
                                        ).to_arrow_table()
                 mapped = pa.Table.from_batches(
-                    list(map_batches(MAPPINGS, kind, delivery.to_batches(max_chunksize=7))),
+                    list(map_batches(MAPPINGS, kind, quarters(delivery))),
                     schema=MAPPINGS.arrow_schema())
                 assert mapped.num_rows == delivery.num_rows > 0
                 con.register("mapped", mapped)

@@ -26,7 +26,8 @@ from open_finops.core.reports import lake_sql
 from open_finops.spark import build
 from sparkkit import spark  # noqa: F401 (the session fixture)
 
-AWS_EXPORTS = ("v1csv", "v1pq", "v2pq", "v2csv", "awsfocus")
+#: Every AWS format, and the real sample (converters_sample) in the same bucket.
+AWS_EXPORTS = ("v1csv", "v1pq", "v2pq", "v2csv", "awsfocus", "sample")
 
 
 def spark_import(cwd: Path, vendor: str, source: Path, exports, lake: Path, *more: str,
@@ -39,7 +40,7 @@ def spark_import(cwd: Path, vendor: str, source: Path, exports, lake: Path, *mor
 @pytest.fixture(scope="module")
 def built(spark, tmp_path_factory) -> dict:  # noqa: F811 (the fixture)
     """Every AWS format, Azure's standard tree and the real AWS sample: into one DuckDB
-    database with the vendors' importers, into one lake with Spark (one build per source)."""
+    database with the vendors' importers, into one lake with Spark (one build per vendor)."""
     root = tmp_path_factory.mktemp("lake")
     db, lake = root / "finops.duckdb", root / "lake"
     bucket = CurBucket(root / "bucket")
@@ -48,19 +49,16 @@ def built(spark, tmp_path_factory) -> dict:  # noqa: F811 (the fixture)
     bucket.cur2("v2pq", "2024-02", rows=80, seed=3)
     bucket.cur2("v2csv", "2024-02", rows=80, fmt="csv", seed=4)
     bucket.focus_export("awsfocus", "2024-02", rows=80, seed=6)
-    sample = converters_sample(root / "samplebucket")
+    converters_sample(bucket.source)
     tree = azuregen.write_standard(root / "container")
     for export in AWS_EXPORTS:
         finops_in(root, "aws", "import", "--source", str(bucket.source), "--export-name",
                   export, "--database", str(db))
-    finops_in(root, "aws", "import", "--source", str(sample), "--export-name", "sample",
-              "--database", str(db))
     for name, exp in tree.exports.items():
         kind = [] if exp.layout == "current" else ["--kind", exp.kind]
         finops_in(root, "azure", "import", "--source", str(root / "container"),
                   "--export-name", name, *kind, "--database", str(db))
     spark_import(root, "aws", bucket.source, AWS_EXPORTS, lake)
-    spark_import(root, "aws", sample, ["sample"], lake)
     # Exports of an older layout name their kind; one build reads them all (Azure pairs an
     # account's actual and amortized rows), so these need none.
     assert all(exp.layout == "current" or exp.kind for exp in tree.exports.values())
@@ -76,7 +74,7 @@ def built(spark, tmp_path_factory) -> dict:  # noqa: F811 (the fixture)
         finops_in(root, vendor, "import", "--source", str(source), "--export-name", export,
                   "--database", str(db))
         spark_import(root, vendor, source, [export], lake)
-    return {"root": root, "db": db, "lake": lake, "bucket": bucket, "sample": sample,
+    return {"root": root, "db": db, "lake": lake, "bucket": bucket,
             "tree": tree, "azure_log": result.err}
 
 
