@@ -9,6 +9,7 @@ has them)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -29,7 +30,11 @@ def spark():
         if os.environ.get("FINOPS_REQUIRE_SPARK") == "1":
             pytest.fail(problem)
         pytest.skip(problem)
-    spark = session.local("local[2]", {"spark.sql.shuffle.partitions": "2",
-                                       "spark.default.parallelism": "2"})
+    logging = Path(session.__file__).with_name("log4j2.properties")
+    spark = session.local("local[2]", {
+        "spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2",
+        # Short jobs: the JIT's first tier only, which starts the JVM and its jobs sooner.
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={logging} "
+                                         "-XX:TieredStopAtLevel=1"})
     yield spark
     spark.stop()
