@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import threading
 import time
-import zlib
 from pathlib import Path
 
 import pytest
@@ -27,12 +26,16 @@ from conftest import REPO, VENV, VERSION, base_env, run, tracked_files
 WHEELHOUSE = REPO / ".cache" / "wheelhouse"
 PIP_CACHE = REPO / ".cache" / "pip"
 # uv's cache, one per test worker: uv keys what it downloaded and unpacked (boto3, botocore,
-# duckdb: 200 MB, seconds of CPU) by the index's URL, so each worker's indexes also prefer one
-# port of their own (the stage derives its port from this path, LocalIndex below from the
-# worker); a taken port only costs a cold cache. Our own files are fetched anew every time.
+# duckdb, pyarrow: 600 MB, seconds of CPU) by the index's URL, so all of a worker's indexes
+# prefer one port: the one scripts/stage derives from this path (20000 + its cksum % 10000),
+# for LocalIndex below as for the stage's own index. (With a port each, a fresh clone's
+# worker unpacked pyarrow four times: 1.3 GB.) A taken port only costs a cold cache. Our own
+# files are fetched anew every time.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 UV_CACHE = REPO / ".cache" / "uv-tests" / WORKER
-INDEX_PREFER_PORT = str(30000 + zlib.crc32(WORKER.encode()) % 2000)
+INDEX_PREFER_PORT = str(20000 + int(subprocess.run(
+    ["cksum"], input=f"{UV_CACHE}\n", capture_output=True, text=True, check=True
+).stdout.split()[0]) % 10000)
 # Fixed dates make every copy's commit (and so the ledger's "commit") the same.
 # Make in a working copy with the real checkout's .venv, never remaking that venv.
 MAKE = ["make", "-o", f"{VENV}/.stamp"]
