@@ -187,6 +187,11 @@ def cmd_index_free_port(args: argparse.Namespace) -> None:
     print(index.free_port(args.prefer))
 
 
+def cmd_index_cache_port(args: argparse.Namespace) -> None:
+    from releasekit import index
+    print(index.cache_port(args.cache_dir))
+
+
 def cmd_index_htpasswd(args: argparse.Namespace) -> None:
     from releasekit import index
     index.write_htpasswd(args.file)
@@ -484,6 +489,9 @@ def _tree(wanted: tuple[str, ...]) -> tuple[argparse.ArgumentParser, int]:
     p.add_argument("--wait", type=float, default=30.0, help="at most this long (with --pid)")
     command("free-port", cmd_index_free_port, "a free port on 127.0.0.1", g) \
         .add_argument("--prefer", type=int, help="this port, when it is free")
+    command("cache-port", cmd_index_cache_port,
+            "the port the indexes sharing uv's cache CACHE_DIR prefer", g) \
+        .add_argument("cache_dir")
     command("htpasswd", cmd_index_htpasswd, "the upload account's htpasswd file", g) \
         .add_argument("file")
 

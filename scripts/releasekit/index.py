@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 from typing import Any
@@ -288,6 +289,14 @@ def await_answer(base_url: str, pid: int, seconds: float) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def cache_port(cache_dir: str) -> int:
+    """The port every index sharing uv's cache ``cache_dir`` prefers (20000-29999): uv keys
+    what it downloaded and unpacked by the index's URL, so third-party wheels that verify
+    installs are unpacked once per cache, not once per port (scripts/stage, the tests'
+    local indexes)."""
+    return 20000 + zlib.crc32(cache_dir.encode()) % 10000
 
 
 def free_port(prefer: int | None = None) -> int:

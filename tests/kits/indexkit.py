@@ -22,20 +22,18 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, VENV, VERSION, base_env, run, tracked_files
+from releasekit.index import cache_port
 
 WHEELHOUSE = REPO / ".cache" / "wheelhouse"
 PIP_CACHE = REPO / ".cache" / "pip"
 # uv's cache, one per test worker: uv keys what it downloaded and unpacked (boto3, botocore,
 # duckdb, pyarrow: 600 MB, seconds of CPU) by the index's URL, so all of a worker's indexes
-# prefer one port: the one scripts/stage derives from this path (20000 + its cksum % 10000),
-# for LocalIndex below as for the stage's own index. (With a port each, a fresh clone's
-# worker unpacked pyarrow four times: 1.3 GB.) A taken port only costs a cold cache. Our own
-# files are fetched anew every time.
+# prefer the port releasekit.index.cache_port gives this path, as scripts/stage's own index
+# does. (With a port each, a fresh clone's worker unpacked pyarrow four times: 1.3 GB.) A
+# taken port only costs a cold cache. Our own files are fetched anew every time.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 UV_CACHE = REPO / ".cache" / "uv-tests" / WORKER
-INDEX_PREFER_PORT = str(20000 + int(subprocess.run(
-    ["cksum"], input=f"{UV_CACHE}\n", capture_output=True, text=True, check=True
-).stdout.split()[0]) % 10000)
+INDEX_PREFER_PORT = str(cache_port(str(UV_CACHE)))
 # Fixed dates make every copy's commit (and so the ledger's "commit") the same.
 # Make in a working copy with the real checkout's .venv, never remaking that venv.
 MAKE = ["make", "-o", f"{VENV}/.stamp"]

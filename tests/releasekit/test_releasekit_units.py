@@ -106,3 +106,11 @@ def test_a_command_line_gets_only_its_own_command_with_the_whole_trees_arguments
     for line in (["bogus"], ["ledger", "bogus"], ["--version", "1.0"], []):
         assert dict(commands(parser(line))).keys() == whole.keys(), line
     assert dict(commands(parser(["ledger"]))).keys() == {p for p in whole if p[0] == "ledger"}
+
+
+def test_indexes_sharing_a_uv_cache_prefer_one_port_and_others_another():
+    from releasekit.index import cache_port
+
+    a, b = cache_port("/repo/.cache/uv-tests/gw0"), cache_port("/repo/.cache/uv-tests/gw1")
+    assert a == cache_port("/repo/.cache/uv-tests/gw0")
+    assert 20000 <= a < 30000 and 20000 <= b < 30000 and a != b

@@ -203,6 +203,21 @@ def _unit_numbers(batches: Any) -> Iterator[int]:
         yield from batch.column(0).to_pylist()
 
 
+def _units(part: Any, by_number: dict[int, Unit],
+           batches: Any) -> Iterator[tuple[int, Any, PeriodTable, str]]:
+    """(number, connection, table, kind) of each unit the task's ``batches`` name that has
+    rows, read by the vendor (:func:`_read`) in a folder of its own; the connection and the
+    folder go once the caller has taken what it wants."""
+    for number in _unit_numbers(batches):
+        with tempfile.TemporaryDirectory(prefix="finops-spark-") as workdir:
+            con, table, kind = _read(part, by_number[number], Path(workdir))
+            try:
+                if table.columns is not None:
+                    yield number, con, table, kind
+            finally:
+                con.close()
+
+
 def build(spark_session: Callable[[], Any], name: str, source_value: str,
           export_names: list[str], location: str, *, kind: str = "auto",
           start: str | None = None, end: str | None = None,
@@ -241,34 +256,18 @@ def build(spark_session: Callable[[], Any], name: str, source_value: str,
     def mapped(batches: Any) -> Iterator[Any]:
         from open_finops.core.mapping import map_batches
 
-        for number in _unit_numbers(batches):
-            with tempfile.TemporaryDirectory(prefix="finops-spark-") as workdir:
-                con, table, unit_kind = _read(part, by_number[number], Path(workdir))
-                try:
-                    if table.columns is None:
-                        continue
-                    rows = _reader(con.execute(f"SELECT * FROM {table.table}"))
-                    for batch in fitted(map_batches(mappings, unit_kind, rows,
-                                                    ROWS_PER_BATCH)):
-                        if batch is not None:
-                            yield batch
-                finally:
-                    con.close()
+        for _number, con, table, unit_kind in _units(part, by_number, batches):
+            rows = _reader(con.execute(f"SELECT * FROM {table.table}"))
+            for batch in fitted(map_batches(mappings, unit_kind, rows, ROWS_PER_BATCH)):
+                if batch is not None:
+                    yield batch
 
     def keyed(batches: Any) -> Iterator[Any]:
-        for number in _unit_numbers(batches):
-            with tempfile.TemporaryDirectory(prefix="finops-spark-") as workdir:
-                con, table, unit_kind = _read(part, by_number[number], Path(workdir))
-                try:
-                    if table.columns is None:
-                        continue
-                    by = mappings.partition_by.get(unit_kind)
-                    key = by(table.columns) if by else f"'unit {number}'"
-                    result = con.execute(f"SELECT {key} AS _key, * FROM {table.table} "
-                                         f"ORDER BY _key")
-                    yield from _ipc(_reader(result), unit_kind)
-                finally:
-                    con.close()
+        for number, con, table, unit_kind in _units(part, by_number, batches):
+            by = mappings.partition_by.get(unit_kind)
+            key = by(table.columns) if by else f"'unit {number}'"
+            result = con.execute(f"SELECT {key} AS _key, * FROM {table.table} ORDER BY _key")
+            yield from _ipc(_reader(result), unit_kind)
 
     def grouped(group: Any) -> Any:
         from open_finops.core.mapping import map_batches
